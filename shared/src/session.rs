@@ -1,0 +1,389 @@
+//! The session record and how each API call changes it.
+//!
+//! Every change is a merge that is idempotent (an event already applied is a no-op) and
+//! commutative (state only moves up `active < ended < terminated`, end times keep the earliest
+//! report, resume times the latest), so any delivery order ends in the same record.
+
+use crate::cloudtrail::{CallFailure, SessionApiEvent, SessionCall};
+use crate::identity::{Mfa, MfaEvidence, Principal};
+use crate::policy::{Assessment, FlagAction, FlagKind, Severity};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Event ids kept per session for de-duplication; a session has few API calls, but the plugin
+/// resumes automatically on network errors, so bound it anyway.
+pub const MAX_APPLIED_EVENTS: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    #[default]
+    Active,
+    Ended,
+    Terminated,
+    /// A refused `StartSession`: there never was a session.
+    Denied,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Active => "active",
+            SessionState::Ended => "ended",
+            SessionState::Terminated => "terminated",
+            SessionState::Denied => "denied",
+        }
+    }
+
+    pub fn is_over(self) -> bool {
+        self != SessionState::Active
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagRecord {
+    pub severity: Severity,
+    pub action: FlagAction,
+    pub reason: String,
+}
+
+/// What Session Warden itself did to end a session, keyed by the reason it acted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TerminationRecord {
+    pub outcome: TerminationOutcome,
+    pub at: Timestamp,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminationOutcome {
+    Terminated,
+    AlreadyEnded,
+    WouldTerminate,
+    Failed,
+}
+
+impl TerminationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TerminationOutcome::Terminated => "terminated",
+            TerminationOutcome::AlreadyEnded => "already_ended",
+            TerminationOutcome::WouldTerminate => "would_terminate",
+            TerminationOutcome::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SessionRecord {
+    pub session_id: String,
+    pub state: SessionState,
+    pub principal: Option<Principal>,
+    pub mfa: Mfa,
+    pub mfa_evidence: Option<MfaEvidence>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub target: Option<String>,
+    pub document: Option<String>,
+    pub reason: Option<String>,
+    pub start_event_id: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub last_resumed_at: Option<Timestamp>,
+    pub resume_count: u32,
+    pub ended_at: Option<Timestamp>,
+    pub ended_by: Option<String>,
+    pub end_reason: Option<String>,
+    pub denial: Option<Denial>,
+    pub flags: BTreeMap<FlagKind, FlagRecord>,
+    pub exempt: bool,
+    pub terminations: BTreeMap<String, TerminationRecord>,
+    pub applied_events: BTreeSet<String>,
+    /// Latest event time seen, the base of the record's expiry.
+    pub last_event_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Denial {
+    pub code: String,
+    pub message: Option<String>,
+}
+
+impl From<&CallFailure> for Denial {
+    fn from(f: &CallFailure) -> Self {
+        Denial {
+            code: f.code.clone(),
+            message: f.message.clone(),
+        }
+    }
+}
+
+/// The key a session event is stored under: the session id, or for a refused start (which has
+/// none) a synthetic id from the CloudTrail event id. `:` never occurs in real session ids.
+pub fn record_id(event: &SessionApiEvent) -> String {
+    match &event.session_id {
+        Some(id) => id.clone(),
+        None => format!("denied:{}", event.event_id),
+    }
+}
+
+impl SessionRecord {
+    pub fn new(session_id: impl Into<String>) -> Self {
+        SessionRecord {
+            session_id: session_id.into(),
+            ..SessionRecord::default()
+        }
+    }
+
+    pub fn has_applied(&self, event_id: &str) -> bool {
+        self.applied_events.contains(event_id)
+    }
+
+    /// Merges one API call and the policy's view of it. Returns false when the event was
+    /// already applied and nothing changed.
+    pub fn apply(&mut self, event: &SessionApiEvent, assessment: &Assessment) -> bool {
+        if self.has_applied(&event.event_id) {
+            return false;
+        }
+        if self.applied_events.len() >= MAX_APPLIED_EVENTS {
+            // Forget the smallest id: ids are random, so this drops an arbitrary old one.
+            self.applied_events.pop_first();
+        }
+        self.applied_events.insert(event.event_id.clone());
+        self.last_event_at = self.last_event_at.max(Some(event.event_time));
+        match (event.call, &event.failure) {
+            (SessionCall::Start, None) => self.apply_start(event, assessment),
+            (SessionCall::Start, Some(failure)) => {
+                self.apply_start(event, assessment);
+                self.state = SessionState::Denied;
+                self.denial = Some(failure.into());
+            }
+            (SessionCall::Resume, None) => {
+                self.last_resumed_at = self.last_resumed_at.max(Some(event.event_time));
+                self.resume_count += 1;
+            }
+            (SessionCall::Terminate, None) => {
+                let who = Principal::from_identity(&event.identity);
+                self.end(
+                    SessionState::Terminated,
+                    event.event_time,
+                    who.key().to_string(),
+                    "TerminateSession called".to_string(),
+                );
+            }
+            // A refused resume or terminate changes nothing about the session itself.
+            (SessionCall::Resume | SessionCall::Terminate, Some(_)) => {}
+        }
+        true
+    }
+
+    fn apply_start(&mut self, event: &SessionApiEvent, assessment: &Assessment) {
+        self.principal = Some(assessment.principal.clone());
+        self.mfa = assessment.mfa.mfa;
+        self.mfa_evidence = Some(assessment.mfa.evidence);
+        self.account = event.account.clone();
+        self.region = event.region.clone();
+        self.source_ip = event.source_ip.clone();
+        self.user_agent = event.user_agent.clone();
+        self.target = event.target.clone();
+        self.document = event.document.clone();
+        self.reason = event.reason.clone();
+        self.start_event_id = Some(event.event_id.clone());
+        self.started_at = Some(event.event_time);
+        self.exempt = assessment.exempt;
+        for flag in &assessment.flags {
+            self.flags.insert(
+                flag.kind,
+                FlagRecord {
+                    severity: flag.severity,
+                    action: flag.action,
+                    reason: flag.reason.clone(),
+                },
+            );
+        }
+    }
+
+    /// Moves the session towards its end; the earliest reported end wins, whoever reports it.
+    pub fn end(&mut self, state: SessionState, at: Timestamp, by: String, why: String) {
+        if self.state == SessionState::Denied {
+            return;
+        }
+        self.state = self.state.max(state);
+        let earlier = self.ended_at.is_none_or(|current| at < current);
+        if earlier {
+            self.ended_at = Some(at);
+            self.ended_by = Some(by);
+            self.end_reason = Some(why);
+        }
+        self.last_event_at = self.last_event_at.max(Some(at));
+    }
+
+    pub fn record_termination(&mut self, reason_key: &str, record: TerminationRecord) {
+        if record.outcome == TerminationOutcome::Terminated {
+            self.end(
+                SessionState::Terminated,
+                record.at,
+                "session-warden".to_string(),
+                format!("terminated by Session Warden: {reason_key}"),
+            );
+        }
+        self.terminations
+            .entry(reason_key.to_string())
+            .or_insert(record);
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.state == SessionState::Active
+    }
+
+    /// When the record may be deleted by the table's TTL.
+    pub fn expires_at(&self, retention_days: u32) -> Option<i64> {
+        let base = self.last_event_at.or(self.started_at)?;
+        Some(base.as_second() + i64::from(retention_days) * 86_400)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::business_hours::BusinessHours;
+    use crate::glob::parse_list;
+    use crate::policy::{DEFAULT_TUNNEL_DOCUMENTS, StartPolicy};
+    use crate::test_support::event;
+
+    fn policy() -> StartPolicy {
+        StartPolicy {
+            business_hours: BusinessHours::parse("UTC", "Mon-Fri 08:00-18:00", "").unwrap(),
+            idp_mfa_roles: parse_list("AWSReservedSSO_*"),
+            exempt_principals: vec![],
+            tunnel_documents: parse_list(DEFAULT_TUNNEL_DOCUMENTS),
+            actions: BTreeMap::new(),
+        }
+    }
+
+    fn replay(files: &[&str]) -> SessionRecord {
+        let policy = policy();
+        let first = event(files[0]);
+        let mut record = SessionRecord::new(record_id(&first));
+        for file in files {
+            let e = event(file);
+            record.apply(&e, &policy.assess(&e));
+        }
+        record
+    }
+
+    #[test]
+    fn start_records_who_where_and_what() {
+        let r = replay(&["03-start-role-without-mfa.json"]);
+        assert_eq!(r.state, SessionState::Active);
+        assert_eq!(r.principal.as_ref().unwrap().display_name, "bob");
+        assert_eq!(r.mfa, Mfa::False);
+        assert!(r.target.as_deref().unwrap().starts_with("i-"));
+        assert_eq!(
+            r.flags.keys().copied().collect::<Vec<_>>(),
+            vec![FlagKind::NoMfa]
+        );
+    }
+
+    #[test]
+    fn terminate_ends_the_session_with_who_and_when() {
+        let r = replay(&[
+            "03-start-role-without-mfa.json",
+            "04-terminate-role-without-mfa.json",
+        ]);
+        assert_eq!(r.state, SessionState::Terminated);
+        assert_eq!(r.ended_at.unwrap().to_string(), "2026-11-23T13:47:11Z");
+        assert!(r.ended_by.unwrap().contains("assumed-role/Admin/bob"));
+    }
+
+    #[test]
+    fn terminate_before_start_ends_in_the_same_record() {
+        let in_order = replay(&[
+            "15-start-after-terminate.json",
+            "14-terminate-before-start.json",
+        ]);
+        let reversed = replay(&[
+            "14-terminate-before-start.json",
+            "15-start-after-terminate.json",
+        ]);
+        assert_eq!(in_order, reversed);
+        assert_eq!(reversed.state, SessionState::Terminated);
+        assert!(reversed.started_at.is_some() && reversed.ended_at.is_some());
+    }
+
+    #[test]
+    fn redelivered_events_change_nothing() {
+        let once = replay(&[
+            "01-start-role-with-mfa.json",
+            "02-resume-role-with-mfa.json",
+        ]);
+        let twice = replay(&[
+            "01-start-role-with-mfa.json",
+            "02-resume-role-with-mfa.json",
+            "02-resume-role-with-mfa.json",
+            "01-start-role-with-mfa.json",
+        ]);
+        assert_eq!(once, twice);
+        assert_eq!(twice.resume_count, 1);
+    }
+
+    #[test]
+    fn resume_keeps_the_session_active_and_counts() {
+        let r = replay(&[
+            "01-start-role-with-mfa.json",
+            "02-resume-role-with-mfa.json",
+        ]);
+        assert_eq!(r.state, SessionState::Active);
+        assert_eq!(
+            r.last_resumed_at.unwrap().to_string(),
+            "2026-11-23T09:34:37Z"
+        );
+    }
+
+    #[test]
+    fn denied_start_is_recorded_under_its_event_id() {
+        let r = replay(&["11-start-denied.json"]);
+        assert!(r.session_id.starts_with("denied:"));
+        assert_eq!(r.state, SessionState::Denied);
+        assert_eq!(r.denial.unwrap().code, "AccessDenied");
+        assert!(r.flags.contains_key(&FlagKind::DeniedStart));
+    }
+
+    #[test]
+    fn earliest_end_wins_and_state_never_goes_back() {
+        let mut r = replay(&["01-start-role-with-mfa.json"]);
+        let late: Timestamp = "2026-11-23T12:00:00Z".parse().unwrap();
+        let early: Timestamp = "2026-11-23T11:00:00Z".parse().unwrap();
+        r.end(SessionState::Terminated, late, "a".into(), "x".into());
+        r.end(SessionState::Ended, early, "b".into(), "y".into());
+        assert_eq!(
+            (r.state, r.ended_at, r.ended_by.as_deref()),
+            (SessionState::Terminated, Some(early), Some("b"))
+        );
+    }
+
+    #[test]
+    fn the_applied_event_set_is_bounded() {
+        let mut r = replay(&["01-start-role-with-mfa.json"]);
+        let mut resume = event("02-resume-role-with-mfa.json");
+        let assessment = policy().assess(&resume);
+        for i in 0..(MAX_APPLIED_EVENTS + 50) {
+            resume.event_id = format!("{i:08}");
+            r.apply(&resume, &assessment);
+        }
+        assert_eq!(r.applied_events.len(), MAX_APPLIED_EVENTS);
+    }
+
+    #[test]
+    fn expiry_counts_from_the_latest_event() {
+        let r = replay(&[
+            "03-start-role-without-mfa.json",
+            "04-terminate-role-without-mfa.json",
+        ]);
+        let end: Timestamp = "2026-11-23T13:47:11Z".parse().unwrap();
+        assert_eq!(r.expires_at(1), Some(end.as_second() + 86_400));
+    }
+}
