@@ -1,10 +1,15 @@
 //! Session Warden core: domain, policies, handlers and the adapters behind its ports.
 
+pub mod alert;
 pub mod business_hours;
 pub mod cloudtrail;
+pub mod config;
 pub mod glob;
+pub mod handlers;
 pub mod identity;
+pub mod local;
 pub mod policy;
+pub mod ports;
 pub mod session;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -1,0 +1,287 @@
+//! Alerts for on-call: what is sent through the notifier, rendered for people and for filters.
+
+use crate::policy::Severity;
+use crate::session::{SessionRecord, TerminationOutcome};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// SNS rejects subjects of 100 characters or more.
+pub const MAX_SUBJECT_CHARS: usize = 99;
+
+/// The de-duplication key: one alert per session and kind, however often the event is delivered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AlertKey {
+    pub session_id: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub key: AlertKey,
+    pub severity: Severity,
+    pub rule_id: Option<String>,
+    pub subject: String,
+    pub body: String,
+    /// SNS message attributes, for subscription filter policies.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What Session Warden did about the risk, told in the alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionTaken {
+    AlertOnly,
+    Exempt,
+    Termination(TerminationOutcome, Option<String>),
+}
+
+impl ActionTaken {
+    fn describe(&self) -> String {
+        match self {
+            ActionTaken::AlertOnly => "alert only (configured action: alert)".to_string(),
+            ActionTaken::Exempt => "none: principal is exempt".to_string(),
+            ActionTaken::Termination(outcome, detail) => {
+                let text = match outcome {
+                    TerminationOutcome::Terminated => "session terminated",
+                    TerminationOutcome::AlreadyEnded => {
+                        "termination requested; the session had already ended"
+                    }
+                    TerminationOutcome::WouldTerminate => {
+                        "would terminate the session (dry run: WARDEN_ENFORCE=false)"
+                    }
+                    TerminationOutcome::Failed => "termination FAILED",
+                };
+                match detail {
+                    Some(d) => format!("{text} ({d})"),
+                    None => text.to_string(),
+                }
+            }
+        }
+    }
+}
+
+/// Everything an alert about one risk on one session needs.
+pub struct AlertContext<'a> {
+    pub session: &'a SessionRecord,
+    pub kind: &'a str,
+    pub severity: Severity,
+    pub rule_id: Option<&'a str>,
+    pub title: &'a str,
+    pub why: &'a str,
+    pub action: ActionTaken,
+    pub event_id: Option<&'a str>,
+    pub local_zone: &'a TimeZone,
+}
+
+pub fn render(ctx: &AlertContext<'_>) -> Alert {
+    let s = ctx.session;
+    let who = s
+        .principal
+        .as_ref()
+        .map(|p| p.display_name.as_str())
+        .unwrap_or("unknown principal");
+    let target = s.target.as_deref().unwrap_or("unknown target");
+    let subject = truncate(
+        &format!(
+            "[{}] {}: {who} on {target}",
+            ctx.severity.as_str().to_uppercase(),
+            ctx.title
+        ),
+        MAX_SUBJECT_CHARS,
+    );
+    let mut body = String::new();
+    let line = |body: &mut String, label: &str, value: &str| {
+        let _ = writeln!(body, "{label:<14}{value}");
+    };
+    let _ = writeln!(body, "{}\n", ctx.title);
+    line(&mut body, "Why:", ctx.why);
+    line(&mut body, "Action:", &ctx.action.describe());
+    body.push('\n');
+    line(&mut body, "Who:", who);
+    if let Some(p) = &s.principal {
+        line(
+            &mut body,
+            "Principal:",
+            p.arn.as_deref().unwrap_or("(no ARN)"),
+        );
+        line(&mut body, "Identity:", &p.identity_type);
+    }
+    line(&mut body, "MFA:", s.mfa.as_str());
+    line(
+        &mut body,
+        "Source IP:",
+        s.source_ip.as_deref().unwrap_or("unknown"),
+    );
+    line(
+        &mut body,
+        "User agent:",
+        s.user_agent.as_deref().unwrap_or("unknown"),
+    );
+    line(&mut body, "Instance:", target);
+    line(
+        &mut body,
+        "Document:",
+        s.document.as_deref().unwrap_or("unknown"),
+    );
+    line(&mut body, "Session:", &s.session_id);
+    line(&mut body, "State:", s.state.as_str());
+    let account = s.account.as_deref().unwrap_or("unknown");
+    let region = s.region.as_deref().unwrap_or("unknown");
+    line(&mut body, "Account:", &format!("{account} ({region})"));
+    if let Some(started) = s.started_at {
+        line(&mut body, "Started:", &format_time(started, ctx.local_zone));
+    }
+    if let Some(ended) = s.ended_at {
+        line(&mut body, "Ended:", &format_time(ended, ctx.local_zone));
+    }
+    if let Some(region) = s.region.as_deref() {
+        body.push('\n');
+        line(
+            &mut body,
+            "Sessions:",
+            &format!(
+                "https://{region}.console.aws.amazon.com/systems-manager/session-manager/sessions?region={region}"
+            ),
+        );
+        if let Some(event_id) = ctx.event_id {
+            line(
+                &mut body,
+                "CloudTrail:",
+                &format!(
+                    "https://{region}.console.aws.amazon.com/cloudtrail/home?region={region}#/events/{event_id}"
+                ),
+            );
+        }
+    }
+    let mut attributes = BTreeMap::from([
+        ("severity".to_string(), ctx.severity.as_str().to_string()),
+        ("kind".to_string(), ctx.kind.to_string()),
+        ("session_id".to_string(), s.session_id.clone()),
+    ]);
+    if let Some(rule) = ctx.rule_id {
+        attributes.insert("rule_id".to_string(), rule.to_string());
+    }
+    Alert {
+        key: AlertKey {
+            session_id: s.session_id.clone(),
+            kind: ctx.kind.to_string(),
+        },
+        severity: ctx.severity,
+        rule_id: ctx.rule_id.map(str::to_string),
+        subject,
+        body,
+        attributes,
+    }
+}
+
+/// `2026-11-24 10:21:48 UTC (11:21:48 CET)`
+pub fn format_time(at: Timestamp, zone: &TimeZone) -> String {
+    let utc = at.strftime("%Y-%m-%d %H:%M:%S UTC");
+    let local = at.to_zoned(zone.clone());
+    format!("{utc} ({})", local.strftime("%Y-%m-%d %H:%M:%S %Z"))
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max_chars - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WardenConfig;
+    use crate::session::{SessionRecord, record_id};
+    use crate::test_support::event;
+
+    fn session(file: &str) -> SessionRecord {
+        let config = WardenConfig::from_lookup(|_| None).unwrap();
+        let e = event(file);
+        let mut r = SessionRecord::new(record_id(&e));
+        r.apply(&e, &config.policy.assess(&e));
+        r
+    }
+
+    fn alert_for(s: &SessionRecord, action: ActionTaken) -> Alert {
+        let zone = TimeZone::get("Europe/Berlin").unwrap();
+        render(&AlertContext {
+            session: s,
+            kind: "no_mfa",
+            severity: Severity::High,
+            rule_id: None,
+            title: "Session started without MFA",
+            why: "the credentials were not authenticated with MFA",
+            action,
+            event_id: Some("ev-1"),
+            local_zone: &zone,
+        })
+    }
+
+    #[test]
+    fn body_tells_who_where_when_why_and_what_was_done() {
+        let s = session("03-start-role-without-mfa.json");
+        let alert = alert_for(&s, ActionTaken::AlertOnly);
+        for needle in [
+            "bob",
+            "arn:aws:sts::111122223333:assumed-role/Admin/bob",
+            "MFA:          false",
+            "Source IP:",
+            "i-",
+            "SSM-SessionManagerRunShell",
+            "2026-11-23 13:02:11 UTC (2026-11-23 14:02:11 CET)",
+            "alert only",
+            "#/events/ev-1",
+        ] {
+            assert!(
+                alert.body.contains(needle),
+                "missing {needle:?} in\n{}",
+                alert.body
+            );
+        }
+    }
+
+    #[test]
+    fn attributes_carry_severity_kind_and_session() {
+        let s = session("03-start-role-without-mfa.json");
+        let alert = alert_for(&s, ActionTaken::AlertOnly);
+        assert_eq!(alert.attributes["severity"], "high");
+        assert_eq!(alert.attributes["kind"], "no_mfa");
+        assert_eq!(alert.attributes["session_id"], s.session_id);
+        assert!(!alert.attributes.contains_key("rule_id"));
+    }
+
+    #[test]
+    fn subject_stays_under_the_sns_limit() {
+        let mut s = session("03-start-role-without-mfa.json");
+        s.principal.as_mut().unwrap().display_name = "x".repeat(300);
+        let alert = alert_for(&s, ActionTaken::AlertOnly);
+        assert!(alert.subject.chars().count() < 100);
+        assert!(alert.subject.ends_with('…'));
+    }
+
+    #[test]
+    fn dry_run_is_spelled_out() {
+        let s = session("08-start-root.json");
+        let alert = alert_for(
+            &s,
+            ActionTaken::Termination(TerminationOutcome::WouldTerminate, None),
+        );
+        assert!(alert.body.contains("would terminate the session (dry run"));
+    }
+
+    #[test]
+    fn a_denied_start_renders_without_target_or_times_missing() {
+        let s = session("11-start-denied.json");
+        let alert = alert_for(&s, ActionTaken::AlertOnly);
+        assert!(
+            alert.body.contains("State:        denied"),
+            "{}",
+            alert.body
+        );
+    }
+}

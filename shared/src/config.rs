@@ -1,0 +1,232 @@
+//! Configuration from `WARDEN_*` environment variables, checked once at start-up.
+
+use crate::business_hours::{BusinessHours, HoursError};
+use crate::glob::parse_list;
+use crate::policy::{DEFAULT_TUNNEL_DOCUMENTS, FlagAction, FlagKind, StartPolicy};
+use std::collections::BTreeMap;
+
+pub const DEFAULT_TIMEZONE: &str = "UTC";
+pub const DEFAULT_BUSINESS_HOURS: &str = "Mon-Fri 08:00-18:00";
+/// IAM Identity Center enforces MFA at sign-in in most organisations, and AWS reports
+/// `mfaAuthenticated: "false"` for every such session; flagging them all would bury real alerts.
+pub const DEFAULT_IDP_MFA_ROLES: &str = "AWSReservedSSO_*";
+pub const DEFAULT_RETENTION_DAYS: u32 = 400;
+
+#[derive(Debug, Clone)]
+pub struct WardenConfig {
+    pub table: Option<String>,
+    pub topic_arn: Option<String>,
+    pub policy: StartPolicy,
+    /// False is dry run: terminations are reported as "would terminate", never made.
+    pub enforce: bool,
+    pub retention_days: u32,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var}: {source}")]
+    Hours {
+        var: &'static str,
+        source: HoursError,
+    },
+    #[error("{var}=`{value}`: {reason}")]
+    Invalid {
+        var: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("{0} must be set")]
+    Missing(&'static str),
+}
+
+impl WardenConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str, default: &str| lookup(name).unwrap_or_else(|| default.to_string());
+        let zone = get("WARDEN_TIMEZONE", DEFAULT_TIMEZONE);
+        let hours = get("WARDEN_BUSINESS_HOURS", DEFAULT_BUSINESS_HOURS);
+        let holidays = get("WARDEN_HOLIDAYS", "");
+        let business_hours = BusinessHours::parse(&zone, &hours, &holidays).map_err(|source| {
+            let var = match source {
+                HoursError::UnknownZone(_) => "WARDEN_TIMEZONE",
+                HoursError::BadHours { .. } => "WARDEN_BUSINESS_HOURS",
+                HoursError::BadHoliday(_) => "WARDEN_HOLIDAYS",
+            };
+            ConfigError::Hours { var, source }
+        })?;
+        let policy = StartPolicy {
+            business_hours,
+            idp_mfa_roles: parse_list(&get("WARDEN_IDP_MFA_ROLES", DEFAULT_IDP_MFA_ROLES)),
+            exempt_principals: parse_list(&get("WARDEN_EXEMPT_PRINCIPALS", "")),
+            tunnel_documents: parse_list(&get("WARDEN_TUNNEL_DOCUMENTS", DEFAULT_TUNNEL_DOCUMENTS)),
+            actions: parse_flag_actions(&get("WARDEN_FLAG_ACTIONS", ""))?,
+        };
+        Ok(WardenConfig {
+            table: lookup("WARDEN_TABLE").filter(|t| !t.is_empty()),
+            topic_arn: lookup("WARDEN_TOPIC_ARN").filter(|t| !t.is_empty()),
+            policy,
+            enforce: parse_bool("WARDEN_ENFORCE", &get("WARDEN_ENFORCE", "true"))?,
+            retention_days: parse_days(&get(
+                "WARDEN_RETENTION_DAYS",
+                &DEFAULT_RETENTION_DAYS.to_string(),
+            ))?,
+        })
+    }
+
+    pub fn require_table(&self) -> Result<&str, ConfigError> {
+        self.table
+            .as_deref()
+            .ok_or(ConfigError::Missing("WARDEN_TABLE"))
+    }
+
+    pub fn require_topic(&self) -> Result<&str, ConfigError> {
+        self.topic_arn
+            .as_deref()
+            .ok_or(ConfigError::Missing("WARDEN_TOPIC_ARN"))
+    }
+}
+
+/// `root_user=terminate,no_mfa=alert`
+fn parse_flag_actions(value: &str) -> Result<BTreeMap<FlagKind, FlagAction>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        var: "WARDEN_FLAG_ACTIONS",
+        value: value.to_string(),
+        reason,
+    };
+    let mut actions = BTreeMap::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (flag, action) = item
+            .split_once('=')
+            .ok_or_else(|| invalid(format!("`{item}` is not flag=action")))?;
+        let kind = FlagKind::parse(flag.trim()).ok_or_else(|| {
+            let known: Vec<_> = FlagKind::ALL.iter().map(|k| k.as_str()).collect();
+            invalid(format!(
+                "unknown flag `{}` (known: {})",
+                flag.trim(),
+                known.join(", ")
+            ))
+        })?;
+        let action = match action.trim() {
+            "alert" => FlagAction::Alert,
+            "terminate" => FlagAction::Terminate,
+            other => {
+                return Err(invalid(format!(
+                    "unknown action `{other}` (alert or terminate)"
+                )));
+            }
+        };
+        if kind == FlagKind::DeniedStart && action == FlagAction::Terminate {
+            return Err(invalid(
+                "a denied start has no session to terminate".to_string(),
+            ));
+        }
+        actions.insert(kind, action);
+    }
+    Ok(actions)
+}
+
+fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            var,
+            value: value.to_string(),
+            reason: "expected true or false".to_string(),
+        }),
+    }
+}
+
+fn parse_days(value: &str) -> Result<u32, ConfigError> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|d| (1..=36_500).contains(d))
+        .ok_or_else(|| ConfigError::Invalid {
+            var: "WARDEN_RETENTION_DAYS",
+            value: value.to_string(),
+            reason: "expected a whole number of days from 1 to 36500".to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<WardenConfig, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        WardenConfig::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let c = config(&[]).unwrap();
+        assert!(c.enforce);
+        assert_eq!(c.retention_days, DEFAULT_RETENTION_DAYS);
+        assert_eq!(c.policy.business_hours.zone_name(), "UTC");
+        assert_eq!(c.policy.idp_mfa_roles.len(), 1);
+        assert_eq!(c.policy.action_for(FlagKind::RootUser), FlagAction::Alert);
+        assert!(c.require_table().is_err());
+    }
+
+    #[test]
+    fn flag_actions_are_parsed_per_flag() {
+        let c = config(&[("WARDEN_FLAG_ACTIONS", "root_user=terminate, no_mfa=alert")]).unwrap();
+        assert_eq!(
+            c.policy.action_for(FlagKind::RootUser),
+            FlagAction::Terminate
+        );
+        assert_eq!(c.policy.action_for(FlagKind::NoMfa), FlagAction::Alert);
+        assert_eq!(c.policy.action_for(FlagKind::Tunnel), FlagAction::Alert);
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_value() {
+        let err = config(&[("WARDEN_FLAG_ACTIONS", "root=terminate")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WARDEN_FLAG_ACTIONS") && err.contains("unknown flag `root`"),
+            "{err}"
+        );
+        let err = config(&[("WARDEN_TIMEZONE", "Europe/Atlantis")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("WARDEN_TIMEZONE") && err.contains("Europe/Atlantis"),
+            "{err}"
+        );
+        let err = config(&[("WARDEN_HOLIDAYS", "2026-12-25,Xmas")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("WARDEN_HOLIDAYS") && err.contains("Xmas"),
+            "{err}"
+        );
+        let err = config(&[("WARDEN_ENFORCE", "maybe")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("WARDEN_ENFORCE=`maybe`"), "{err}");
+        assert!(config(&[("WARDEN_RETENTION_DAYS", "0")]).is_err());
+    }
+
+    #[test]
+    fn denied_start_cannot_terminate() {
+        let err = config(&[("WARDEN_FLAG_ACTIONS", "denied_start=terminate")]).unwrap_err();
+        assert!(err.to_string().contains("no session to terminate"));
+    }
+
+    #[test]
+    fn enforce_false_is_dry_run() {
+        assert!(!config(&[("WARDEN_ENFORCE", "false")]).unwrap().enforce);
+    }
+}

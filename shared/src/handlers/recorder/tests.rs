@@ -1,0 +1,338 @@
+use super::*;
+use crate::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
+use crate::test_support::event_json;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn config(vars: &[(&str, &str)]) -> WardenConfig {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    WardenConfig::from_lookup(|k| map.get(k).cloned()).unwrap()
+}
+
+fn recorder(vars: &[(&str, &str)]) -> Recorder<MemoryStore, CollectingNotifier, DryRunTerminator> {
+    Recorder::new(
+        MemoryStore::new(),
+        CollectingNotifier::new(),
+        DryRunTerminator::new(),
+        config(vars),
+    )
+}
+
+/// Answers every termination with a scripted result and counts the calls.
+struct ScriptedTerminator {
+    answers: Mutex<Vec<Result<Terminated, TerminateError>>>,
+    calls: AtomicUsize,
+}
+
+impl ScriptedTerminator {
+    fn new(answers: Vec<Result<Terminated, TerminateError>>) -> Self {
+        ScriptedTerminator {
+            answers: Mutex::new(answers),
+            calls: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Terminator for ScriptedTerminator {
+    async fn terminate(&self, _session_id: &str) -> Result<Terminated, TerminateError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let mut answers = self.answers.lock().unwrap();
+        if answers.is_empty() {
+            Ok(Terminated::Now)
+        } else {
+            answers.remove(0)
+        }
+    }
+}
+
+/// Fails the first `failures` publishes, then accepts.
+struct FlakyNotifier {
+    failures: AtomicUsize,
+    accepted: Mutex<Vec<Alert>>,
+}
+
+impl Notifier for FlakyNotifier {
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(NotifyError::Unavailable("throttled".into()));
+        }
+        self.accepted.lock().unwrap().push(alert.clone());
+        Ok(())
+    }
+}
+
+async fn stored(store: &MemoryStore, id: &str) -> SessionRecord {
+    store.load(id).await.unwrap().expect("session stored").value
+}
+
+#[tokio::test]
+async fn start_without_mfa_is_recorded_and_alerted_once() {
+    let r = recorder(&[]);
+    let out = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    assert!(out.applied);
+    assert_eq!(out.alerts.len(), 1);
+    assert_eq!(out.alerts[0].key.kind, "no_mfa");
+    let session = stored(r.store(), &out.session_id).await;
+    assert_eq!(session.state, SessionState::Active);
+    assert!(session.flags.contains_key(&FlagKind::NoMfa));
+}
+
+#[tokio::test]
+async fn a_redelivered_event_changes_nothing_and_pages_no_one() {
+    let r = recorder(&[]);
+    let first = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    let before = r.store().load(&first.session_id).await.unwrap().unwrap();
+    let again = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    assert!(!again.applied);
+    assert!(again.alerts.is_empty());
+    assert_eq!(
+        r.store().load(&first.session_id).await.unwrap().unwrap(),
+        before
+    );
+    assert_eq!(r.notifier().take().len(), 1);
+}
+
+#[tokio::test]
+async fn terminate_before_start_ends_like_an_in_order_delivery() {
+    let in_order = recorder(&[]);
+    in_order
+        .handle(&event_json("15-start-after-terminate.json"))
+        .await
+        .unwrap();
+    in_order
+        .handle(&event_json("14-terminate-before-start.json"))
+        .await
+        .unwrap();
+    let reversed = recorder(&[]);
+    reversed
+        .handle(&event_json("14-terminate-before-start.json"))
+        .await
+        .unwrap();
+    let out = reversed
+        .handle(&event_json("15-start-after-terminate.json"))
+        .await
+        .unwrap();
+    let (a, b) = (
+        stored(in_order.store(), &out.session_id).await,
+        stored(reversed.store(), &out.session_id).await,
+    );
+    assert_eq!(a, b);
+    assert_eq!(b.state, SessionState::Terminated);
+}
+
+#[tokio::test]
+async fn an_alert_is_marked_sent_only_after_the_notifier_accepts_it() {
+    let notifier = FlakyNotifier {
+        failures: AtomicUsize::new(1),
+        accepted: Mutex::new(vec![]),
+    };
+    let r = Recorder::new(
+        MemoryStore::new(),
+        notifier,
+        DryRunTerminator::new(),
+        config(&[]),
+    );
+    let err = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        RecorderError::Notify(NotifyError::Unavailable(_))
+    ));
+    assert_eq!(r.store().alert_count(), 0);
+    // Lambda retries the same event: the session is already recorded, the alert now goes out.
+    let retry = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    assert!(!retry.applied);
+    assert_eq!(retry.alerts.len(), 1);
+    assert_eq!(r.notifier().accepted.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_terminate_flag_ends_the_session_once_and_says_so() {
+    let terminator = ScriptedTerminator::new(vec![]);
+    let r = Recorder::new(
+        MemoryStore::new(),
+        CollectingNotifier::new(),
+        terminator,
+        config(&[("WARDEN_FLAG_ACTIONS", "root_user=terminate")]),
+    );
+    let out = r.handle(&event_json("08-start-root.json")).await.unwrap();
+    assert_eq!(out.state, SessionState::Terminated);
+    assert_eq!(out.terminations[0].outcome, TerminationOutcome::Terminated);
+    assert!(out.alerts[0].body.contains("session terminated"));
+    let session = stored(r.store(), &out.session_id).await;
+    assert_eq!(session.ended_by.as_deref(), Some("session-warden"));
+    let again = r.handle(&event_json("08-start-root.json")).await.unwrap();
+    assert!(again.terminations.is_empty() && again.alerts.is_empty());
+    assert_eq!(r.terminator.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn dry_run_reports_would_terminate_and_leaves_the_session_active() {
+    let r = recorder(&[("WARDEN_FLAG_ACTIONS", "tunnel=terminate")]);
+    let out = r
+        .handle(&event_json("09-start-ssh-tunnel.json"))
+        .await
+        .unwrap();
+    assert_eq!(out.state, SessionState::Active);
+    assert!(out.terminations[0].dry_run());
+    assert!(out.alerts[0].body.contains("would terminate"));
+}
+
+#[tokio::test]
+async fn a_refused_termination_is_recorded_and_alerted_as_failed() {
+    let terminator = ScriptedTerminator::new(vec![Err(TerminateError::Rejected(
+        "AccessDeniedException".into(),
+    ))]);
+    let r = Recorder::new(
+        MemoryStore::new(),
+        CollectingNotifier::new(),
+        terminator,
+        config(&[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]),
+    );
+    let out = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    assert_eq!(out.terminations[0].outcome, TerminationOutcome::Failed);
+    assert!(
+        out.alerts[0]
+            .body
+            .contains("termination FAILED (AccessDeniedException)"),
+        "{}",
+        out.alerts[0].body
+    );
+    assert_eq!(out.state, SessionState::Active);
+}
+
+#[tokio::test]
+async fn an_unavailable_terminator_fails_the_invocation_before_alerting() {
+    let terminator =
+        ScriptedTerminator::new(vec![Err(TerminateError::Unavailable("timeout".into()))]);
+    let r = Recorder::new(
+        MemoryStore::new(),
+        CollectingNotifier::new(),
+        terminator,
+        config(&[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]),
+    );
+    let err = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        RecorderError::Terminate(TerminateError::Unavailable(_))
+    ));
+    assert!(r.notifier().take().is_empty());
+    let retry = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    assert_eq!(retry.state, SessionState::Terminated);
+    assert_eq!(retry.alerts.len(), 1);
+}
+
+#[tokio::test]
+async fn a_session_already_ended_is_not_terminated_again() {
+    let terminator = ScriptedTerminator::new(vec![]);
+    let r = Recorder::new(
+        MemoryStore::new(),
+        CollectingNotifier::new(),
+        terminator,
+        config(&[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]),
+    );
+    r.handle(&event_json("04-terminate-role-without-mfa.json"))
+        .await
+        .unwrap();
+    let out = r
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.terminations[0].outcome,
+        TerminationOutcome::AlreadyEnded
+    );
+    assert_eq!(r.terminator.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn exempt_principals_are_recorded_but_never_alerted() {
+    let r = recorder(&[(
+        "WARDEN_EXEMPT_PRINCIPALS",
+        "arn:aws:sts::111122223333:assumed-role/Batch/*",
+    )]);
+    let out = r
+        .handle(&event_json("13-start-scheduled-automation.json"))
+        .await
+        .unwrap();
+    assert!(out.exempt && out.alerts.is_empty());
+    let session = stored(r.store(), &out.session_id).await;
+    assert!(session.exempt);
+    assert_eq!(session.flags.len(), 2);
+}
+
+#[tokio::test]
+async fn a_denied_start_is_recorded_and_alerted() {
+    let r = recorder(&[]);
+    let out = r.handle(&event_json("11-start-denied.json")).await.unwrap();
+    assert_eq!(out.state, SessionState::Denied);
+    assert_eq!(out.alerts[0].key.kind, "denied_start");
+}
+
+#[tokio::test]
+async fn unrelated_events_are_rejected_as_such() {
+    let r = recorder(&[]);
+    let mut raw = event_json("01-start-role-with-mfa.json");
+    raw["detail"]["eventName"] = serde_json::json!("GetParameter");
+    let err = r.handle(&raw).await.unwrap_err();
+    assert!(err.is_unrelated_event());
+    let broken = r
+        .handle(&serde_json::json!({"detail": "nope"}))
+        .await
+        .unwrap_err();
+    assert!(!broken.is_unrelated_event());
+}
+
+#[tokio::test]
+async fn every_sample_replays_in_any_order_to_the_same_table() {
+    let mut files: Vec<String> = std::fs::read_dir(format!(
+        "{}/../events/cloudtrail",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+    .map(|e| e.unwrap().file_name().into_string().unwrap())
+    .filter(|n| n.ends_with(".json"))
+    .collect();
+    files.sort();
+    let forward = recorder(&[]);
+    for f in &files {
+        forward.handle(&event_json(f)).await.unwrap();
+    }
+    let backward = recorder(&[]);
+    for f in files.iter().rev().chain(files.iter()) {
+        backward.handle(&event_json(f)).await.unwrap();
+    }
+    assert_eq!(forward.store().sessions(), backward.store().sessions());
+    assert_eq!(
+        forward.notifier().take().len(),
+        backward.notifier().take().len()
+    );
+}

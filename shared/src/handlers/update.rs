@@ -1,0 +1,30 @@
+use crate::ports::{SessionStore, StoreError};
+use crate::session::SessionRecord;
+
+/// Attempts before giving up on a session that keeps changing underneath us; the invocation then
+/// fails and Lambda retries it later.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Read-modify-write of one session with optimistic locking. `change` returns false when it had
+/// nothing to do (an event already applied), in which case nothing is written.
+pub async fn update_session<S: SessionStore>(
+    store: &S,
+    session_id: &str,
+    change: impl Fn(&mut SessionRecord) -> bool,
+) -> Result<(SessionRecord, bool), StoreError> {
+    for _ in 0..MAX_ATTEMPTS {
+        let (mut record, version) = match store.load(session_id).await? {
+            Some(stored) => (stored.value, Some(stored.version)),
+            None => (SessionRecord::new(session_id), None),
+        };
+        if !change(&mut record) {
+            return Ok((record, false));
+        }
+        match store.save(&record, version).await {
+            Ok(_) => return Ok((record, true)),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(StoreError::Conflict(session_id.to_string()))
+}

@@ -1,0 +1,260 @@
+//! In-process implementations of the ports, for `warden replay` and tests.
+
+use crate::alert::{Alert, AlertKey};
+use crate::ports::{
+    Notifier, NotifyError, SessionFilter, SessionStore, StoreError, TerminateError, Terminated,
+    Terminator, Versioned,
+};
+use crate::session::SessionRecord;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct MemoryState {
+    sessions: BTreeMap<String, Versioned<SessionRecord>>,
+    alerts: BTreeMap<String, Timestamp>,
+}
+
+/// A session store in memory, optionally saved to and loaded from a JSON file.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<MemoryState>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateFileError {
+    #[error("cannot read state file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("state file {path} is not a Session Warden state file: {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("cannot write state file {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn open(path: &Path) -> Result<Self, StateFileError> {
+        let shown = path.display().to_string();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::new()),
+            Err(source) => {
+                return Err(StateFileError::Read {
+                    path: shown,
+                    source,
+                });
+            }
+        };
+        let state = serde_json::from_str(&text).map_err(|source| StateFileError::Parse {
+            path: shown,
+            source,
+        })?;
+        Ok(MemoryStore {
+            state: Mutex::new(state),
+        })
+    }
+
+    pub fn persist(&self, path: &Path) -> Result<(), StateFileError> {
+        let text = serde_json::to_string_pretty(&*self.lock()).expect("state serialises");
+        std::fs::write(path, text).map_err(|source| StateFileError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    pub fn sessions(&self) -> Vec<SessionRecord> {
+        self.lock()
+            .sessions
+            .values()
+            .map(|v| v.value.clone())
+            .collect()
+    }
+
+    pub fn alert_count(&self) -> usize {
+        self.lock().alerts.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MemoryState> {
+        // A panic while holding the lock cannot leave the maps half-written: every write is one insert.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn alert_mark(key: &AlertKey) -> String {
+    format!("{}#{}", key.session_id, key.kind)
+}
+
+impl SessionStore for MemoryStore {
+    async fn load(&self, session_id: &str) -> Result<Option<Versioned<SessionRecord>>, StoreError> {
+        Ok(self.lock().sessions.get(session_id).cloned())
+    }
+
+    async fn save(&self, record: &SessionRecord, expected: Option<u64>) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let current = state.sessions.get(&record.session_id).map(|v| v.version);
+        if current != expected {
+            return Err(StoreError::Conflict(record.session_id.clone()));
+        }
+        let version = expected.unwrap_or(0) + 1;
+        state.sessions.insert(
+            record.session_id.clone(),
+            Versioned {
+                value: record.clone(),
+                version,
+            },
+        );
+        Ok(version)
+    }
+
+    async fn alert_sent(&self, key: &AlertKey) -> Result<bool, StoreError> {
+        Ok(self.lock().alerts.contains_key(&alert_mark(key)))
+    }
+
+    async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
+        self.lock().alerts.entry(alert_mark(key)).or_insert(at);
+        Ok(())
+    }
+
+    async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sessions: Vec<SessionRecord> = self
+            .lock()
+            .sessions
+            .values()
+            .map(|v| v.value.clone())
+            .filter(|s| !filter.active_only || s.is_active())
+            .collect();
+        sessions.sort_by(|a, b| {
+            b.started_at
+                .cmp(&a.started_at)
+                .then(a.session_id.cmp(&b.session_id))
+        });
+        sessions.truncate(filter.limit);
+        Ok(sessions)
+    }
+}
+
+/// Keeps every published alert, in order, for the caller to print or inspect.
+#[derive(Debug, Default)]
+pub struct CollectingNotifier {
+    alerts: Mutex<Vec<Alert>>,
+}
+
+impl CollectingNotifier {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Removes and returns the alerts published since the last call.
+    pub fn take(&self) -> Vec<Alert> {
+        std::mem::take(&mut *self.alerts.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl Notifier for CollectingNotifier {
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        self.alerts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(alert.clone());
+        Ok(())
+    }
+}
+
+/// Never terminates anything: reports what would have been terminated.
+#[derive(Debug, Default)]
+pub struct DryRunTerminator {
+    requested: Mutex<Vec<String>>,
+}
+
+impl DryRunTerminator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn requested(&self) -> Vec<String> {
+        self.requested
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Terminator for DryRunTerminator {
+    async fn terminate(&self, session_id: &str) -> Result<Terminated, TerminateError> {
+        self.requested
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(session_id.to_string());
+        Ok(Terminated::WouldHave)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn save_enforces_the_expected_version() {
+        let store = MemoryStore::new();
+        let record = SessionRecord::new("s-1");
+        assert_eq!(store.save(&record, None).await, Ok(1));
+        assert_eq!(
+            store.save(&record, None).await,
+            Err(StoreError::Conflict("s-1".into()))
+        );
+        assert_eq!(store.save(&record, Some(1)).await, Ok(2));
+        assert_eq!(
+            store.save(&record, Some(1)).await,
+            Err(StoreError::Conflict("s-1".into()))
+        );
+    }
+
+    #[tokio::test]
+    async fn state_survives_a_round_trip_through_a_file() {
+        let dir = std::env::temp_dir().join(format!("warden-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("state.json");
+        let store = MemoryStore::new();
+        store.save(&SessionRecord::new("s-1"), None).await.unwrap();
+        let key = AlertKey {
+            session_id: "s-1".into(),
+            kind: "no_mfa".into(),
+        };
+        store
+            .mark_alert_sent(&key, Timestamp::UNIX_EPOCH)
+            .await
+            .unwrap();
+        store.persist(&path).unwrap();
+        let reopened = MemoryStore::open(&path).unwrap();
+        assert_eq!(reopened.load("s-1").await.unwrap().unwrap().version, 1);
+        assert!(reopened.alert_sent(&key).await.unwrap());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_foreign_state_file_is_a_clear_error() {
+        let path =
+            std::env::temp_dir().join(format!("warden-bad-state-{}.json", std::process::id()));
+        std::fs::write(&path, "[1,2,3]").unwrap();
+        let err = MemoryStore::open(&path).unwrap_err().to_string();
+        assert!(err.contains("not a Session Warden state file"), "{err}");
+        std::fs::remove_file(path).unwrap();
+    }
+}

@@ -1,0 +1,104 @@
+//! The I/O the handlers need, as small traits: an AWS implementation of each lives in `aws`,
+//! an in-process one in `local`.
+
+use crate::alert::{Alert, AlertKey};
+use crate::session::SessionRecord;
+use jiff::Timestamp;
+use std::future::Future;
+
+/// A stored value with the version its optimistic-locking write must match.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Versioned<T> {
+    pub value: T,
+    pub version: u64,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    #[error("session {0} changed while it was being updated")]
+    Conflict(String),
+    #[error("session store unavailable: {0}")]
+    Unavailable(String),
+    #[error("session store rejected the request: {0}")]
+    Rejected(String),
+    #[error("stored item {key} is unreadable: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+impl StoreError {
+    /// Transient failures fail the invocation so Lambda retries it.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Conflict(_))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionFilter {
+    pub active_only: bool,
+    pub limit: usize,
+}
+
+pub trait SessionStore: Send + Sync {
+    fn load(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Option<Versioned<SessionRecord>>, StoreError>> + Send;
+
+    /// Writes the record if its stored version is still `expected` (`None`: it must not exist
+    /// yet); returns the new version, or `StoreError::Conflict`.
+    fn save(
+        &self,
+        record: &SessionRecord,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    fn alert_sent(&self, key: &AlertKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Idempotent: marking an alert twice keeps the first mark.
+    fn mark_alert_sent(
+        &self,
+        key: &AlertKey,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn list(
+        &self,
+        filter: SessionFilter,
+    ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NotifyError {
+    #[error("notifier unavailable: {0}")]
+    Unavailable(String),
+    #[error("notifier rejected the alert: {0}")]
+    Rejected(String),
+}
+
+pub trait Notifier: Send + Sync {
+    /// Returns only once the alert is accepted for delivery.
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), NotifyError>> + Send;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminated {
+    Now,
+    AlreadyEnded,
+    /// Dry run: nothing was called.
+    WouldHave,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TerminateError {
+    #[error("terminator unavailable: {0}")]
+    Unavailable(String),
+    #[error("termination refused: {0}")]
+    Rejected(String),
+}
+
+pub trait Terminator: Send + Sync {
+    fn terminate(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send;
+}
