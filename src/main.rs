@@ -1,1 +1,131 @@
-fn main() {}
+//! `warden`: the operator's command line for Session Warden.
+
+mod output;
+mod replay;
+mod sessions;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "warden",
+    version,
+    about = "Audit and enforce AWS Session Manager sessions"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run sample events (files or folders of JSON) through the same handlers the Lambda
+    /// functions use. Without an endpoint everything stays in this process: an in-memory
+    /// table, alerts printed, terminations only reported (dry run).
+    Replay(ReplayArgs),
+    /// List and show recorded sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// Event files or folders (searched recursively for *.json, in name order).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Print each alert's full body, not only its subject.
+    #[arg(long)]
+    pub alert_bodies: bool,
+    /// Keep the in-memory table in this JSON file across runs (read first, written after).
+    #[arg(long, conflicts_with = "endpoint_url")]
+    pub state: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// With an endpoint: really call ssm:TerminateSession (default: dry run).
+    #[arg(long, requires = "endpoint_url")]
+    pub enforce: bool,
+}
+
+/// Where the real AWS adapters point.
+#[derive(Args, Clone)]
+pub struct AwsArgs {
+    /// Use the AWS adapters (DynamoDB, SNS, SSM) against this endpoint, e.g. a moto server.
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// DynamoDB table for the AWS adapters.
+    #[arg(long, env = "WARDEN_TABLE")]
+    pub table: Option<String>,
+    /// SNS topic for alerts with the AWS adapters.
+    #[arg(long, env = "WARDEN_TOPIC_ARN")]
+    pub topic_arn: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum SessionsCommand {
+    /// Sessions, newest first.
+    List {
+        /// Only sessions still active (from the active-sessions index).
+        #[arg(long)]
+        active: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// One session in full.
+    Show {
+        session_id: String,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+}
+
+/// A state file written by `warden replay --state`, or the DynamoDB table.
+#[derive(Args, Clone)]
+pub struct SourceArgs {
+    #[arg(long, conflicts_with_all = ["endpoint_url", "table"])]
+    pub state: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    warden_core::telemetry::init_cli("warn");
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay::run(args).await,
+        Command::Sessions(SessionsCommand::List {
+            active,
+            limit,
+            format,
+            source,
+        }) => sessions::list(&source, active, limit, format).await,
+        Command::Sessions(SessionsCommand::Show {
+            session_id,
+            format,
+            source,
+        }) => sessions::show(&source, &session_id, format).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("warden: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Session Warden core: domain, policies, handlers and the adapters behind its ports.
 
 pub mod alert;
+pub mod aws;
 pub mod business_hours;
 pub mod cloudtrail;
 pub mod config;
@@ -8,8 +9,10 @@ pub mod glob;
 pub mod handlers;
 pub mod identity;
 pub mod local;
+pub mod metrics;
 pub mod policy;
 pub mod ports;
 pub mod session;
+pub mod telemetry;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -1,1 +1,36 @@
-fn main() {}
+//! session-recorder: EventBridge delivers CloudTrail session API calls; each is recorded in
+//! DynamoDB and risky starts are alerted (and terminated where configured).
+
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use serde_json::Value;
+use warden_core::aws::{
+    DynamoStore, SnsNotifier, SsmTerminator, dynamodb_sdk, sdk_config, sns_sdk, ssm_sdk,
+};
+use warden_core::config::WardenConfig;
+use warden_core::handlers::recorder::Recorder;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    warden_core::telemetry::init_lambda();
+    let config = WardenConfig::from_env()?;
+    let sdk = sdk_config(None).await;
+    let store = DynamoStore::new(
+        dynamodb_sdk::Client::new(&sdk),
+        config.require_table()?,
+        config.retention_days,
+    );
+    let notifier = SnsNotifier::new(sns_sdk::Client::new(&sdk), config.require_topic()?);
+    let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), config.enforce);
+    let recorder = Recorder::new(store, notifier, terminator, config);
+    let recorder = &recorder;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        recorder
+            .handle_invocation(event.payload)
+            .await
+            .map_err(|e| Diagnostic {
+                error_type: e.kind().to_string(),
+                error_message: e.to_string(),
+            })
+    }))
+    .await
+}

@@ -4,6 +4,7 @@ use crate::alert::{ActionTaken, Alert, AlertContext, AlertKey, render};
 use crate::cloudtrail::{CloudTrailError, SessionCall, parse_event};
 use crate::config::WardenConfig;
 use crate::handlers::update_session;
+use crate::metrics::Metrics;
 use crate::policy::{Flag, FlagAction, FlagKind};
 use crate::ports::{
     Notifier, NotifyError, SessionStore, StoreError, TerminateError, Terminated, Terminator,
@@ -12,7 +13,7 @@ use crate::session::{
     SessionRecord, SessionState, TerminationOutcome, TerminationRecord, record_id,
 };
 use jiff::Timestamp;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub struct Recorder<S, N, T> {
     store: S,
@@ -64,6 +65,16 @@ pub enum RecorderError {
 }
 
 impl RecorderError {
+    /// A short name for the Lambda error type and logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RecorderError::Rejected(_) => "RejectedEvent",
+            RecorderError::Store(_) => "StoreError",
+            RecorderError::Notify(_) => "NotifyError",
+            RecorderError::Terminate(_) => "TerminateError",
+        }
+    }
+
     /// Well-formed events that are not session calls: nothing to do, nothing to retry.
     pub fn is_unrelated_event(&self) -> bool {
         matches!(self, RecorderError::Rejected(e) if e.is_unrelated_event())
@@ -157,6 +168,58 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
         }
         recorded.state = record.state;
         Ok(recorded)
+    }
+
+    /// The Lambda entry point. An event that is not a session call is acknowledged and logged;
+    /// any other failure is returned so Lambda retries the event and, once its retries are spent,
+    /// hands it to the dead-letter destination: nothing is dropped silently.
+    pub async fn handle_invocation(&self, raw: Value) -> Result<Value, RecorderError> {
+        let mut metrics = Metrics::new();
+        let result = self.handle(&raw).await;
+        let reply = match &result {
+            Ok(done) => {
+                tracing::info!(
+                    session_id = %done.session_id,
+                    call = done.call.api_name(),
+                    event_id = %done.event_id,
+                    applied = done.applied,
+                    state = done.state.as_str(),
+                    flags = ?done.flags.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(),
+                    alerts = done.alerts.len(),
+                    terminations = done.terminations.len(),
+                    "recorded session event"
+                );
+                if done.applied {
+                    metrics.count(format!("{}Calls", done.call.api_name()), 1.0);
+                    for flag in &done.flags {
+                        metrics.count(format!("Flag_{}", flag.kind.as_str()), 1.0);
+                    }
+                }
+                metrics.count("AlertsSent", done.alerts.len() as f64);
+                metrics.count("Terminations", done.terminations.len() as f64);
+                Ok(json!({
+                    "status": if done.applied { "recorded" } else { "duplicate" },
+                    "session_id": done.session_id,
+                    "state": done.state.as_str(),
+                    "alerts": done.alerts.len(),
+                }))
+            }
+            Err(e) if e.is_unrelated_event() => {
+                tracing::warn!(error = %e, "ignored event that is not a session API call");
+                metrics.count("RejectedInputs", 1.0);
+                Ok(json!({"status": "ignored", "reason": e.to_string()}))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, kind = e.kind(), "session event failed; Lambda will retry it");
+                if matches!(e, RecorderError::Rejected(_)) {
+                    metrics.count("RejectedInputs", 1.0);
+                }
+                metrics.count("Errors", 1.0);
+                Err(())
+            }
+        };
+        metrics.emit("session-recorder");
+        reply.or_else(|()| result.map(|_| Value::Null))
     }
 
     /// Terminates the session for `reason` unless an earlier delivery already did, and records

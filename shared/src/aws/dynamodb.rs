@@ -1,0 +1,225 @@
+//! The session store on one DynamoDB table (see `template.yaml`):
+//! session items `pk=SESSION#<id>, sk=META`, alert marks `sk=ALERT#<kind>` under the same
+//! session, and a sparse `active-sessions` index on `active_shard` / `active_since`.
+
+use super::attribute_json::{from_item, to_item};
+use super::{Failure, classify};
+use crate::alert::AlertKey;
+use crate::ports::{SessionFilter, SessionStore, StoreError, Versioned};
+use crate::session::SessionRecord;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use jiff::Timestamp;
+use std::collections::HashMap;
+
+pub const ACTIVE_INDEX: &str = "active-sessions";
+/// One partition for the active index: sessions are few and short-lived, so one shard suffices.
+const ACTIVE_SHARD: &str = "ACTIVE";
+const META: &str = "META";
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    retention_days: u32,
+}
+
+fn session_pk(session_id: &str) -> AttributeValue {
+    AttributeValue::S(format!("SESSION#{session_id}"))
+}
+
+fn store_error<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>, session_id: &str) -> StoreError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match classify(err) {
+        Failure::Transient(text) => StoreError::Unavailable(text),
+        Failure::Service { code, .. } if code == "ConditionalCheckFailedException" => {
+            StoreError::Conflict(session_id.to_string())
+        }
+        Failure::Service { code, message } => StoreError::Rejected(format!("{code}: {message}")),
+    }
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>, retention_days: u32) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+            retention_days,
+        }
+    }
+
+    fn decode(
+        &self,
+        item: &HashMap<String, AttributeValue>,
+    ) -> Result<Versioned<SessionRecord>, StoreError> {
+        let key = match item.get("pk") {
+            Some(AttributeValue::S(pk)) => pk.clone(),
+            _ => "(no pk)".to_string(),
+        };
+        let corrupt = |reason: String| StoreError::Corrupt {
+            key: key.clone(),
+            reason,
+        };
+        let version = match item.get("version") {
+            Some(AttributeValue::N(n)) => n
+                .parse::<u64>()
+                .map_err(|e| corrupt(format!("version: {e}")))?,
+            _ => return Err(corrupt("no version attribute".to_string())),
+        };
+        let value = from_item(item).map_err(corrupt)?;
+        let record: SessionRecord =
+            serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        Ok(Versioned {
+            value: record,
+            version,
+        })
+    }
+}
+
+impl SessionStore for DynamoStore {
+    async fn load(&self, session_id: &str) -> Result<Option<Versioned<SessionRecord>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", session_pk(session_id))
+            .key("sk", AttributeValue::S(META.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error(&e, session_id))?;
+        output
+            .item
+            .as_ref()
+            .map(|item| self.decode(item))
+            .transpose()
+    }
+
+    async fn save(&self, record: &SessionRecord, expected: Option<u64>) -> Result<u64, StoreError> {
+        let id = &record.session_id;
+        let json = serde_json::to_value(record).map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let mut item = to_item(json.as_object().expect("a record serialises to an object"));
+        let version = expected.unwrap_or(0) + 1;
+        item.insert("pk".into(), session_pk(id));
+        item.insert("sk".into(), AttributeValue::S(META.into()));
+        item.insert("version".into(), AttributeValue::N(version.to_string()));
+        if let Some(expires) = record.expires_at(self.retention_days) {
+            item.insert("expires_at".into(), AttributeValue::N(expires.to_string()));
+        }
+        if record.is_active() {
+            let since = record
+                .started_at
+                .or(record.last_resumed_at)
+                .or(record.last_event_at);
+            if let Some(since) = since {
+                item.insert(
+                    "active_shard".into(),
+                    AttributeValue::S(ACTIVE_SHARD.into()),
+                );
+                item.insert("active_since".into(), AttributeValue::S(since.to_string()));
+            }
+        }
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let request = match expected {
+            None => request.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => request
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", AttributeValue::N(v.to_string())),
+        };
+        request.send().await.map_err(|e| store_error(&e, id))?;
+        Ok(version)
+    }
+
+    async fn alert_sent(&self, key: &AlertKey) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", session_pk(&key.session_id))
+            .key("sk", AttributeValue::S(format!("ALERT#{}", key.kind)))
+            .consistent_read(true)
+            .projection_expression("pk")
+            .send()
+            .await
+            .map_err(|e| store_error(&e, &key.session_id))?;
+        Ok(output.item.is_some())
+    }
+
+    async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
+        let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", session_pk(&key.session_id))
+            .item("sk", AttributeValue::S(format!("ALERT#{}", key.kind)))
+            .item("sent_at", AttributeValue::S(at.to_string()))
+            .item("expires_at", AttributeValue::N(expires.to_string()))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match store_error(&e, &key.session_id) {
+                // Already marked by an earlier delivery: the first mark stands.
+                StoreError::Conflict(_) => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sessions = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = if filter.active_only {
+                let output = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(ACTIVE_INDEX)
+                    .key_condition_expression("active_shard = :shard")
+                    .expression_attribute_values(":shard", AttributeValue::S(ACTIVE_SHARD.into()))
+                    .scan_index_forward(false)
+                    .set_exclusive_start_key(start_key.take())
+                    .send()
+                    .await
+                    .map_err(|e| store_error(&e, "(index)"))?;
+                (output.items.unwrap_or_default(), output.last_evaluated_key)
+            } else {
+                let output = self
+                    .client
+                    .scan()
+                    .table_name(&self.table)
+                    .filter_expression("sk = :meta")
+                    .expression_attribute_values(":meta", AttributeValue::S(META.into()))
+                    .set_exclusive_start_key(start_key.take())
+                    .send()
+                    .await
+                    .map_err(|e| store_error(&e, "(scan)"))?;
+                (output.items.unwrap_or_default(), output.last_evaluated_key)
+            };
+            for item in &page.0 {
+                sessions.push(self.decode(item)?.value);
+            }
+            match page.1 {
+                Some(key) if sessions.len() < filter.limit => start_key = Some(key),
+                _ => break,
+            }
+        }
+        sessions.sort_by(|a, b| {
+            b.started_at
+                .cmp(&a.started_at)
+                .then(a.session_id.cmp(&b.session_id))
+        });
+        sessions.truncate(filter.limit);
+        Ok(sessions)
+    }
+}

@@ -1,0 +1,80 @@
+//! AWS implementations of the ports (DynamoDB store, SNS notifier, SSM terminator).
+
+mod attribute_json;
+pub mod dynamodb;
+pub mod sns;
+pub mod ssm;
+
+pub use aws_sdk_dynamodb as dynamodb_sdk;
+pub use aws_sdk_sns as sns_sdk;
+pub use aws_sdk_ssm as ssm_sdk;
+pub use dynamodb::DynamoStore;
+pub use sns::SnsNotifier;
+pub use ssm::SsmTerminator;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::time::Duration;
+
+/// Shared SDK configuration: created once per container. Standard retries with backoff absorb
+/// throttling; what still fails after them fails the invocation, and Lambda retries that.
+pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(4))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(20))
+                .build(),
+        );
+    if let Some(url) = endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// How a failed AWS call should be treated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// Throttling, server errors, timeouts, network: worth retrying later.
+    Transient(String),
+    /// The service answered with this error code.
+    Service { code: String, message: String },
+}
+
+const TRANSIENT_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "InternalServerError",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "KMSThrottlingException",
+];
+
+pub(crate) fn classify<E, R>(err: &SdkError<E, R>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let text = DisplayErrorContext(err).to_string();
+    match err {
+        SdkError::ServiceError(ctx) => {
+            let code = ctx.err().code().unwrap_or("Unknown").to_string();
+            if TRANSIENT_CODES.contains(&code.as_str()) {
+                Failure::Transient(format!("{code}: {text}"))
+            } else {
+                let message = ctx.err().message().unwrap_or("").to_string();
+                Failure::Service { code, message }
+            }
+        }
+        _ => Failure::Transient(text),
+    }
+}

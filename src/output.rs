@@ -1,0 +1,104 @@
+//! How sessions and alerts look on a terminal and as JSON lines.
+
+use serde_json::{Value, json};
+use warden_core::alert::Alert;
+use warden_core::handlers::recorder::TerminationReport;
+use warden_core::session::SessionRecord;
+
+pub fn alert_json(alert: &Alert, file: &str) -> Value {
+    json!({
+        "type": "alert",
+        "session_id": alert.key.session_id,
+        "kind": alert.key.kind,
+        "severity": alert.severity.as_str(),
+        "rule_id": alert.rule_id,
+        "subject": alert.subject,
+        "file": file,
+    })
+}
+
+pub fn termination_json(t: &TerminationReport, file: &str) -> Value {
+    json!({
+        "type": "termination",
+        "session_id": t.session_id,
+        "reason": t.reason,
+        "outcome": t.outcome.as_str(),
+        "dry_run": t.dry_run(),
+        "file": file,
+    })
+}
+
+/// `mfa` is `true`, `false` or the string `"unknown"`.
+pub fn session_json(s: &SessionRecord) -> Value {
+    let mfa = match s.mfa {
+        warden_core::identity::Mfa::True => json!(true),
+        warden_core::identity::Mfa::False => json!(false),
+        warden_core::identity::Mfa::Unknown => json!("unknown"),
+    };
+    json!({
+        "type": "session",
+        "session_id": s.session_id,
+        "state": s.state.as_str(),
+        "mfa": mfa,
+        "flags": s.flags.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "principal": s.principal.as_ref().and_then(|p| p.arn.clone()),
+        "who": s.principal.as_ref().map(|p| p.display_name.clone()),
+        "target": s.target,
+        "document": s.document,
+        "started_at": s.started_at.map(|t| t.to_string()),
+        "ended_at": s.ended_at.map(|t| t.to_string()),
+        "exempt": s.exempt,
+    })
+}
+
+pub fn session_table(sessions: &[SessionRecord]) -> String {
+    let mut rows = vec![[
+        "SESSION".to_string(),
+        "STATE".to_string(),
+        "WHO".to_string(),
+        "MFA".to_string(),
+        "TARGET".to_string(),
+        "STARTED".to_string(),
+        "FLAGS".to_string(),
+    ]];
+    for s in sessions {
+        let flags: Vec<&str> = s.flags.keys().map(|k| k.as_str()).collect();
+        rows.push([
+            s.session_id.clone(),
+            s.state.as_str().to_string(),
+            s.principal
+                .as_ref()
+                .map(|p| p.display_name.clone())
+                .unwrap_or_else(|| "-".into()),
+            s.mfa.as_str().to_string(),
+            s.target.clone().unwrap_or_else(|| "-".into()),
+            s.started_at
+                .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "-".into()),
+            if flags.is_empty() {
+                "-".into()
+            } else {
+                flags.join(",")
+            },
+        ]);
+    }
+    let widths: Vec<usize> = (0..7)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("{cell:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn session_detail(s: &SessionRecord) -> String {
+    serde_json::to_string_pretty(s).expect("a session record serialises")
+}

@@ -1,0 +1,262 @@
+//! `warden replay`: sample events through the real handlers.
+
+use crate::output::{alert_json, session_json, session_table, termination_json};
+use crate::{Format, ReplayArgs};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use warden_core::aws::{
+    DynamoStore, SnsNotifier, SsmTerminator, dynamodb_sdk, sdk_config, sns_sdk, ssm_sdk,
+};
+use warden_core::config::WardenConfig;
+use warden_core::handlers::recorder::{Recorded, Recorder};
+use warden_core::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
+use warden_core::ports::{Notifier, SessionStore, Terminator};
+
+pub async fn run(args: ReplayArgs) -> Result<ExitCode, String> {
+    let config = WardenConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
+    let files = collect_files(&args.paths)?;
+    match &args.aws.endpoint_url {
+        Some(url) => {
+            let table = args
+                .aws
+                .table
+                .clone()
+                .ok_or("--table (or WARDEN_TABLE) is needed with --endpoint-url")?;
+            let topic = args
+                .aws
+                .topic_arn
+                .clone()
+                .ok_or("--topic-arn (or WARDEN_TOPIC_ARN) is needed with --endpoint-url")?;
+            let sdk = sdk_config(Some(url)).await;
+            let store = DynamoStore::new(
+                dynamodb_sdk::Client::new(&sdk),
+                table,
+                config.retention_days,
+            );
+            let notifier = SnsNotifier::new(sns_sdk::Client::new(&sdk), topic);
+            let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), args.enforce);
+            let recorder = Recorder::new(store, notifier, terminator, config);
+            replay_files(&recorder, &files, &args).await
+        }
+        None => {
+            let store = match &args.state {
+                Some(path) => MemoryStore::open(path).map_err(|e| e.to_string())?,
+                None => MemoryStore::new(),
+            };
+            let recorder = Recorder::new(
+                store,
+                CollectingNotifier::new(),
+                DryRunTerminator::new(),
+                config,
+            );
+            let code = replay_files(&recorder, &files, &args).await?;
+            if let Some(path) = &args.state {
+                recorder.store().persist(path).map_err(|e| e.to_string())?;
+            }
+            Ok(code)
+        }
+    }
+}
+
+/// Files in the order given; folders expanded recursively to their `*.json` files, by name.
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found).map_err(|e| format!("{}: {e}", path.display()))?;
+            found.sort();
+            files.extend(found);
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(format!("{}: no such file or folder", path.display()));
+        }
+    }
+    if files.is_empty() {
+        return Err("no *.json event files found".to_string());
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, found)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A Lambda on-failure destination wraps the event as `requestPayload`: replay the event itself,
+/// so dead-lettered events can be replayed after a fix.
+fn unwrap_dead_letter(value: Value) -> Value {
+    match value {
+        Value::Object(mut map)
+            if map.contains_key("requestPayload") && map.contains_key("requestContext") =>
+        {
+            map.remove("requestPayload").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    recorded: usize,
+    duplicates: usize,
+    ignored: usize,
+    failed: usize,
+    alerts: usize,
+    terminations: usize,
+}
+
+async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
+    recorder: &Recorder<S, N, T>,
+    files: &[PathBuf],
+    args: &ReplayArgs,
+) -> Result<ExitCode, String> {
+    let mut tally = Tally::default();
+    let mut touched = BTreeSet::new();
+    let json = args.format == Format::Json;
+    for path in files {
+        let name = path.display().to_string();
+        let event = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                serde_json::from_str::<Value>(&text).map_err(|e| format!("not JSON: {e}"))
+            })
+            .map(unwrap_dead_letter);
+        let outcome = match event {
+            Ok(event) => recorder
+                .handle(&event)
+                .await
+                .map_err(|e| (e.is_unrelated_event(), e.to_string())),
+            Err(message) => Err((false, message)),
+        };
+        match outcome {
+            Ok(done) => {
+                touched.insert(done.session_id.clone());
+                tally.alerts += done.alerts.len();
+                tally.terminations += done.terminations.len();
+                if done.applied {
+                    tally.recorded += 1;
+                } else {
+                    tally.duplicates += 1;
+                }
+                print_recorded(&done, &name, json, args.alert_bodies);
+            }
+            Err((unrelated, message)) => {
+                if unrelated {
+                    tally.ignored += 1;
+                } else {
+                    tally.failed += 1;
+                }
+                let verdict = if unrelated { "ignored" } else { "rejected" };
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"type": verdict, "file": name, "error": message})
+                    );
+                } else {
+                    println!("{name}\n    {verdict}: {message}");
+                }
+            }
+        }
+    }
+    let mut sessions = Vec::new();
+    for id in &touched {
+        if let Some(stored) = recorder.store().load(id).await.map_err(|e| e.to_string())? {
+            sessions.push(stored.value);
+        }
+    }
+    sessions.sort_by(|a, b| {
+        a.started_at
+            .cmp(&b.started_at)
+            .then(a.session_id.cmp(&b.session_id))
+    });
+    if json {
+        for s in &sessions {
+            println!("{}", session_json(s));
+        }
+    } else {
+        let dry = if recorder.config().enforce && args.enforce {
+            ""
+        } else {
+            " (dry run)"
+        };
+        println!(
+            "\n{} events: {} recorded, {} duplicates, {} ignored, {} rejected; {} alerts; {} terminations{dry}\n",
+            files.len(),
+            tally.recorded,
+            tally.duplicates,
+            tally.ignored,
+            tally.failed,
+            tally.alerts,
+            tally.terminations
+        );
+        println!("{}", session_table(&sessions));
+    }
+    Ok(if tally.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_recorded(done: &Recorded, file: &str, json: bool, bodies: bool) {
+    if json {
+        for alert in &done.alerts {
+            println!("{}", alert_json(alert, file));
+        }
+        for t in &done.terminations {
+            println!("{}", termination_json(t, file));
+        }
+        return;
+    }
+    let flags: Vec<String> = done
+        .flags
+        .iter()
+        .map(|f| format!("{}({})", f.kind, f.severity))
+        .collect();
+    let duplicate = if done.applied {
+        ""
+    } else {
+        "  (already applied)"
+    };
+    println!(
+        "{file}\n    {:<16} {}  → {}{}{duplicate}",
+        done.call.api_name(),
+        done.session_id,
+        done.state.as_str(),
+        if flags.is_empty() {
+            String::new()
+        } else {
+            format!("  flags: {}", flags.join(" "))
+        },
+    );
+    if done.exempt && !done.flags.is_empty() {
+        println!("    exempt principal: no alert");
+    }
+    for t in &done.terminations {
+        println!(
+            "    TERMINATE {} ({}): {}",
+            t.session_id,
+            t.reason,
+            t.outcome.as_str()
+        );
+    }
+    for alert in &done.alerts {
+        println!("    ALERT {}", alert.subject);
+        if bodies {
+            for line in alert.body.lines() {
+                println!("        {line}");
+            }
+        }
+    }
+}
