@@ -1,0 +1,264 @@
+//! The DynamoDB store and SNS notifier against a real AWS API (moto server on loopback).
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::Value;
+use warden_core::alert::AlertKey;
+use warden_core::aws::{DynamoStore, SnsNotifier};
+use warden_core::config::WardenConfig;
+use warden_core::handlers::recorder::Recorder;
+use warden_core::local::DryRunTerminator;
+use warden_core::ports::{SessionFilter, SessionStore, StoreError};
+use warden_core::session::{SessionRecord, SessionState};
+
+fn event(file: &str) -> Value {
+    let path = format!("{}/events/cloudtrail/{file}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn store(endpoint: &str) -> (DynamoStore, aws_sdk_dynamodb::Client, String) {
+    let config = moto::sdk_config(endpoint).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = moto::unique("sessions");
+    moto::create_table(&client, &table).await;
+    (DynamoStore::new(client.clone(), &table, 30), client, table)
+}
+
+#[tokio::test]
+async fn dynamo_store_round_trips_a_record_with_versions() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, _, _) = store(&endpoint).await;
+    let mut record = SessionRecord::new("alice-0123456789abcdef0");
+    record.target = Some("i-0a1b2c3d4e5f60718".into());
+    record.started_at = Some("2026-11-23T09:14:37Z".parse().unwrap());
+    assert_eq!(store.save(&record, None).await, Ok(1));
+    let loaded = store.load(&record.session_id).await.unwrap().unwrap();
+    assert_eq!((loaded.value, loaded.version), (record.clone(), 1));
+    assert_eq!(store.load("nobody-0").await, Ok(None));
+}
+
+#[tokio::test]
+async fn dynamo_store_rejects_a_stale_write_as_a_conflict() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, _, _) = store(&endpoint).await;
+    let record = SessionRecord::new("bob-0123456789abcdef0");
+    store.save(&record, None).await.unwrap();
+    assert_eq!(
+        store.save(&record, None).await,
+        Err(StoreError::Conflict(record.session_id.clone()))
+    );
+    assert_eq!(store.save(&record, Some(1)).await, Ok(2));
+    assert_eq!(
+        store.save(&record, Some(1)).await,
+        Err(StoreError::Conflict(record.session_id.clone()))
+    );
+}
+
+#[tokio::test]
+async fn alert_marks_are_idempotent() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, _, _) = store(&endpoint).await;
+    let key = AlertKey {
+        session_id: "carol-1".into(),
+        kind: "off_hours".into(),
+    };
+    assert!(!store.alert_sent(&key).await.unwrap());
+    store
+        .mark_alert_sent(&key, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    store
+        .mark_alert_sent(&key, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    assert!(store.alert_sent(&key).await.unwrap());
+}
+
+#[tokio::test]
+async fn only_active_sessions_appear_in_the_active_index() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, client, table) = store(&endpoint).await;
+    let mut active = SessionRecord::new("dana-1");
+    active.started_at = Some("2026-11-24T10:00:00Z".parse().unwrap());
+    let mut ended = SessionRecord::new("erin-1");
+    ended.started_at = Some("2026-11-24T11:00:00Z".parse().unwrap());
+    ended.state = SessionState::Terminated;
+    store.save(&active, None).await.unwrap();
+    store.save(&ended, None).await.unwrap();
+    let listed = store
+        .list(SessionFilter {
+            active_only: true,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .iter()
+            .map(|s| s.session_id.as_str())
+            .collect::<Vec<_>>(),
+        ["dana-1"]
+    );
+    let all = store
+        .list(SessionFilter {
+            active_only: false,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    // The item is readable in the console: plain attributes, keys and expiry beside them.
+    let item = client
+        .get_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S("SESSION#dana-1".into()))
+        .key("sk", AttributeValue::S("META".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(item["state"], AttributeValue::S("active".into()));
+    assert_eq!(item["active_shard"], AttributeValue::S("ACTIVE".into()));
+    assert!(item.contains_key("expires_at"));
+}
+
+#[tokio::test]
+async fn an_unreadable_item_is_reported_with_its_key() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, client, table) = store(&endpoint).await;
+    client
+        .put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S("SESSION#broken-1".into()))
+        .item("sk", AttributeValue::S("META".into()))
+        .item("version", AttributeValue::N("1".into()))
+        .item("state", AttributeValue::S("exploded".into()))
+        .send()
+        .await
+        .unwrap();
+    let err = store.load("broken-1").await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt { key, .. } if key == "SESSION#broken-1"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_table_is_a_rejection_not_a_retry() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let config = moto::sdk_config(&endpoint).await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "no-such-table", 30);
+    assert!(
+        matches!(store.load("x").await, Err(StoreError::Rejected(m)) if m.contains("ResourceNotFound"))
+    );
+}
+
+#[tokio::test]
+async fn sns_alerts_arrive_with_subject_body_and_filter_attributes() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let config = moto::sdk_config(&endpoint).await;
+    let (store, _, _) = store(&endpoint).await;
+    let (topic, queue) = moto::create_topic_with_queue(&config, &moto::unique("alerts")).await;
+    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic);
+    let recorder = Recorder::new(
+        store,
+        notifier,
+        DryRunTerminator::new(),
+        WardenConfig::from_lookup(|_| None).unwrap(),
+    );
+    recorder
+        .handle(&event("13-start-scheduled-automation.json"))
+        .await
+        .unwrap();
+    recorder
+        .handle(&event("13-start-scheduled-automation.json"))
+        .await
+        .unwrap();
+    let messages = moto::drain_queue(&config, &queue).await;
+    assert_eq!(
+        messages.len(),
+        2,
+        "one per flag, none for the redelivery: {messages:?}"
+    );
+    let mut kinds: Vec<&str> = messages
+        .iter()
+        .map(|m| m["MessageAttributes"]["kind"]["Value"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, ["no_mfa", "off_hours"]);
+    for m in &messages {
+        assert_eq!(
+            m["MessageAttributes"]["session_id"]["Value"],
+            "nightly-patching-1668559b165d29e96"
+        );
+        assert!(m["Subject"].as_str().unwrap().contains("nightly-patching"));
+        assert!(
+            m["Message"]
+                .as_str()
+                .unwrap()
+                .contains("arn:aws:sts::111122223333:assumed-role/Batch/nightly-patching")
+        );
+    }
+    let severities: Vec<&str> = messages
+        .iter()
+        .map(|m| {
+            m["MessageAttributes"]["severity"]["Value"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(severities.contains(&"high") && severities.contains(&"medium"));
+}
+
+#[tokio::test]
+async fn the_recorder_on_aws_adapters_matches_the_in_process_replay() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let config = moto::sdk_config(&endpoint).await;
+    let (store, _, _) = store(&endpoint).await;
+    let (topic, _) = moto::create_topic_with_queue(&config, &moto::unique("alerts")).await;
+    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic);
+    let recorder = Recorder::new(
+        store,
+        notifier,
+        DryRunTerminator::new(),
+        WardenConfig::from_lookup(|_| None).unwrap(),
+    );
+    let local = Recorder::new(
+        warden_core::local::MemoryStore::new(),
+        warden_core::local::CollectingNotifier::new(),
+        DryRunTerminator::new(),
+        WardenConfig::from_lookup(|_| None).unwrap(),
+    );
+    for file in [
+        "14-terminate-before-start.json",
+        "15-start-after-terminate.json",
+        "14-terminate-before-start.json",
+    ] {
+        recorder.handle(&event(file)).await.unwrap();
+        local.handle(&event(file)).await.unwrap();
+    }
+    let id = "ivan-e83a5cd9061e6da8e";
+    let remote = recorder.store().load(id).await.unwrap().unwrap().value;
+    let in_process = local.store().load(id).await.unwrap().unwrap().value;
+    assert_eq!(remote, in_process);
+    assert_eq!(remote.state, SessionState::Terminated);
+}

@@ -1,0 +1,241 @@
+//! `warden replay` as a user runs it: the real binary on the sample events, no AWS account.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Command, Output};
+
+const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+
+fn warden(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("WARDEN_EXEMPT_PRINCIPALS")
+        .output()
+        .expect("warden runs")
+}
+
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+fn of_type<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|l| l["type"] == kind).collect()
+}
+
+fn alerts_by_session(lines: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
+    let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for a in of_type(lines, "alert") {
+        map.entry(a["session_id"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(a["kind"].as_str().unwrap().to_string());
+    }
+    map
+}
+
+#[test]
+fn replaying_the_samples_shows_each_risky_start() {
+    let out = warden(&["replay", "--format", "json", EVENTS]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerts = alerts_by_session(&json_lines(&out));
+    let kinds = |prefix: &str| -> Vec<String> {
+        alerts
+            .iter()
+            .find(|(id, _)| id.starts_with(prefix))
+            .map(|(_, k)| k.iter().cloned().collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(kinds("alice-"), Vec::<String>::new());
+    assert_eq!(kinds("bob-"), ["no_mfa"]);
+    assert_eq!(kinds("carol-"), ["off_hours"]);
+    assert_eq!(kinds("dana@"), Vec::<String>::new());
+    assert_eq!(kinds("deploy-bot-"), ["no_mfa"]);
+    assert_eq!(kinds("111122223333-"), ["root_user"]);
+    assert_eq!(kinds("erin-"), ["tunnel"]);
+    assert_eq!(kinds("frank-"), ["tunnel"]);
+    assert_eq!(kinds("denied:"), ["denied_start"]);
+    assert_eq!(kinds("heidi-"), ["no_mfa"]);
+    assert_eq!(kinds("nightly-patching-"), ["no_mfa", "off_hours"]);
+}
+
+#[test]
+fn sessions_end_in_the_state_their_events_imply() {
+    let out = warden(&["replay", "--format", "json", EVENTS]);
+    let lines = json_lines(&out);
+    let sessions: BTreeMap<&str, &Value> = of_type(&lines, "session")
+        .into_iter()
+        .map(|s| (s["session_id"].as_str().unwrap(), s))
+        .collect();
+    assert_eq!(sessions.len(), 12);
+    let state = |id: &str| sessions[id]["state"].as_str().unwrap();
+    assert_eq!(state("alice-ea1181f76f3adcbdc"), "active");
+    assert_eq!(state("bob-2731a0ce76f67ca89"), "terminated");
+    assert_eq!(state("ivan-e83a5cd9061e6da8e"), "terminated");
+    assert_eq!(sessions["alice-ea1181f76f3adcbdc"]["mfa"], true);
+    assert_eq!(sessions["bob-2731a0ce76f67ca89"]["mfa"], false);
+    assert_eq!(sessions["deploy-bot-e99112cc31280d689"]["mfa"], "unknown");
+    assert_eq!(
+        sessions["nightly-patching-1668559b165d29e96"]["flags"],
+        serde_json::json!(["no_mfa", "off_hours"])
+    );
+}
+
+#[test]
+fn replaying_everything_twice_alerts_once() {
+    let once = json_lines(&warden(&["replay", "--format", "json", EVENTS]));
+    let twice = json_lines(&warden(&["replay", "--format", "json", EVENTS, EVENTS]));
+    assert_eq!(
+        of_type(&once, "alert").len(),
+        of_type(&twice, "alert").len()
+    );
+    assert_eq!(of_type(&once, "session"), of_type(&twice, "session"));
+}
+
+#[test]
+fn a_terminate_action_is_reported_as_a_dry_run() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args([
+            "replay",
+            "--format",
+            "json",
+            &format!("{EVENTS}/cloudtrail/08-start-root.json"),
+        ])
+        .env("WARDEN_FLAG_ACTIONS", "root_user=terminate")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    let lines = json_lines(&out);
+    let terminations = of_type(&lines, "termination");
+    assert_eq!(terminations.len(), 1);
+    assert_eq!(terminations[0]["reason"], "root_user");
+    assert_eq!(terminations[0]["dry_run"], true);
+    assert_eq!(of_type(&lines, "session")[0]["state"], "active");
+}
+
+#[test]
+fn exempt_principals_are_silenced_by_configuration() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args([
+            "replay",
+            "--format",
+            "json",
+            &format!("{EVENTS}/cloudtrail/13-start-scheduled-automation.json"),
+        ])
+        .env(
+            "WARDEN_EXEMPT_PRINCIPALS",
+            "arn:aws:sts::111122223333:assumed-role/Batch/*",
+        )
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(of_type(&json_lines(&out), "alert").is_empty());
+}
+
+#[test]
+fn human_output_has_a_line_per_event_and_a_summary() {
+    let out = warden(&["replay", EVENTS]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("15 events: 15 recorded, 0 duplicates, 0 ignored, 0 rejected; 10 alerts"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ALERT [CRITICAL] Root user started a session"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_broken_event_file_is_reported_and_fails_the_run_without_stopping_it() {
+    let dir = std::env::temp_dir().join(format!("warden-replay-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a-broken.json"), "{\"detail\": ").unwrap();
+    std::fs::write(
+        dir.join("b-wrong-shape.json"),
+        "{\"detail\": {\"eventName\": \"StartSession\"}}",
+    )
+    .unwrap();
+    std::fs::copy(
+        format!("{EVENTS}/cloudtrail/03-start-role-without-mfa.json"),
+        dir.join("c-good.json"),
+    )
+    .unwrap();
+    let out = warden(&["replay", "--format", "json", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out);
+    let rejected = of_type(&lines, "rejected");
+    assert_eq!(rejected.len(), 2);
+    assert!(rejected[0]["error"].as_str().unwrap().contains("not JSON"));
+    assert!(
+        rejected[1]["error"].as_str().unwrap().contains("eventID"),
+        "{}",
+        rejected[1]
+    );
+    assert_eq!(of_type(&lines, "alert").len(), 1);
+}
+
+#[test]
+fn a_missing_path_is_a_clear_error() {
+    let out = warden(&["replay", "/no/such/events"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/no/such/events: no such file or folder")
+    );
+}
+
+#[test]
+fn bad_configuration_is_named() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["replay", EVENTS])
+        .env("WARDEN_BUSINESS_HOURS", "weekdays")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("WARDEN_BUSINESS_HOURS"));
+}
+
+#[test]
+fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
+    let state = std::env::temp_dir().join(format!("warden-state-cli-{}.json", std::process::id()));
+    let _ = std::fs::remove_file(&state);
+    let out = warden(&["replay", "--state", state.to_str().unwrap(), EVENTS]);
+    assert!(out.status.success());
+    let listed = warden(&[
+        "sessions",
+        "list",
+        "--active",
+        "--format",
+        "json",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let active = json_lines(&listed);
+    assert!(active.iter().all(|s| s["state"] == "active"));
+    assert_eq!(active.len(), 9);
+    let shown = warden(&[
+        "sessions",
+        "show",
+        "bob-2731a0ce76f67ca89",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("\"state\": \"terminated\""), "{text}");
+    let missing = warden(&[
+        "sessions",
+        "show",
+        "nobody-1",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    std::fs::remove_file(&state).unwrap();
+}
