@@ -32,12 +32,13 @@ pub fn endpoint() -> Option<String> {
 }
 
 fn set_fake_credentials() {
-    // SAFETY: set once, before any client is built; all tests set the same values.
-    unsafe {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: runs once, before this process builds any client that reads these variables.
+    ONCE.call_once(|| unsafe {
         std::env::set_var("AWS_ACCESS_KEY_ID", "testing");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
         std::env::set_var("AWS_REGION", "eu-west-1");
-    }
+    });
 }
 
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {

@@ -12,14 +12,16 @@ use warden_core::handlers::recorder::Recorder;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     warden_core::telemetry::init_lambda();
-    let config = WardenConfig::from_env()?;
+    let config = WardenConfig::from_env().map_err(init_failure)?;
+    let table = config.require_table().map_err(init_failure)?;
+    let topic = config.require_topic().map_err(init_failure)?;
     let sdk = sdk_config(None).await;
     let store = DynamoStore::new(
         dynamodb_sdk::Client::new(&sdk),
-        config.require_table()?,
+        table,
         config.retention_days,
     );
-    let notifier = SnsNotifier::new(sns_sdk::Client::new(&sdk), config.require_topic()?);
+    let notifier = SnsNotifier::new(sns_sdk::Client::new(&sdk), topic);
     let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), config.enforce);
     let recorder = Recorder::new(store, notifier, terminator, config);
     let recorder = &recorder;
@@ -33,4 +35,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             })
     }))
     .await
+}
+
+/// Logs why the function cannot start, readably, before the process exits with it.
+fn init_failure(error: impl std::fmt::Display) -> lambda_runtime::Error {
+    tracing::error!(error = %error, "invalid configuration; the function cannot start");
+    error.to_string().into()
 }
