@@ -26,6 +26,19 @@ async fn store(endpoint: &str) -> (DynamoStore, aws_sdk_dynamodb::Client, String
     (DynamoStore::new(client.clone(), &table, 30), client, table)
 }
 
+type AwsRecorder = Recorder<DynamoStore, SnsNotifier, DryRunTerminator>;
+
+/// The recorder on the AWS adapters with default configuration, and the queue its topic feeds.
+async fn aws_recorder(endpoint: &str) -> (AwsRecorder, aws_config::SdkConfig, String) {
+    let config = moto::sdk_config(endpoint).await;
+    let (store, _, _) = store(endpoint).await;
+    let (topic, queue) = moto::create_topic_with_queue(&config, &moto::unique("alerts")).await;
+    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic);
+    let defaults = WardenConfig::from_lookup(|_| None).unwrap();
+    let recorder = Recorder::new(store, notifier, DryRunTerminator::new(), defaults);
+    (recorder, config, queue)
+}
+
 #[tokio::test]
 async fn dynamo_store_round_trips_a_record_with_versions() {
     let Some(endpoint) = moto::endpoint() else {
@@ -173,16 +186,7 @@ async fn sns_alerts_arrive_with_subject_body_and_filter_attributes() {
     let Some(endpoint) = moto::endpoint() else {
         return;
     };
-    let config = moto::sdk_config(&endpoint).await;
-    let (store, _, _) = store(&endpoint).await;
-    let (topic, queue) = moto::create_topic_with_queue(&config, &moto::unique("alerts")).await;
-    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic);
-    let recorder = Recorder::new(
-        store,
-        notifier,
-        DryRunTerminator::new(),
-        WardenConfig::from_lookup(|_| None).unwrap(),
-    );
+    let (recorder, config, queue) = aws_recorder(&endpoint).await;
     recorder
         .handle(&event("13-start-scheduled-automation.json"))
         .await
@@ -232,16 +236,7 @@ async fn the_recorder_on_aws_adapters_matches_the_in_process_replay() {
     let Some(endpoint) = moto::endpoint() else {
         return;
     };
-    let config = moto::sdk_config(&endpoint).await;
-    let (store, _, _) = store(&endpoint).await;
-    let (topic, _) = moto::create_topic_with_queue(&config, &moto::unique("alerts")).await;
-    let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic);
-    let recorder = Recorder::new(
-        store,
-        notifier,
-        DryRunTerminator::new(),
-        WardenConfig::from_lookup(|_| None).unwrap(),
-    );
+    let (recorder, _, _) = aws_recorder(&endpoint).await;
     let local = Recorder::new(
         warden_core::local::MemoryStore::new(),
         warden_core::local::CollectingNotifier::new(),

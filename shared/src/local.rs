@@ -5,7 +5,7 @@ use crate::ports::{
     Notifier, NotifyError, SessionFilter, SessionStore, StoreError, TerminateError, Terminated,
     Terminator, Versioned,
 };
-use crate::session::SessionRecord;
+use crate::session::{SessionRecord, sort_newest_first};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -140,11 +140,7 @@ impl SessionStore for MemoryStore {
             .map(|v| v.value.clone())
             .filter(|s| !filter.active_only || s.is_active())
             .collect();
-        sessions.sort_by(|a, b| {
-            b.started_at
-                .cmp(&a.started_at)
-                .then(a.session_id.cmp(&b.session_id))
-        });
+        sort_newest_first(&mut sessions);
         sessions.truncate(filter.limit);
         Ok(sessions)
     }

@@ -6,7 +6,7 @@ use super::attribute_json::{from_item, to_item};
 use super::{Failure, classify};
 use crate::alert::AlertKey;
 use crate::ports::{SessionFilter, SessionStore, StoreError, Versioned};
-use crate::session::SessionRecord;
+use crate::session::{SessionRecord, sort_newest_first};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
@@ -214,11 +214,7 @@ impl SessionStore for DynamoStore {
                 _ => break,
             }
         }
-        sessions.sort_by(|a, b| {
-            b.started_at
-                .cmp(&a.started_at)
-                .then(a.session_id.cmp(&b.session_id))
-        });
+        sort_newest_first(&mut sessions);
         sessions.truncate(filter.limit);
         Ok(sessions)
     }

@@ -22,6 +22,18 @@ fn recorder(vars: &[(&str, &str)]) -> Recorder<MemoryStore, CollectingNotifier, 
     )
 }
 
+fn recorder_with(
+    terminator: ScriptedTerminator,
+    vars: &[(&str, &str)],
+) -> Recorder<MemoryStore, CollectingNotifier, ScriptedTerminator> {
+    Recorder::new(
+        MemoryStore::new(),
+        CollectingNotifier::new(),
+        terminator,
+        config(vars),
+    )
+}
+
 /// Answers every termination with a scripted result and counts the calls.
 struct ScriptedTerminator {
     answers: Mutex<Vec<Result<Terminated, TerminateError>>>,
@@ -168,11 +180,9 @@ async fn an_alert_is_marked_sent_only_after_the_notifier_accepts_it() {
 #[tokio::test]
 async fn a_terminate_flag_ends_the_session_once_and_says_so() {
     let terminator = ScriptedTerminator::new(vec![]);
-    let r = Recorder::new(
-        MemoryStore::new(),
-        CollectingNotifier::new(),
+    let r = recorder_with(
         terminator,
-        config(&[("WARDEN_FLAG_ACTIONS", "root_user=terminate")]),
+        &[("WARDEN_FLAG_ACTIONS", "root_user=terminate")],
     );
     let out = r.handle(&event_json("08-start-root.json")).await.unwrap();
     assert_eq!(out.state, SessionState::Terminated);
@@ -202,12 +212,7 @@ async fn a_refused_termination_is_recorded_and_alerted_as_failed() {
     let terminator = ScriptedTerminator::new(vec![Err(TerminateError::Rejected(
         "AccessDeniedException".into(),
     ))]);
-    let r = Recorder::new(
-        MemoryStore::new(),
-        CollectingNotifier::new(),
-        terminator,
-        config(&[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]),
-    );
+    let r = recorder_with(terminator, &[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]);
     let out = r
         .handle(&event_json("03-start-role-without-mfa.json"))
         .await
@@ -227,12 +232,7 @@ async fn a_refused_termination_is_recorded_and_alerted_as_failed() {
 async fn an_unavailable_terminator_fails_the_invocation_before_alerting() {
     let terminator =
         ScriptedTerminator::new(vec![Err(TerminateError::Unavailable("timeout".into()))]);
-    let r = Recorder::new(
-        MemoryStore::new(),
-        CollectingNotifier::new(),
-        terminator,
-        config(&[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]),
-    );
+    let r = recorder_with(terminator, &[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]);
     let err = r
         .handle(&event_json("03-start-role-without-mfa.json"))
         .await
@@ -253,12 +253,7 @@ async fn an_unavailable_terminator_fails_the_invocation_before_alerting() {
 #[tokio::test]
 async fn a_session_already_ended_is_not_terminated_again() {
     let terminator = ScriptedTerminator::new(vec![]);
-    let r = Recorder::new(
-        MemoryStore::new(),
-        CollectingNotifier::new(),
-        terminator,
-        config(&[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]),
-    );
+    let r = recorder_with(terminator, &[("WARDEN_FLAG_ACTIONS", "no_mfa=terminate")]);
     r.handle(&event_json("04-terminate-role-without-mfa.json"))
         .await
         .unwrap();
