@@ -239,3 +239,32 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     assert_eq!(missing.status.code(), Some(1));
     std::fs::remove_file(&state).unwrap();
 }
+
+#[test]
+fn a_dead_lettered_invocation_record_replays_its_event() {
+    let dir = std::env::temp_dir().join(format!("warden-replay-dlq-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sample = format!(
+        "{}/../shared/samples/lambda-async-onfailure-invocation-record.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+    let event: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{EVENTS}/cloudtrail/03-start-role-without-mfa.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    record["requestPayload"] = event;
+    std::fs::write(dir.join("dead-letter.json"), record.to_string()).unwrap();
+    let out = warden(&["replay", "--format", "json", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(out.status.success());
+    let alerts = alerts_by_session(&json_lines(&out));
+    assert_eq!(
+        alerts["bob-2731a0ce76f67ca89"].iter().collect::<Vec<_>>(),
+        ["no_mfa"]
+    );
+}

@@ -175,8 +175,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
     /// hands it to the dead-letter destination: nothing is dropped silently.
     pub async fn handle_invocation(&self, raw: Value) -> Result<Value, RecorderError> {
         let mut metrics = Metrics::new();
-        let result = self.handle(&raw).await;
-        let reply = match &result {
+        let reply = match self.handle(&raw).await {
             Ok(done) => {
                 tracing::info!(
                     session_id = %done.session_id,
@@ -215,11 +214,11 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
                     metrics.count("RejectedInputs", 1.0);
                 }
                 metrics.count("Errors", 1.0);
-                Err(())
+                Err(e)
             }
         };
         metrics.emit("session-recorder");
-        reply.or_else(|()| result.map(|_| Value::Null))
+        reply
     }
 
     /// Terminates the session for `reason` unless an earlier delivery already did, and records
