@@ -1,7 +1,9 @@
 //! `warden`: the operator's command line for Session Warden.
 
+mod events;
 mod output;
 mod replay;
+mod scan;
 mod sessions;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -28,6 +30,27 @@ enum Command {
     /// List and show recorded sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Scan a transcript for forbidden commands: plain text, streaming records (one JSON per
+    /// line) or a CloudWatch Logs subscription event, recognised from the content. Exits 0
+    /// whether or not it finds something.
+    Scan {
+        /// Transcript file; `-` or nothing for standard input.
+        input: Option<PathBuf>,
+        /// Extra rule packs, applied after the default pack (they may disable or redefine rules).
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Make sample events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// A CloudWatch Logs subscription event (base64 gzip JSON) from plain transcript lines.
+    Subscription(events::SubscriptionArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -54,6 +77,9 @@ pub struct ReplayArgs {
     /// With an endpoint: really call ssm:TerminateSession (default: dry run).
     #[arg(long, requires = "endpoint_url")]
     pub enforce: bool,
+    /// Extra rule packs for transcript events, applied after the default pack.
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
 }
 
 /// Where the real AWS adapters point.
@@ -120,6 +146,12 @@ async fn main() -> ExitCode {
             format,
             source,
         }) => sessions::show(&source, &session_id, format).await,
+        Command::Scan {
+            input,
+            rules,
+            format,
+        } => scan::run(&rules, format, input.as_deref()),
+        Command::Events(EventsCommand::Subscription(args)) => events::subscription(args),
     };
     match result {
         Ok(code) => code,

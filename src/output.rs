@@ -2,14 +2,15 @@
 
 use serde_json::{Value, json};
 use warden_core::alert::Alert;
-use warden_core::handlers::recorder::TerminationReport;
+use warden_core::finding::FindingRecord;
+use warden_core::handlers::actions::TerminationReport;
 use warden_core::session::SessionRecord;
 
 pub fn alert_json(alert: &Alert, file: &str) -> Value {
     json!({
         "type": "alert",
         "session_id": alert.key.session_id,
-        "kind": alert.key.kind,
+        "kind": alert.attributes.get("kind"),
         "severity": alert.severity.as_str(),
         "rule_id": alert.rule_id,
         "subject": alert.subject,
@@ -24,6 +25,21 @@ pub fn termination_json(t: &TerminationReport, file: &str) -> Value {
         "reason": t.reason,
         "outcome": t.outcome.as_str(),
         "dry_run": t.dry_run(),
+        "file": file,
+    })
+}
+
+pub fn finding_json(f: &FindingRecord, file: &str) -> Value {
+    json!({
+        "type": "finding",
+        "session_id": f.session_id,
+        "rule_id": f.rule_id,
+        "category": f.category,
+        "severity": f.severity.as_str(),
+        "action": f.action.as_str(),
+        "line": f.line,
+        "command": f.command,
+        "normalized": f.normalized,
         "file": file,
     })
 }
@@ -99,6 +115,24 @@ pub fn session_table(sessions: &[SessionRecord]) -> String {
         .join("\n")
 }
 
-pub fn session_detail(s: &SessionRecord) -> String {
-    serde_json::to_string_pretty(s).expect("a session record serialises")
+/// The whole record, then one paragraph per finding.
+pub fn session_detail(s: &SessionRecord, findings: &[FindingRecord]) -> String {
+    let mut text = serde_json::to_string_pretty(s).expect("a session record serialises");
+    if findings.is_empty() {
+        text.push_str("\n\nno findings");
+    }
+    for f in findings {
+        text.push_str(&format!(
+            "\n\nFINDING {} ({}, {}, {})\n  command:    {}\n  normalised: {}\n  log event:  {} line {}",
+            f.rule_id,
+            f.category,
+            f.severity,
+            f.action.as_str(),
+            f.command,
+            f.normalized,
+            f.log_event_id,
+            f.line
+        ));
+    }
+    text
 }

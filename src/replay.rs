@@ -1,21 +1,51 @@
 //! `warden replay`: sample events through the real handlers.
 
-use crate::output::{alert_json, session_json, session_table, termination_json};
+use crate::output::{alert_json, finding_json, session_json, session_table, termination_json};
 use crate::{Format, ReplayArgs};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use warden_core::alert::Alert;
 use warden_core::aws::{
     DynamoStore, SnsNotifier, SsmTerminator, dynamodb_sdk, sdk_config, sns_sdk, ssm_sdk,
 };
 use warden_core::config::WardenConfig;
-use warden_core::handlers::recorder::{Recorded, Recorder};
+use warden_core::handlers::actions::TerminationReport;
+use warden_core::handlers::recorder::Recorder;
+use warden_core::handlers::scanner::Scanner;
 use warden_core::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
 use warden_core::ports::{Notifier, SessionStore, Terminator};
+use warden_core::rules::RuleSet;
+
+/// Both event handlers over one shared set of ports, as a deployment's functions share a table.
+struct Handlers<S, N, T> {
+    recorder: Recorder<Arc<S>, Arc<N>, Arc<T>>,
+    scanner: Scanner<Arc<S>, Arc<N>, Arc<T>>,
+    store: Arc<S>,
+}
+
+impl<S: SessionStore, N: Notifier, T: Terminator> Handlers<S, N, T> {
+    fn new(store: S, notifier: N, terminator: T, config: WardenConfig, rules: RuleSet) -> Self {
+        let (store, notifier, terminator) =
+            (Arc::new(store), Arc::new(notifier), Arc::new(terminator));
+        Handlers {
+            recorder: Recorder::new(
+                store.clone(),
+                notifier.clone(),
+                terminator.clone(),
+                config.clone(),
+            ),
+            scanner: Scanner::new(store.clone(), notifier, terminator, config, rules),
+            store,
+        }
+    }
+}
 
 pub async fn run(args: ReplayArgs) -> Result<ExitCode, String> {
     let config = WardenConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
+    let rules = crate::scan::load_rules(&args.rules)?;
     let files = collect_files(&args.paths)?;
     match &args.aws.endpoint_url {
         Some(url) => {
@@ -37,23 +67,30 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode, String> {
             );
             let notifier = SnsNotifier::new(sns_sdk::Client::new(&sdk), topic);
             let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), args.enforce);
-            let recorder = Recorder::new(store, notifier, terminator, config);
-            replay_files(&recorder, &files, &args).await
+            let dry_run = !args.enforce;
+            replay_files(
+                &Handlers::new(store, notifier, terminator, config, rules),
+                &files,
+                &args,
+                dry_run,
+            )
+            .await
         }
         None => {
             let store = match &args.state {
                 Some(path) => MemoryStore::open(path).map_err(|e| e.to_string())?,
                 None => MemoryStore::new(),
             };
-            let recorder = Recorder::new(
+            let handlers = Handlers::new(
                 store,
                 CollectingNotifier::new(),
                 DryRunTerminator::new(),
                 config,
+                rules,
             );
-            let code = replay_files(&recorder, &files, &args).await?;
+            let code = replay_files(&handlers, &files, &args, true).await?;
             if let Some(path) = &args.state {
-                recorder.store().persist(path).map_err(|e| e.to_string())?;
+                handlers.store.persist(path).map_err(|e| e.to_string())?;
             }
             Ok(code)
         }
@@ -110,54 +147,99 @@ fn unwrap_dead_letter(value: Value) -> Value {
 struct Tally {
     recorded: usize,
     duplicates: usize,
+    transcripts: usize,
+    findings: usize,
     ignored: usize,
     failed: usize,
     alerts: usize,
     terminations: usize,
 }
 
+/// What replaying one file did, whichever handler took it.
+enum Replayed {
+    Recorded(warden_core::handlers::recorder::Recorded),
+    Scanned(warden_core::handlers::scanner::Scanned),
+}
+
+async fn replay_one<S: SessionStore, N: Notifier, T: Terminator>(
+    handlers: &Handlers<S, N, T>,
+    path: &Path,
+) -> Result<Replayed, (bool, String)> {
+    let text = std::fs::read_to_string(path).map_err(|e| (false, e.to_string()))?;
+    let event =
+        serde_json::from_str::<Value>(&text).map_err(|e| (false, format!("not JSON: {e}")))?;
+    let event = unwrap_dead_letter(event);
+    if event.get("awslogs").is_some() {
+        handlers
+            .scanner
+            .handle(&event)
+            .await
+            .map(Replayed::Scanned)
+            .map_err(|e| (false, e.to_string()))
+    } else {
+        handlers
+            .recorder
+            .handle(&event)
+            .await
+            .map(Replayed::Recorded)
+            .map_err(|e| (e.is_unrelated_event(), e.to_string()))
+    }
+}
+
 async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
-    recorder: &Recorder<S, N, T>,
+    handlers: &Handlers<S, N, T>,
     files: &[PathBuf],
     args: &ReplayArgs,
+    dry_run: bool,
 ) -> Result<ExitCode, String> {
     let mut tally = Tally::default();
     let mut touched = BTreeSet::new();
     let json = args.format == Format::Json;
     for path in files {
         let name = path.display().to_string();
-        let event = std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| {
-                serde_json::from_str::<Value>(&text).map_err(|e| format!("not JSON: {e}"))
-            })
-            .map(unwrap_dead_letter);
-        let outcome = match event {
-            Ok(event) => recorder
-                .handle(&event)
-                .await
-                .map_err(|e| (e.is_unrelated_event(), e.to_string())),
-            Err(message) => Err((false, message)),
-        };
-        match outcome {
-            Ok(done) => {
+        match replay_one(handlers, path).await {
+            Ok(Replayed::Recorded(done)) => {
                 touched.insert(done.session_id.clone());
-                tally.alerts += done.alerts.len();
-                tally.terminations += done.terminations.len();
                 if done.applied {
                     tally.recorded += 1;
                 } else {
                     tally.duplicates += 1;
                 }
-                print_recorded(&done, &name, json, args.alert_bodies);
+                print_recorded(&done, &name, json);
+                print_actions(
+                    &done.alerts,
+                    &done.terminations,
+                    &name,
+                    json,
+                    args.alert_bodies,
+                );
+                tally.alerts += done.alerts.len();
+                tally.terminations += done.terminations.len();
+            }
+            Ok(Replayed::Scanned(done)) => {
+                tally.transcripts += 1;
+                tally.findings += done.findings.len();
+                if !done.control_message {
+                    touched.insert(done.session_id.clone());
+                }
+                print_scanned(&done, &name, json);
+                print_actions(
+                    &done.alerts,
+                    &done.terminations,
+                    &name,
+                    json,
+                    args.alert_bodies,
+                );
+                tally.alerts += done.alerts.len();
+                tally.terminations += done.terminations.len();
             }
             Err((unrelated, message)) => {
+                let verdict = if unrelated { "ignored" } else { "rejected" };
                 if unrelated {
                     tally.ignored += 1;
                 } else {
                     tally.failed += 1;
                 }
-                let verdict = if unrelated { "ignored" } else { "rejected" };
                 if json {
                     println!(
                         "{}",
@@ -171,7 +253,7 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
     }
     let mut sessions = Vec::new();
     for id in &touched {
-        if let Some(stored) = recorder.store().load(id).await.map_err(|e| e.to_string())? {
+        if let Some(stored) = handlers.store.load(id).await.map_err(|e| e.to_string())? {
             sessions.push(stored.value);
         }
     }
@@ -185,16 +267,14 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
             println!("{}", session_json(s));
         }
     } else {
-        let dry = if recorder.config().enforce && args.enforce {
-            ""
-        } else {
-            " (dry run)"
-        };
+        let dry = if dry_run { " (dry run)" } else { "" };
         println!(
-            "\n{} events: {} recorded, {} duplicates, {} ignored, {} rejected; {} alerts; {} terminations{dry}\n",
+            "\n{} events: {} recorded, {} duplicates, {} transcript batches ({} findings), {} ignored, {} rejected; {} alerts; {} terminations{dry}\n",
             files.len(),
             tally.recorded,
             tally.duplicates,
+            tally.transcripts,
+            tally.findings,
             tally.ignored,
             tally.failed,
             tally.alerts,
@@ -209,14 +289,8 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
     })
 }
 
-fn print_recorded(done: &Recorded, file: &str, json: bool, bodies: bool) {
+fn print_recorded(done: &warden_core::handlers::recorder::Recorded, file: &str, json: bool) {
     if json {
-        for alert in &done.alerts {
-            println!("{}", alert_json(alert, file));
-        }
-        for t in &done.terminations {
-            println!("{}", termination_json(t, file));
-        }
         return;
     }
     let flags: Vec<String> = done
@@ -243,7 +317,58 @@ fn print_recorded(done: &Recorded, file: &str, json: bool, bodies: bool) {
     if done.exempt && !done.flags.is_empty() {
         println!("    exempt principal: no alert");
     }
-    for t in &done.terminations {
+}
+
+fn print_scanned(done: &warden_core::handlers::scanner::Scanned, file: &str, json: bool) {
+    if json {
+        for finding in &done.findings {
+            println!("{}", finding_json(finding, file));
+        }
+        return;
+    }
+    if done.control_message {
+        println!("{file}\n    control message: acknowledged, nothing to scan");
+        return;
+    }
+    println!(
+        "{file}\n    transcript       {}  {} log events, {} lines, {} findings{}",
+        done.session_id,
+        done.log_events,
+        done.lines,
+        done.findings.len(),
+        done.state
+            .map(|s| format!("  → {}", s.as_str()))
+            .unwrap_or_default()
+    );
+    for finding in &done.findings {
+        println!(
+            "    FINDING line {} {} ({}, {}): {}",
+            finding.line,
+            finding.rule_id,
+            finding.severity,
+            finding.action.as_str(),
+            finding.command
+        );
+    }
+}
+
+fn print_actions(
+    alerts: &[Alert],
+    terminations: &[TerminationReport],
+    file: &str,
+    json: bool,
+    bodies: bool,
+) {
+    if json {
+        for alert in alerts {
+            println!("{}", alert_json(alert, file));
+        }
+        for t in terminations {
+            println!("{}", termination_json(t, file));
+        }
+        return;
+    }
+    for t in terminations {
         println!(
             "    TERMINATE {} ({}): {}",
             t.session_id,
@@ -251,7 +376,7 @@ fn print_recorded(done: &Recorded, file: &str, json: bool, bodies: bool) {
             t.outcome.as_str()
         );
     }
-    for alert in &done.alerts {
+    for alert in alerts {
         println!("    ALERT {}", alert.subject);
         if bodies {
             for line in alert.body.lines() {

@@ -34,17 +34,24 @@ pub async fn show(
     session_id: &str,
     format: Format,
 ) -> Result<ExitCode, String> {
-    let found = with_store(source, |store| async move { store.load(session_id).await }).await?;
-    let Some(stored) = found else {
+    let found = with_store(source, |store| async move {
+        let session = store.load(session_id).await?;
+        let findings = store.findings(session_id).await?;
+        Ok((session, findings))
+    })
+    .await?;
+    let (Some(stored), findings) = found else {
         eprintln!("warden: no session {session_id}");
         return Ok(ExitCode::FAILURE);
     };
     match format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string(&stored.value).expect("a session record serialises")
-        ),
-        Format::Human => println!("{}", session_detail(&stored.value)),
+        Format::Json => {
+            let mut value =
+                serde_json::to_value(&stored.value).expect("a session record serialises");
+            value["findings"] = serde_json::to_value(&findings).expect("findings serialise");
+            println!("{value}");
+        }
+        Format::Human => println!("{}", session_detail(&stored.value, &findings)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -87,6 +94,16 @@ impl AnyStore {
         match self {
             AnyStore::Local(s) => s.list(filter).await,
             AnyStore::Dynamo(s) => s.list(filter).await,
+        }
+    }
+
+    async fn findings(
+        &self,
+        id: &str,
+    ) -> Result<Vec<warden_core::finding::FindingRecord>, warden_core::ports::StoreError> {
+        match self {
+            AnyStore::Local(s) => s.findings(id).await,
+            AnyStore::Dynamo(s) => s.findings(id).await,
         }
     }
 

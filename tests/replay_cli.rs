@@ -38,7 +38,12 @@ fn alerts_by_session(lines: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
 
 #[test]
 fn replaying_the_samples_shows_each_risky_start() {
-    let out = warden(&["replay", "--format", "json", EVENTS]);
+    let out = warden(&[
+        "replay",
+        "--format",
+        "json",
+        &format!("{EVENTS}/cloudtrail"),
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -143,7 +148,10 @@ fn human_output_has_a_line_per_event_and_a_summary() {
     let out = warden(&["replay", EVENTS]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("15 events: 15 recorded, 0 duplicates, 0 ignored, 0 rejected; 10 alerts"),
+        text.contains(
+            "20 events: 15 recorded, 0 duplicates, 5 transcript batches (10 findings), \
+             0 ignored, 0 rejected; 20 alerts; 2 terminations (dry run)"
+        ),
         "{text}"
     );
     assert!(
@@ -267,4 +275,40 @@ fn a_dead_lettered_invocation_record_replays_its_event() {
         alerts["bob-2731a0ce76f67ca89"].iter().collect::<Vec<_>>(),
         ["no_mfa"]
     );
+}
+
+#[test]
+fn replaying_the_transcripts_shows_findings_and_a_dry_run_termination() {
+    let lines = json_lines(&warden(&["replay", "--format", "json", EVENTS]));
+    let findings = of_type(&lines, "finding");
+    let of_session = |prefix: &str| -> Vec<&str> {
+        findings
+            .iter()
+            .filter(|f| f["session_id"].as_str().unwrap().starts_with(prefix))
+            .map(|f| f["rule_id"].as_str().unwrap())
+            .collect()
+    };
+    assert!(
+        of_session("alice-").is_empty(),
+        "the benign session is quiet"
+    );
+    assert_eq!(
+        of_session("carol-"),
+        [
+            "credential_access.instance_role_credentials",
+            "remote_exec_c2.reverse_shell"
+        ]
+    );
+    let terminations = of_type(&lines, "termination");
+    let carol = terminations
+        .iter()
+        .find(|t| t["session_id"] == "carol-5e48b7f8b97acc971")
+        .expect("carol's session is terminated");
+    assert_eq!(carol["reason"], "rule:remote_exec_c2.reverse_shell");
+    assert_eq!(carol["dry_run"], true);
+    let alert = of_type(&lines, "alert")
+        .into_iter()
+        .find(|a| a["rule_id"] == "remote_exec_c2.reverse_shell")
+        .expect("an alert names the rule");
+    assert_eq!(alert["kind"], "finding");
 }

@@ -65,11 +65,16 @@ impl ActionTaken {
 /// Everything an alert about one risk on one session needs.
 pub struct AlertContext<'a> {
     pub session: &'a SessionRecord,
+    /// The alert's kind for subscribers' filters: a flag name, or `finding`.
     pub kind: &'a str,
+    /// What makes this alert unique within the session (de-duplication).
+    pub alert_key: &'a str,
     pub severity: Severity,
     pub rule_id: Option<&'a str>,
     pub title: &'a str,
     pub why: &'a str,
+    /// More labelled lines after the reason, such as the command that matched.
+    pub extra: Vec<(&'static str, String)>,
     pub action: ActionTaken,
     pub event_id: Option<&'a str>,
     pub local_zone: &'a TimeZone,
@@ -97,6 +102,9 @@ pub fn render(ctx: &AlertContext<'_>) -> Alert {
     };
     let _ = writeln!(body, "{}\n", ctx.title);
     line(&mut body, "Why:", ctx.why);
+    for (label, value) in &ctx.extra {
+        line(&mut body, label, value);
+    }
     line(&mut body, "Action:", &ctx.action.describe());
     body.push('\n');
     line(&mut body, "Who:", who);
@@ -166,7 +174,7 @@ pub fn render(ctx: &AlertContext<'_>) -> Alert {
     Alert {
         key: AlertKey {
             session_id: s.session_id.clone(),
-            kind: ctx.kind.to_string(),
+            kind: ctx.alert_key.to_string(),
         },
         severity: ctx.severity,
         rule_id: ctx.rule_id.map(str::to_string),
@@ -212,7 +220,9 @@ mod tests {
         render(&AlertContext {
             session: s,
             kind: "no_mfa",
+            alert_key: "no_mfa",
             severity: Severity::High,
+            extra: Vec::new(),
             rule_id: None,
             title: "Session started without MFA",
             why: "the credentials were not authenticated with MFA",

@@ -3,6 +3,7 @@
 use crate::business_hours::{BusinessHours, HoursError};
 use crate::glob::parse_list;
 use crate::policy::{DEFAULT_TUNNEL_DOCUMENTS, FlagAction, FlagKind, StartPolicy};
+use crate::transcript::payload::DEFAULT_MAX_DECOMPRESSED_BYTES;
 use std::collections::BTreeMap;
 
 pub const DEFAULT_TIMEZONE: &str = "UTC";
@@ -20,6 +21,10 @@ pub struct WardenConfig {
     /// False is dry run: terminations are reported as "would terminate", never made.
     pub enforce: bool,
     pub retention_days: u32,
+    /// Cap on a decompressed CloudWatch Logs batch (`WARDEN_MAX_TRANSCRIPT_BYTES`).
+    pub max_transcript_bytes: usize,
+    /// The function's region (`AWS_REGION`), for console links when an event names none.
+    pub region: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -74,6 +79,11 @@ impl WardenConfig {
                 "WARDEN_RETENTION_DAYS",
                 &DEFAULT_RETENTION_DAYS.to_string(),
             ))?,
+            max_transcript_bytes: parse_bytes(&get(
+                "WARDEN_MAX_TRANSCRIPT_BYTES",
+                &DEFAULT_MAX_DECOMPRESSED_BYTES.to_string(),
+            ))?,
+            region: lookup("AWS_REGION").filter(|r| !r.is_empty()),
         })
     }
 
@@ -139,6 +149,20 @@ fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
             reason: "expected true or false".to_string(),
         }),
     }
+}
+
+/// Between 64 KiB and 64 MiB: below, real batches would fail; above, a 128 MB function would.
+fn parse_bytes(value: &str) -> Result<usize, ConfigError> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|b| (64 * 1024..=64 * 1024 * 1024).contains(b))
+        .ok_or_else(|| ConfigError::Invalid {
+            var: "WARDEN_MAX_TRANSCRIPT_BYTES",
+            value: value.to_string(),
+            reason: "expected a byte count from 65536 to 67108864".to_string(),
+        })
 }
 
 fn parse_days(value: &str) -> Result<u32, ConfigError> {

@@ -1,6 +1,7 @@
 //! In-process implementations of the ports, for `warden replay` and tests.
 
 use crate::alert::{Alert, AlertKey};
+use crate::finding::FindingRecord;
 use crate::ports::{
     Notifier, NotifyError, SessionFilter, SessionStore, StoreError, TerminateError, Terminated,
     Terminator, Versioned,
@@ -16,6 +17,9 @@ use std::sync::Mutex;
 struct MemoryState {
     sessions: BTreeMap<String, Versioned<SessionRecord>>,
     alerts: BTreeMap<String, Timestamp>,
+    /// Session id → finding key → finding.
+    #[serde(default)]
+    findings: BTreeMap<String, BTreeMap<String, FindingRecord>>,
 }
 
 /// A session store in memory, optionally saved to and loaded from a JSON file.
@@ -143,6 +147,28 @@ impl SessionStore for MemoryStore {
         sort_newest_first(&mut sessions);
         sessions.truncate(filter.limit);
         Ok(sessions)
+    }
+
+    async fn record_finding(&self, finding: &FindingRecord) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let of_session = state
+            .findings
+            .entry(finding.session_id.clone())
+            .or_default();
+        if of_session.contains_key(&finding.key()) {
+            return Ok(false);
+        }
+        of_session.insert(finding.key(), finding.clone());
+        Ok(true)
+    }
+
+    async fn findings(&self, session_id: &str) -> Result<Vec<FindingRecord>, StoreError> {
+        let state = self.lock();
+        Ok(state
+            .findings
+            .get(session_id)
+            .map(|f| f.values().cloned().collect())
+            .unwrap_or_default())
     }
 }
 

@@ -2,6 +2,7 @@
 //! an in-process one in `local`.
 
 use crate::alert::{Alert, AlertKey};
+use crate::finding::FindingRecord;
 use crate::session::SessionRecord;
 use jiff::Timestamp;
 use std::future::Future;
@@ -65,6 +66,18 @@ pub trait SessionStore: Send + Sync {
         &self,
         filter: SessionFilter,
     ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send;
+
+    /// Records a finding unless one with the same key exists; returns whether it was new.
+    fn record_finding(
+        &self,
+        finding: &FindingRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The session's findings.
+    fn findings(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Vec<FindingRecord>, StoreError>> + Send;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -101,4 +114,72 @@ pub trait Terminator: Send + Sync {
         &self,
         session_id: &str,
     ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send;
+}
+
+// Handlers own their ports; sharing one store, notifier or terminator between handlers (as
+// `warden replay` does) goes through `Arc`.
+
+impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
+    fn load(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Option<Versioned<SessionRecord>>, StoreError>> + Send {
+        (**self).load(session_id)
+    }
+
+    fn save(
+        &self,
+        record: &SessionRecord,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        (**self).save(record, expected)
+    }
+
+    fn alert_sent(&self, key: &AlertKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).alert_sent(key)
+    }
+
+    fn mark_alert_sent(
+        &self,
+        key: &AlertKey,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).mark_alert_sent(key, at)
+    }
+
+    fn list(
+        &self,
+        filter: SessionFilter,
+    ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send {
+        (**self).list(filter)
+    }
+
+    fn record_finding(
+        &self,
+        finding: &FindingRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        (**self).record_finding(finding)
+    }
+
+    fn findings(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Vec<FindingRecord>, StoreError>> + Send {
+        (**self).findings(session_id)
+    }
+}
+
+impl<N: Notifier> Notifier for std::sync::Arc<N> {
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), NotifyError>> + Send {
+        (**self).publish(alert)
+    }
+}
+
+impl<T: Terminator> Terminator for std::sync::Arc<T> {
+    fn terminate(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send {
+        (**self).terminate(session_id)
+    }
 }

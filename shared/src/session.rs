@@ -104,6 +104,53 @@ pub struct SessionRecord {
     pub applied_events: BTreeSet<String>,
     /// Latest event time seen, the base of the record's expiry.
     pub last_event_at: Option<Timestamp>,
+    /// What the transcript scanner has seen of this session, if anything.
+    #[serde(default)]
+    pub transcript: Option<TranscriptSeen>,
+    #[serde(default)]
+    pub finding_count: u32,
+    /// Keys of findings already counted (bounded like `applied_events`).
+    #[serde(default)]
+    pub finding_keys: BTreeSet<String>,
+}
+
+/// Transcript facts, merged commutatively: first and last times seen, and what the stream
+/// records say about the session (useful when its CloudTrail event has not arrived yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct TranscriptSeen {
+    pub log_group: Option<String>,
+    pub first_event_at: Option<Timestamp>,
+    pub last_event_at: Option<Timestamp>,
+    pub owner_arn: Option<String>,
+    pub target: Option<String>,
+    pub run_as_user: Option<String>,
+    pub region: Option<String>,
+}
+
+impl TranscriptSeen {
+    fn merge(&mut self, other: &TranscriptSeen) {
+        self.first_event_at = min_some(self.first_event_at, other.first_event_at);
+        self.last_event_at = self.last_event_at.max(other.last_event_at);
+        for (mine, theirs) in [
+            (&mut self.log_group, &other.log_group),
+            (&mut self.owner_arn, &other.owner_arn),
+            (&mut self.target, &other.target),
+            (&mut self.run_as_user, &other.run_as_user),
+            (&mut self.region, &other.region),
+        ] {
+            if mine.is_none() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+}
+
+/// The earlier of two optional times, ignoring a missing one.
+pub fn min_some(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +280,36 @@ impl SessionRecord {
         self.terminations
             .entry(reason_key.to_string())
             .or_insert(record);
+    }
+
+    /// Merges what a transcript batch showed; returns whether anything changed.
+    pub fn note_transcript(&mut self, seen: &TranscriptSeen) -> bool {
+        let before = self.transcript.clone();
+        self.transcript
+            .get_or_insert_with(TranscriptSeen::default)
+            .merge(seen);
+        if self.target.is_none() {
+            self.target.clone_from(&seen.target);
+        }
+        self.last_event_at = self.last_event_at.max(seen.last_event_at);
+        before != self.transcript
+    }
+
+    /// Counts findings not counted before; returns whether any was new.
+    pub fn note_findings<'a>(&mut self, keys: impl IntoIterator<Item = &'a str>) -> bool {
+        let mut changed = false;
+        for key in keys {
+            if self.finding_keys.contains(key) {
+                continue;
+            }
+            if self.finding_keys.len() >= MAX_APPLIED_EVENTS {
+                self.finding_keys.pop_first();
+            }
+            self.finding_keys.insert(key.to_string());
+            self.finding_count += 1;
+            changed = true;
+        }
+        changed
     }
 
     pub fn is_active(&self) -> bool {
@@ -384,6 +461,36 @@ mod tests {
             r.apply(&resume, &assessment);
         }
         assert_eq!(r.applied_events.len(), MAX_APPLIED_EVENTS);
+    }
+
+    #[test]
+    fn transcript_facts_merge_in_any_order() {
+        let t = |at: &str, target: Option<&str>| TranscriptSeen {
+            log_group: Some("/aws/ssm/sessions".into()),
+            first_event_at: Some(at.parse().unwrap()),
+            last_event_at: Some(at.parse().unwrap()),
+            target: target.map(str::to_string),
+            ..TranscriptSeen::default()
+        };
+        let (early, late) = (
+            t("2026-11-24T10:00:00Z", Some("i-1")),
+            t("2026-11-24T10:05:00Z", None),
+        );
+        let (mut a, mut b) = (SessionRecord::new("s"), SessionRecord::new("s"));
+        assert!(a.note_transcript(&early) && a.note_transcript(&late));
+        b.note_transcript(&late);
+        b.note_transcript(&early);
+        assert_eq!(a, b);
+        assert_eq!(a.target.as_deref(), Some("i-1"));
+        assert!(!a.note_transcript(&early), "a redelivery changes nothing");
+    }
+
+    #[test]
+    fn findings_are_counted_once() {
+        let mut r = SessionRecord::new("s");
+        assert!(r.note_findings(["e1#rule.a", "e1#rule.b"]));
+        assert!(!r.note_findings(["e1#rule.a"]));
+        assert_eq!(r.finding_count, 2);
     }
 
     #[test]

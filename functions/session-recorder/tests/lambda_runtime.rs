@@ -3,17 +3,17 @@
 
 #[path = "../../../tests/support/http_stub.rs"]
 mod http_stub;
+#[path = "../../../tests/support/lambda_process.rs"]
+mod lambda_process;
 #[path = "../../../tests/support/moto.rs"]
 mod moto;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use http_stub::{LambdaRuntimeApi, Outcome};
+use lambda_process::Function;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_session-recorder");
 const START_WITHOUT_MFA: &str = concat!(
@@ -25,98 +25,10 @@ const TOPIC_ARN: &str = "arn:aws:sns:eu-west-1:123456789012:warden-alerts";
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 const RESULTS_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The function process; killed when dropped, so a failing test leaves nothing running.
-struct Function {
-    child: Child,
-    /// Standard output and error, interleaved line by line.
-    output: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-}
-
-impl Function {
-    /// Starts the binary with only the runtime API's variables, the region (so the SDK never
-    /// looks for it in instance metadata) and `env`: nothing leaks in from the test's own
-    /// environment.
-    fn start(api: &LambdaRuntimeApi, env: &[(&str, &str)]) -> Function {
-        let mut command = Command::new(BINARY);
-        command
-            .env_clear()
-            .envs(api.env())
-            .env("AWS_REGION", "eu-west-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawn {BINARY}: {e}"));
-        let output = Arc::new(Mutex::new(String::new()));
-        // Drained continuously, so a chatty function never blocks on a full pipe.
-        let readers = vec![
-            collect(child.stdout.take().expect("piped stdout"), &output),
-            collect(child.stderr.take().expect("piped stderr"), &output),
-        ];
-        Function {
-            child,
-            output,
-            readers,
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    /// The exit status, with everything the process wrote; `None` if it is still running
-    /// after `timeout`.
-    fn wait_for_exit(&mut self, timeout: Duration) -> Option<(ExitStatus, String)> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll the function process") {
-                for reader in self.readers.drain(..) {
-                    let _ = reader.join();
-                }
-                return Some((status, self.output()));
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for reader in self.readers.drain(..) {
-            let _ = reader.join();
-        }
-    }
-}
-
-fn collect(pipe: impl Read + Send + 'static, output: &Arc<Mutex<String>>) -> JoinHandle<()> {
-    let output = Arc::clone(output);
-    thread::spawn(move || {
-        for line in BufReader::new(pipe).lines() {
-            let Ok(line) = line else { break };
-            let mut output = output.lock().unwrap_or_else(|e| e.into_inner());
-            output.push_str(&line);
-            output.push('\n');
-        }
-    })
-}
-
 /// Runs the function with `env` and asserts it stops during init, naming `variable`.
 fn assert_init_fails_naming(env: &[(&str, &str)], variable: &str) {
     let api = LambdaRuntimeApi::start(Vec::new());
-    let mut function = Function::start(&api, env);
+    let mut function = Function::start(BINARY, &api, env);
     let Some((status, output)) = function.wait_for_exit(INIT_TIMEOUT) else {
         panic!(
             "the function was still running after {INIT_TIMEOUT:?}; output so far:\n{}",
@@ -183,6 +95,7 @@ async fn records_events_end_to_end_through_the_runtime_api() {
         json!({"detail": "broken"}).to_string(),
     ]));
     let function = Function::start(
+        BINARY,
         &api,
         &[
             ("AWS_ENDPOINT_URL", endpoint.as_str()),

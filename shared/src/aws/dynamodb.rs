@@ -5,6 +5,7 @@
 use super::attribute_json::{from_item, to_item};
 use super::{Failure, classify};
 use crate::alert::AlertKey;
+use crate::finding::FindingRecord;
 use crate::ports::{SessionFilter, SessionStore, StoreError, Versioned};
 use crate::session::{SessionRecord, sort_newest_first};
 use aws_sdk_dynamodb::Client;
@@ -217,5 +218,69 @@ impl SessionStore for DynamoStore {
         sort_newest_first(&mut sessions);
         sessions.truncate(filter.limit);
         Ok(sessions)
+    }
+
+    async fn record_finding(&self, finding: &FindingRecord) -> Result<bool, StoreError> {
+        let id = &finding.session_id;
+        let json =
+            serde_json::to_value(finding).map_err(|e| StoreError::Rejected(e.to_string()))?;
+        let mut item = to_item(json.as_object().expect("a finding serialises to an object"));
+        item.insert("pk".into(), session_pk(id));
+        item.insert(
+            "sk".into(),
+            AttributeValue::S(format!("FINDING#{}", finding.key())),
+        );
+        let expires = finding.found_at.as_second() + i64::from(self.retention_days) * 86_400;
+        item.insert("expires_at".into(), AttributeValue::N(expires.to_string()));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => match store_error(&e, id) {
+                StoreError::Conflict(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn findings(&self, session_id: &str) -> Result<Vec<FindingRecord>, StoreError> {
+        let mut findings = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :finding)")
+                .expression_attribute_values(":pk", session_pk(session_id))
+                .expression_attribute_values(":finding", AttributeValue::S("FINDING#".into()))
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e, session_id))?;
+            for item in output.items.unwrap_or_default() {
+                let value = from_item(&item).map_err(|reason| StoreError::Corrupt {
+                    key: format!("SESSION#{session_id} FINDING"),
+                    reason,
+                })?;
+                findings.push(
+                    serde_json::from_value(value).map_err(|e| StoreError::Corrupt {
+                        key: format!("SESSION#{session_id} FINDING"),
+                        reason: e.to_string(),
+                    })?,
+                );
+            }
+            match output.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => break,
+            }
+        }
+        Ok(findings)
     }
 }

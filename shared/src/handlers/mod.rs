@@ -1,6 +1,8 @@
 //! The functions' logic, generic over the ports so the same code runs in Lambda and in replay.
 
+pub mod actions;
 pub mod recorder;
+pub mod scanner;
 mod update;
 
 pub use update::update_session;

@@ -1,18 +1,15 @@
 //! session-recorder: one CloudTrail session API call in, the session recorded, risks acted on.
 
-use crate::alert::{ActionTaken, Alert, AlertContext, AlertKey, render};
+use crate::alert::{ActionTaken, Alert, AlertContext};
 use crate::cloudtrail::{CloudTrailError, SessionCall, parse_event};
 use crate::config::WardenConfig;
+pub use crate::handlers::actions::TerminationReport;
+use crate::handlers::actions::{ActionError, alert_once, terminate_once};
 use crate::handlers::update_session;
 use crate::metrics::Metrics;
 use crate::policy::{Flag, FlagAction, FlagKind};
-use crate::ports::{
-    Notifier, NotifyError, SessionStore, StoreError, TerminateError, Terminated, Terminator,
-};
-use crate::session::{
-    SessionRecord, SessionState, TerminationOutcome, TerminationRecord, record_id,
-};
-use jiff::Timestamp;
+use crate::ports::{Notifier, NotifyError, SessionStore, StoreError, TerminateError, Terminator};
+use crate::session::{SessionState, record_id};
 use serde_json::{Value, json};
 
 pub struct Recorder<S, N, T> {
@@ -39,19 +36,6 @@ pub struct Recorded {
     pub terminations: Vec<TerminationReport>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TerminationReport {
-    pub session_id: String,
-    pub reason: String,
-    pub outcome: TerminationOutcome,
-}
-
-impl TerminationReport {
-    pub fn dry_run(&self) -> bool {
-        self.outcome == TerminationOutcome::WouldTerminate
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum RecorderError {
     #[error("rejected event: {0}")]
@@ -62,6 +46,16 @@ pub enum RecorderError {
     Notify(#[from] NotifyError),
     #[error(transparent)]
     Terminate(#[from] TerminateError),
+}
+
+impl From<ActionError> for RecorderError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::Store(e) => RecorderError::Store(e),
+            ActionError::Notify(e) => RecorderError::Notify(e),
+            ActionError::Terminate(e) => RecorderError::Terminate(e),
+        }
+    }
 }
 
 impl RecorderError {
@@ -134,17 +128,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
             let action = if assessment.exempt {
                 ActionTaken::Exempt
             } else if flag.action == FlagAction::Terminate {
-                let (updated, report) = self.terminate_once(record, flag.kind.as_str()).await?;
+                let reason = flag.kind.as_str();
+                let (updated, step) =
+                    terminate_once(&self.store, &self.terminator, record, reason).await?;
                 record = updated;
-                let action = ActionTaken::Termination(report.outcome, report.detail.clone());
                 recorded
                     .terminations
-                    .extend(report.fresh.then_some(TerminationReport {
-                        session_id: record.session_id.clone(),
-                        reason: flag.kind.as_str().to_string(),
-                        outcome: report.outcome,
-                    }));
-                action
+                    .extend(step.report(&record.session_id, reason));
+                ActionTaken::Termination(step.outcome, step.detail)
             } else {
                 ActionTaken::AlertOnly
             };
@@ -154,7 +145,9 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
             let context = AlertContext {
                 session: &record,
                 kind: flag.kind.as_str(),
+                alert_key: flag.kind.as_str(),
                 severity: flag.severity,
+                extra: Vec::new(),
                 rule_id: None,
                 title: flag_title(flag.kind),
                 why: &flag.reason,
@@ -162,7 +155,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
                 event_id: Some(&event.event_id),
                 local_zone: self.config.policy.business_hours.zone(),
             };
-            if let Some(alert) = self.alert_once(&context).await? {
+            if let Some(alert) = alert_once(&self.store, &self.notifier, &context).await? {
                 recorded.alerts.push(alert);
             }
         }
@@ -220,83 +213,6 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
         metrics.emit("session-recorder");
         reply
     }
-
-    /// Terminates the session for `reason` unless an earlier delivery already did, and records
-    /// the outcome on the session.
-    async fn terminate_once(
-        &self,
-        record: SessionRecord,
-        reason: &str,
-    ) -> Result<(SessionRecord, TerminationStep), RecorderError> {
-        if let Some(done) = record
-            .terminations
-            .get(reason)
-            .filter(|t| t.outcome != TerminationOutcome::Failed)
-        {
-            let step = TerminationStep {
-                outcome: done.outcome,
-                detail: done.detail.clone(),
-                fresh: false,
-            };
-            return Ok((record, step));
-        }
-        let now = Timestamp::now();
-        let (outcome, detail) = if record.state.is_over() {
-            (
-                TerminationOutcome::AlreadyEnded,
-                Some(format!("session already {}", record.state.as_str())),
-            )
-        } else {
-            match self.terminator.terminate(&record.session_id).await {
-                Ok(Terminated::Now) => (TerminationOutcome::Terminated, None),
-                Ok(Terminated::AlreadyEnded) => (TerminationOutcome::AlreadyEnded, None),
-                Ok(Terminated::WouldHave) => (TerminationOutcome::WouldTerminate, None),
-                Err(TerminateError::Rejected(why)) => (TerminationOutcome::Failed, Some(why)),
-                Err(transient @ TerminateError::Unavailable(_)) => return Err(transient.into()),
-            }
-        };
-        let entry = TerminationRecord {
-            outcome,
-            at: now,
-            detail: detail.clone(),
-        };
-        let (record, _) = update_session(&self.store, &record.session_id, |r| {
-            let before = r.terminations.get(reason).cloned();
-            r.record_termination(reason, entry.clone());
-            r.terminations.get(reason) != before.as_ref()
-        })
-        .await?;
-        Ok((
-            record,
-            TerminationStep {
-                outcome,
-                detail,
-                fresh: true,
-            },
-        ))
-    }
-
-    /// Publishes the alert unless it was sent before; marks it only after the notifier accepted it.
-    async fn alert_once(&self, context: &AlertContext<'_>) -> Result<Option<Alert>, RecorderError> {
-        let key = AlertKey {
-            session_id: context.session.session_id.clone(),
-            kind: context.kind.to_string(),
-        };
-        if self.store.alert_sent(&key).await? {
-            return Ok(None);
-        }
-        let alert = render(context);
-        self.notifier.publish(&alert).await?;
-        self.store.mark_alert_sent(&key, Timestamp::now()).await?;
-        Ok(Some(alert))
-    }
-}
-
-struct TerminationStep {
-    outcome: TerminationOutcome,
-    detail: Option<String>,
-    /// False when an earlier delivery already decided it.
-    fresh: bool,
 }
 
 #[cfg(test)]

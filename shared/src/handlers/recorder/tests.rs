@@ -1,5 +1,7 @@
 use super::*;
 use crate::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
+use crate::ports::Terminated;
+use crate::session::{SessionRecord, TerminationOutcome};
 use crate::test_support::event_json;
 use std::collections::HashMap;
 use std::sync::Mutex;

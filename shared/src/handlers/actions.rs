@@ -1,0 +1,124 @@
+//! What the handlers do about a risk, once per risk however often the input is delivered:
+//! terminate a session, publish an alert.
+
+use super::update_session;
+use crate::alert::{Alert, AlertContext, AlertKey, render};
+use crate::ports::{
+    Notifier, NotifyError, SessionStore, StoreError, TerminateError, Terminated, Terminator,
+};
+use crate::session::{SessionRecord, TerminationOutcome, TerminationRecord};
+use jiff::Timestamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Notify(#[from] NotifyError),
+    #[error(transparent)]
+    Terminate(#[from] TerminateError),
+}
+
+/// A termination decided by this invocation, for logs, metrics and replay output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TerminationReport {
+    pub session_id: String,
+    pub reason: String,
+    pub outcome: TerminationOutcome,
+}
+
+impl TerminationReport {
+    pub fn dry_run(&self) -> bool {
+        self.outcome == TerminationOutcome::WouldTerminate
+    }
+}
+
+pub struct TerminationStep {
+    pub outcome: TerminationOutcome,
+    pub detail: Option<String>,
+    /// False when an earlier delivery already decided it.
+    pub fresh: bool,
+}
+
+impl TerminationStep {
+    pub fn report(&self, session_id: &str, reason: &str) -> Option<TerminationReport> {
+        self.fresh.then(|| TerminationReport {
+            session_id: session_id.to_string(),
+            reason: reason.to_string(),
+            outcome: self.outcome,
+        })
+    }
+}
+
+/// Terminates the session for `reason` unless an earlier delivery already decided it, and
+/// records the outcome on the session. A transient failure is returned (the invocation is
+/// retried); a refusal is recorded as `failed` and reported in the alert.
+pub async fn terminate_once<S: SessionStore, T: Terminator>(
+    store: &S,
+    terminator: &T,
+    record: SessionRecord,
+    reason: &str,
+) -> Result<(SessionRecord, TerminationStep), ActionError> {
+    if let Some(done) = record
+        .terminations
+        .get(reason)
+        .filter(|t| t.outcome != TerminationOutcome::Failed)
+    {
+        let step = TerminationStep {
+            outcome: done.outcome,
+            detail: done.detail.clone(),
+            fresh: false,
+        };
+        return Ok((record, step));
+    }
+    let (outcome, detail) = if record.state.is_over() {
+        (
+            TerminationOutcome::AlreadyEnded,
+            Some(format!("session already {}", record.state.as_str())),
+        )
+    } else {
+        match terminator.terminate(&record.session_id).await {
+            Ok(Terminated::Now) => (TerminationOutcome::Terminated, None),
+            Ok(Terminated::AlreadyEnded) => (TerminationOutcome::AlreadyEnded, None),
+            Ok(Terminated::WouldHave) => (TerminationOutcome::WouldTerminate, None),
+            Err(TerminateError::Rejected(why)) => (TerminationOutcome::Failed, Some(why)),
+            Err(transient @ TerminateError::Unavailable(_)) => return Err(transient.into()),
+        }
+    };
+    let entry = TerminationRecord {
+        outcome,
+        at: Timestamp::now(),
+        detail: detail.clone(),
+    };
+    let (record, _) = update_session(store, &record.session_id, |r| {
+        let before = r.terminations.get(reason).cloned();
+        r.record_termination(reason, entry.clone());
+        r.terminations.get(reason) != before.as_ref()
+    })
+    .await?;
+    let step = TerminationStep {
+        outcome,
+        detail,
+        fresh: true,
+    };
+    Ok((record, step))
+}
+
+/// Publishes the alert unless it was sent before; marks it only after the notifier accepted it.
+pub async fn alert_once<S: SessionStore, N: Notifier>(
+    store: &S,
+    notifier: &N,
+    context: &AlertContext<'_>,
+) -> Result<Option<Alert>, ActionError> {
+    let key = AlertKey {
+        session_id: context.session.session_id.clone(),
+        kind: context.alert_key.to_string(),
+    };
+    if store.alert_sent(&key).await? {
+        return Ok(None);
+    }
+    let alert = render(context);
+    notifier.publish(&alert).await?;
+    store.mark_alert_sent(&key, Timestamp::now()).await?;
+    Ok(Some(alert))
+}

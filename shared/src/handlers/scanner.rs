@@ -1,0 +1,333 @@
+//! transcript-scanner: one CloudWatch Logs batch (one session's log stream) in; forbidden
+//! commands found, recorded, alerted and, where the rule says so, the session terminated.
+
+use crate::alert::{ActionTaken, Alert, AlertContext};
+use crate::config::WardenConfig;
+use crate::finding::FindingRecord;
+use crate::handlers::actions::{ActionError, TerminationReport, alert_once, terminate_once};
+use crate::handlers::update_session;
+use crate::metrics::Metrics;
+use crate::ports::{Notifier, SessionStore, Terminator};
+use crate::redact::mask_secrets;
+use crate::rules::{RuleAction, RuleSet};
+use crate::session::{SessionRecord, SessionState, TranscriptSeen, min_some};
+use crate::transcript::payload::{
+    LogsBatch, PayloadError, TranscriptChunk, chunk_of, decode_subscription,
+};
+use crate::transcript::scan::TranscriptScanner;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+pub struct Scanner<S, N, T> {
+    store: S,
+    notifier: N,
+    terminator: T,
+    config: WardenConfig,
+    rules: RuleSet,
+}
+
+/// What one batch did.
+#[derive(Debug, Clone, Default)]
+pub struct Scanned {
+    pub session_id: String,
+    pub control_message: bool,
+    pub log_events: usize,
+    pub lines: usize,
+    /// Findings in this batch (also those an earlier delivery already recorded).
+    pub findings: Vec<FindingRecord>,
+    pub new_findings: usize,
+    pub alerts: Vec<Alert>,
+    pub terminations: Vec<TerminationReport>,
+    pub state: Option<SessionState>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScannerError {
+    #[error("rejected batch: {0}")]
+    Payload(#[from] PayloadError),
+    #[error("rejected batch: log stream `{0}` is not a Session Manager session id")]
+    NotASession(String),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+}
+
+impl From<crate::ports::StoreError> for ScannerError {
+    fn from(e: crate::ports::StoreError) -> Self {
+        ScannerError::Action(ActionError::Store(e))
+    }
+}
+
+impl ScannerError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ScannerError::Payload(PayloadError::TooLarge { .. }) => "DecompressionLimit",
+            ScannerError::Payload(_) | ScannerError::NotASession(_) => "RejectedBatch",
+            ScannerError::Action(ActionError::Store(_)) => "StoreError",
+            ScannerError::Action(ActionError::Notify(_)) => "NotifyError",
+            ScannerError::Action(ActionError::Terminate(_)) => "TerminateError",
+        }
+    }
+}
+
+impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
+    pub fn new(store: S, notifier: N, terminator: T, config: WardenConfig, rules: RuleSet) -> Self {
+        Scanner {
+            store,
+            notifier,
+            terminator,
+            config,
+            rules,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub async fn handle(&self, raw: &Value) -> Result<Scanned, ScannerError> {
+        let batch = decode_subscription(raw, self.config.max_transcript_bytes)?;
+        if batch.is_control_message() {
+            return Ok(Scanned {
+                control_message: true,
+                ..Scanned::default()
+            });
+        }
+        let session_id = session_id_of(&batch)?;
+        let (seen, findings, lines) = self.scan(&batch, &session_id);
+        let keys: Vec<String> = findings.iter().map(FindingRecord::key).collect();
+        let (mut record, _) = update_session(&self.store, &session_id, |r| {
+            let noted = r.note_transcript(&seen);
+            r.note_findings(keys.iter().map(String::as_str)) || noted
+        })
+        .await?;
+        let mut scanned = Scanned {
+            session_id,
+            log_events: batch.log_events.len(),
+            lines,
+            ..Scanned::default()
+        };
+        for finding in &findings {
+            if self.store.record_finding(finding).await? {
+                scanned.new_findings += 1;
+            }
+            record = self.act_on(record, finding, &batch, &mut scanned).await?;
+        }
+        scanned.findings = findings;
+        scanned.state = Some(record.state);
+        Ok(scanned)
+    }
+
+    /// Runs the batch's log events, in order, through the detection pipeline.
+    fn scan(
+        &self,
+        batch: &LogsBatch,
+        session_id: &str,
+    ) -> (TranscriptSeen, Vec<FindingRecord>, usize) {
+        let mut scanner = TranscriptScanner::new(&self.rules);
+        let mut seen = TranscriptSeen {
+            log_group: Some(batch.log_group.clone()).filter(|g| !g.is_empty()),
+            ..TranscriptSeen::default()
+        };
+        // In transcript order; one finding per log event and rule (the first line it fires on).
+        let mut findings: Vec<FindingRecord> = Vec::new();
+        let found_at = Timestamp::now();
+        let count = batch.log_events.len();
+        for (index, event) in batch.log_events.iter().enumerate() {
+            let chunk = chunk_of(&event.message);
+            let at = Timestamp::from_millisecond(event.timestamp).ok();
+            seen.first_event_at = min_some(seen.first_event_at, at);
+            seen.last_event_at = seen.last_event_at.max(at);
+            if let TranscriptChunk::Stream(record) = &chunk {
+                seen.owner_arn = seen
+                    .owner_arn
+                    .take()
+                    .or(record.user_identity.as_ref().and_then(|u| u.arn.clone()));
+                seen.target = seen
+                    .target
+                    .take()
+                    .or(record.target.as_ref().and_then(|t| t.id.clone()));
+                seen.run_as_user = seen.run_as_user.take().or(record.run_as_user.clone());
+                seen.region = seen.region.take().or(record.aws_region.clone());
+            }
+            let mut hits = Vec::new();
+            scanner.feed_chunk(&chunk, &mut hits);
+            if index + 1 == count {
+                scanner.finish(&mut hits);
+            }
+            for hit in hits {
+                let seen_here = findings
+                    .iter()
+                    .any(|f| f.log_event_id == event.id && f.rule_id == hit.rule.id);
+                if seen_here {
+                    continue;
+                }
+                findings.push(FindingRecord {
+                    session_id: session_id.to_string(),
+                    log_event_id: event.id.clone(),
+                    rule_id: hit.rule.id.clone(),
+                    title: hit.rule.title.clone(),
+                    category: hit.rule.category.clone(),
+                    severity: hit.rule.severity,
+                    action: hit.rule.action,
+                    attack: hit.rule.attack.clone(),
+                    command: mask_secrets(&hit.command),
+                    normalized: mask_secrets(&hit.normalized),
+                    line: hit.line,
+                    log_event_time: at,
+                    found_at,
+                });
+            }
+        }
+        (seen, findings, scanner.lines_seen())
+    }
+
+    async fn act_on(
+        &self,
+        record: SessionRecord,
+        finding: &FindingRecord,
+        batch: &LogsBatch,
+        scanned: &mut Scanned,
+    ) -> Result<SessionRecord, ScannerError> {
+        let reason = format!("rule:{}", finding.rule_id);
+        let (record, action) = if finding.action == RuleAction::Terminate {
+            let (record, step) =
+                terminate_once(&self.store, &self.terminator, record, &reason).await?;
+            scanned
+                .terminations
+                .extend(step.report(&record.session_id, &reason));
+            (record, ActionTaken::Termination(step.outcome, step.detail))
+        } else {
+            (record, ActionTaken::AlertOnly)
+        };
+        let why = format!(
+            "rule {} ({}{}) matched a command typed in the session",
+            finding.rule_id,
+            finding.category,
+            if finding.attack.is_empty() {
+                String::new()
+            } else {
+                format!("; ATT&CK {}", finding.attack.join(", "))
+            }
+        );
+        let mut extra = vec![
+            ("Command:", finding.command.clone()),
+            ("Normalised:", finding.normalized.clone()),
+        ];
+        if let Some(link) = self.log_link(batch, &record) {
+            extra.push(("Transcript:", link));
+        }
+        let alert_key = format!("finding:{}", finding.key());
+        let context = AlertContext {
+            session: &record,
+            kind: "finding",
+            alert_key: &alert_key,
+            severity: finding.severity,
+            rule_id: Some(&finding.rule_id),
+            title: &finding.title,
+            why: &why,
+            extra,
+            action,
+            event_id: None,
+            local_zone: self.config.policy.business_hours.zone(),
+        };
+        if let Some(alert) = alert_once(&self.store, &self.notifier, &context).await? {
+            scanned.alerts.push(alert);
+        }
+        Ok(record)
+    }
+
+    /// A CloudWatch console link to the session's log stream.
+    fn log_link(&self, batch: &LogsBatch, record: &SessionRecord) -> Option<String> {
+        let region = record
+            .transcript
+            .as_ref()
+            .and_then(|t| t.region.clone())
+            .or_else(|| record.region.clone())
+            .or_else(|| self.config.region.clone())?;
+        if batch.log_group.is_empty() {
+            return None;
+        }
+        // The console wants `/` inside names encoded twice (`$252F`).
+        let encode = |s: &str| s.replace('/', "$252F");
+        Some(format!(
+            "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{}/log-events/{}",
+            encode(&batch.log_group),
+            encode(&batch.log_stream)
+        ))
+    }
+
+    /// The Lambda entry point: control messages are acknowledged; a batch that cannot be
+    /// processed is returned as an error so Lambda retries it and, after its retries, hands it to
+    /// the dead-letter destination.
+    pub async fn handle_invocation(&self, raw: Value) -> Result<Value, ScannerError> {
+        let mut metrics = Metrics::new();
+        let reply = match self.handle(&raw).await {
+            Ok(done) if done.control_message => {
+                tracing::info!("acknowledged a CloudWatch Logs control message");
+                Ok(json!({"status": "control_message"}))
+            }
+            Ok(done) => {
+                tracing::info!(
+                    session_id = %done.session_id,
+                    log_events = done.log_events,
+                    lines = done.lines,
+                    findings = done.findings.len(),
+                    new_findings = done.new_findings,
+                    alerts = done.alerts.len(),
+                    terminations = done.terminations.len(),
+                    "scanned transcript batch"
+                );
+                metrics.count("TranscriptLines", done.lines as f64);
+                for finding in &done.findings {
+                    metrics.count(format!("Findings_{}", finding.severity.as_str()), 1.0);
+                }
+                metrics.count("AlertsSent", done.alerts.len() as f64);
+                metrics.count("Terminations", done.terminations.len() as f64);
+                Ok(json!({
+                    "status": "scanned",
+                    "session_id": done.session_id,
+                    "findings": done.findings.len(),
+                    "alerts": done.alerts.len(),
+                }))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, kind = e.kind(), "transcript batch failed; Lambda will retry it");
+                match &e {
+                    ScannerError::Payload(_) | ScannerError::NotASession(_) => {
+                        metrics.count("DecodeErrors", 1.0);
+                        metrics.count("RejectedInputs", 1.0);
+                    }
+                    ScannerError::Action(_) => {}
+                }
+                metrics.count("Errors", 1.0);
+                Err(e)
+            }
+        };
+        metrics.emit("transcript-scanner");
+        reply
+    }
+}
+
+/// Session Manager names the log stream after the session id.
+fn session_id_of(batch: &LogsBatch) -> Result<String, ScannerError> {
+    let id = batch.log_stream.trim();
+    let valid = !id.is_empty()
+        && id.len() <= 96
+        && !id
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '#');
+    if valid {
+        Ok(id.to_string())
+    } else {
+        Err(ScannerError::NotASession(
+            batch.log_stream.chars().take(120).collect(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,259 @@
+//! All patterns of all rules in one `RegexSet` per scope, so each text is scanned once whatever
+//! the number of rules; exceptions run only for rules that matched.
+
+use super::pack::{Rule, RuleError, RulePack, Scope};
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use std::collections::BTreeSet;
+
+/// Compiled regexes are bounded so a hostile pattern in a custom pack cannot take the memory.
+const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// The pack each rule came from, for error messages.
+    sources: Vec<String>,
+    command: ScopeMatcher,
+    output: ScopeMatcher,
+    exceptions: Vec<Vec<Regex>>,
+}
+
+#[derive(Debug, Clone)]
+struct ScopeMatcher {
+    set: RegexSet,
+    /// Pattern index in `set` → rule index.
+    owner: Vec<usize>,
+}
+
+/// One rule that fired on one text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMatch<'a> {
+    pub rule: &'a Rule,
+}
+
+impl RuleSet {
+    /// Compiles packs in order: a later pack may `disable` rules of an earlier one, or disable
+    /// and redefine them.
+    pub fn compile(packs: Vec<RulePack>) -> Result<RuleSet, RuleError> {
+        let (sources, rules): (Vec<String>, Vec<Rule>) = merge(packs)?.into_iter().unzip();
+        let mut exceptions = Vec::with_capacity(rules.len());
+        for (rule, source) in rules.iter().zip(&sources) {
+            let compiled = rule
+                .exceptions
+                .iter()
+                .map(|p| compile_one(p, rule, source, "exceptions"))
+                .collect::<Result<Vec<_>, _>>()?;
+            exceptions.push(compiled);
+        }
+        Ok(RuleSet {
+            command: ScopeMatcher::build(&rules, &sources, Scope::Command)?,
+            output: ScopeMatcher::build(&rules, &sources, Scope::Output)?,
+            exceptions,
+            rules,
+            sources,
+        })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The pack a rule came from.
+    pub fn source_of(&self, id: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .position(|r| r.id == id)
+            .map(|i| self.sources[i].as_str())
+    }
+
+    pub fn find(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Rules of `scope` that match `text`, in rule order.
+    pub fn matches(&self, scope: Scope, text: &str) -> Vec<RuleMatch<'_>> {
+        let matcher = match scope {
+            Scope::Command => &self.command,
+            Scope::Output => &self.output,
+        };
+        let hit: BTreeSet<usize> = matcher
+            .set
+            .matches(text)
+            .iter()
+            .map(|i| matcher.owner[i])
+            .collect();
+        hit.into_iter()
+            .filter(|&i| !self.exceptions[i].iter().any(|e| e.is_match(text)))
+            .map(|i| RuleMatch {
+                rule: &self.rules[i],
+            })
+            .collect()
+    }
+}
+
+impl ScopeMatcher {
+    fn build(rules: &[Rule], sources: &[String], scope: Scope) -> Result<ScopeMatcher, RuleError> {
+        let mut patterns = Vec::new();
+        let mut owner = Vec::new();
+        for (index, rule) in rules.iter().enumerate().filter(|(_, r)| r.scope == scope) {
+            for pattern in &rule.patterns {
+                // Compiled alone first, so a bad pattern is reported with its rule.
+                compile_one(pattern, rule, &sources[index], "patterns")?;
+                patterns.push(pattern.as_str());
+                owner.push(index);
+            }
+        }
+        let set = RegexSetBuilder::new(&patterns)
+            .size_limit(REGEX_SIZE_LIMIT * 8)
+            .build()
+            .map_err(|e| RuleError::Parse {
+                pack: "(compiled rule set)".into(),
+                message: e.to_string(),
+            })?;
+        Ok(ScopeMatcher { set, owner })
+    }
+}
+
+fn compile_one(
+    pattern: &str,
+    rule: &Rule,
+    source: &str,
+    field: &'static str,
+) -> Result<Regex, RuleError> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| RuleError::Invalid {
+            pack: source.to_string(),
+            id: rule.id.clone(),
+            field,
+            message: format!("bad regex `{pattern}`: {e}"),
+        })
+}
+
+/// Rules of all packs in order, each with the pack it came from.
+fn merge(packs: Vec<RulePack>) -> Result<Vec<(String, Rule)>, RuleError> {
+    let mut rules: Vec<(String, Rule)> = Vec::new();
+    for pack in packs {
+        for id in &pack.disable {
+            let before = rules.len();
+            rules.retain(|(_, r)| &r.id != id);
+            if rules.len() == before {
+                return Err(RuleError::UnknownDisable {
+                    pack: pack.source.clone(),
+                    id: id.clone(),
+                });
+            }
+        }
+        for rule in pack.rules {
+            if rules.iter().any(|(_, r)| r.id == rule.id) {
+                return Err(RuleError::Duplicate {
+                    pack: pack.source.clone(),
+                    id: rule.id,
+                });
+            }
+            rules.push((pack.source.clone(), rule));
+        }
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pack(text: &str, source: &str) -> RulePack {
+        RulePack::parse(text, source).unwrap()
+    }
+
+    const PACK: &str = r#"
+[[rule]]
+id = "a.rm_root"
+title = "rm of /"
+category = "destructive"
+severity = "critical"
+action = "terminate"
+patterns = ['^rm\s+(-\w+\s+)*/$', '^rm\s+--no-preserve-root']
+exceptions = ['--dry-run']
+[rule.examples]
+must_match = ["rm -rf /"]
+must_not_match = ["rm -rf ./build"]
+
+[[rule]]
+id = "b.shadow_output"
+title = "shadow hashes printed"
+category = "credential_access"
+severity = "high"
+action = "alert"
+scope = "output"
+patterns = ['^root:\$6\$']
+[rule.examples]
+must_match = ["root:$6$abc:19000:0:99999:7:::"]
+must_not_match = ["root:x:0:0:root:/root:/bin/bash"]
+"#;
+
+    #[test]
+    fn matches_by_scope_and_applies_exceptions() {
+        let set = RuleSet::compile(vec![pack(PACK, "p")]).unwrap();
+        let ids = |scope, text| {
+            set.matches(scope, text)
+                .iter()
+                .map(|m| m.rule.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(Scope::Command, "rm -rf /"), ["a.rm_root"]);
+        assert!(ids(Scope::Command, "rm --no-preserve-root --dry-run /").is_empty());
+        assert!(ids(Scope::Command, "root:$6$abc").is_empty());
+        assert_eq!(ids(Scope::Output, "root:$6$abc:1:2"), ["b.shadow_output"]);
+    }
+
+    #[test]
+    fn a_bad_regex_names_the_rule_and_the_pattern() {
+        let text = PACK.replace(r"'^rm\s+--no-preserve-root'", "'^rm(('");
+        let err = RuleSet::compile(vec![pack(&text, "p")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("p: rule `a.rm_root`, field `patterns`: bad regex `^rm((`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_later_pack_can_disable_and_replace_a_rule() {
+        let custom = r#"
+disable = ["a.rm_root"]
+[[rule]]
+id = "a.rm_root"
+title = "rm of / (alert only here)"
+category = "destructive"
+severity = "critical"
+action = "alert"
+patterns = ['^rm\s']
+[rule.examples]
+must_match = ["rm x"]
+must_not_match = ["ls"]
+"#;
+        let set = RuleSet::compile(vec![pack(PACK, "default"), pack(custom, "custom")]).unwrap();
+        assert_eq!(
+            set.find("a.rm_root").unwrap().title,
+            "rm of / (alert only here)"
+        );
+        assert_eq!(set.rules().len(), 2);
+    }
+
+    #[test]
+    fn redefining_without_disabling_is_a_duplicate() {
+        let err = RuleSet::compile(vec![pack(PACK, "default"), pack(PACK, "custom")]).unwrap_err();
+        assert!(
+            matches!(err, RuleError::Duplicate { ref pack, .. } if pack == "custom"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn disabling_an_unknown_rule_is_an_error() {
+        let err = RuleSet::compile(vec![pack("disable = [\"nope\"]", "custom")]).unwrap_err();
+        assert!(err.to_string().contains("`disable` names `nope`"), "{err}");
+    }
+}

@@ -1,0 +1,235 @@
+//! The rule pack format (TOML). Rules are data: a security team reads, tests and extends them
+//! without touching code.
+
+use crate::policy::Severity;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulePack {
+    /// Where the pack came from, for error messages (not part of the file).
+    #[serde(skip)]
+    pub source: String,
+    /// Ids of rules from earlier packs (such as the default pack) to switch off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub category: String,
+    pub severity: Severity,
+    pub action: RuleAction,
+    #[serde(default)]
+    pub scope: Scope,
+    /// MITRE ATT&CK technique ids.
+    #[serde(default)]
+    pub attack: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Regular expressions (Rust `regex` syntax) over the normalised command (or output line).
+    pub patterns: Vec<String>,
+    /// A match is dropped when any of these also matches the same text.
+    #[serde(default)]
+    pub exceptions: Vec<String>,
+    #[serde(default)]
+    pub examples: Examples,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleAction {
+    Alert,
+    Terminate,
+}
+
+impl RuleAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleAction::Alert => "alert",
+            RuleAction::Terminate => "terminate",
+        }
+    }
+}
+
+/// What a rule looks at: lines typed at a prompt, or what programs printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    #[default]
+    Command,
+    Output,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Command => "command",
+            Scope::Output => "output",
+        }
+    }
+}
+
+/// Examples are tests: each `must_match` line must fire the rule, each `must_not_match` must not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Examples {
+    #[serde(default)]
+    pub must_match: Vec<String>,
+    #[serde(default)]
+    pub must_not_match: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RuleError {
+    #[error("{pack}: {message}")]
+    Parse { pack: String, message: String },
+    #[error("{pack}: rule `{id}`, field `{field}`: {message}")]
+    Invalid {
+        pack: String,
+        id: String,
+        field: &'static str,
+        message: String,
+    },
+    #[error(
+        "{pack}: rule id `{id}` is defined twice (disable it first to replace a rule from an earlier pack)"
+    )]
+    Duplicate { pack: String, id: String },
+    #[error("{pack}: `disable` names `{id}`, which no earlier pack defines")]
+    UnknownDisable { pack: String, id: String },
+}
+
+impl RulePack {
+    pub fn parse(text: &str, source: &str) -> Result<RulePack, RuleError> {
+        let mut pack: RulePack = toml::from_str(text).map_err(|e| RuleError::Parse {
+            pack: source.to_string(),
+            message: e.to_string().trim().to_string(),
+        })?;
+        pack.source = source.to_string();
+        pack.validate()?;
+        Ok(pack)
+    }
+
+    /// Checks what the format alone cannot: ids, non-empty fields, examples on both sides.
+    fn validate(&self) -> Result<(), RuleError> {
+        let mut seen = BTreeSet::new();
+        for rule in &self.rules {
+            let invalid = |field: &'static str, message: &str| RuleError::Invalid {
+                pack: self.source.clone(),
+                id: rule.id.clone(),
+                field,
+                message: message.to_string(),
+            };
+            let id_ok = !rule.id.is_empty()
+                && rule
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !id_ok {
+                return Err(invalid("id", "use letters, digits, `.`, `_` and `-` only"));
+            }
+            if !seen.insert(rule.id.as_str()) {
+                return Err(RuleError::Duplicate {
+                    pack: self.source.clone(),
+                    id: rule.id.clone(),
+                });
+            }
+            if rule.title.trim().is_empty() {
+                return Err(invalid("title", "must not be empty"));
+            }
+            if rule.category.trim().is_empty() {
+                return Err(invalid("category", "must not be empty"));
+            }
+            if rule.patterns.is_empty() {
+                return Err(invalid("patterns", "needs at least one pattern"));
+            }
+            if rule.examples.must_match.is_empty() {
+                return Err(invalid(
+                    "examples.must_match",
+                    "needs at least one example that must match",
+                ));
+            }
+            if rule.examples.must_not_match.is_empty() {
+                return Err(invalid(
+                    "examples.must_not_match",
+                    "needs at least one near-miss example that must not match",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE_RULE: &str = r#"
+[[rule]]
+id = "destructive.mkfs"
+title = "Filesystem created over a device"
+category = "destructive"
+severity = "critical"
+action = "terminate"
+attack = ["T1561.002"]
+patterns = ['^mkfs(\.\w+)?\s']
+[rule.examples]
+must_match = ["mkfs.ext4 /dev/xvda1"]
+must_not_match = ["man mkfs"]
+"#;
+
+    #[test]
+    fn parses_a_rule_with_defaults() {
+        let pack = RulePack::parse(ONE_RULE, "test.toml").unwrap();
+        let rule = &pack.rules[0];
+        assert_eq!(rule.scope, Scope::Command);
+        assert_eq!(rule.severity, Severity::Critical);
+        assert_eq!(rule.action, RuleAction::Terminate);
+        assert!(rule.exceptions.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let text = ONE_RULE.replace("attack =", "atack =");
+        let err = RulePack::parse(&text, "custom.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("custom.toml:") && err.contains("atack"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_duplicate_id_is_an_error() {
+        let text = format!("{ONE_RULE}{ONE_RULE}");
+        let err = RulePack::parse(&text, "p.toml").unwrap_err();
+        assert!(
+            matches!(err, RuleError::Duplicate { ref id, .. } if id == "destructive.mkfs"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_rule_without_near_miss_examples_is_an_error() {
+        let text = ONE_RULE.replace("must_not_match = [\"man mkfs\"]", "");
+        let err = RulePack::parse(&text, "p.toml").unwrap_err().to_string();
+        assert!(
+            err.contains("rule `destructive.mkfs`, field `examples.must_not_match`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_severity_is_named() {
+        let text = ONE_RULE.replace("\"critical\"", "\"catastrophic\"");
+        let err = RulePack::parse(&text, "p.toml").unwrap_err().to_string();
+        assert!(err.contains("catastrophic"), "{err}");
+    }
+}

@@ -1,0 +1,6 @@
+//! Session transcripts: CloudWatch Logs payloads, stream records, terminal clean-up, command extraction.
+
+pub mod extract;
+pub mod payload;
+pub mod scan;
+pub mod terminal;

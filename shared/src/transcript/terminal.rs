@@ -1,0 +1,814 @@
+//! Rebuilds what the terminal showed from session-log text, one logical line at a time.
+//!
+//! Session transcripts are pty output: the shell echoes keystrokes and redraws the line while the
+//! user edits it, so the bytes of a command line are not the command. A small terminal model
+//! (one line buffer with a cursor) replays backspaces, carriage returns and the CSI editing
+//! sequences readline uses, and drops everything that only changes colours or modes.
+//!
+//! Deliberate differences from a real terminal, all in favour of not losing typed text:
+//! - An OSC/DCS string ends at `\n` as well as at BEL/ST, so an unterminated `ESC ]` printed by a
+//!   program cannot swallow the rest of the session.
+//! - A non-ASCII char inside a CSI sequence aborts the sequence and is shown.
+//! - Readline's soft-wrap idiom (a space written past the last column, then `\r`) continues the
+//!   logical line on a new row instead of overwriting its start; see [`Terminal::carriage_return`].
+
+const MAX_LINE: usize = 16_384;
+/// Cap for numeric CSI parameters: large enough for any real screen, small enough never to overflow.
+const MAX_PARAM: u32 = 10_000;
+const MAX_PARAMS: usize = 16;
+/// Narrowest screen row accepted as a soft wrap; shorter rows ending in `" \r"` are plain redraws.
+const MIN_WRAP_WIDTH: usize = 20;
+const TAB_STOP: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogMode {
+    /// CloudWatch streaming records: the agent already removed ANSI escape sequences (so an erase
+    /// like `ESC[K` is gone) and every `\r`; C0 controls such as backspace (0x08) are kept.
+    Streaming,
+    /// Upload-at-end text: raw pty bytes of a `script` typescript — escape sequences, `\r`,
+    /// backspaces, bracketed paste all present.
+    Raw,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenLine {
+    /// What the terminal line showed when the line ended (trailing whitespace trimmed).
+    pub text: String,
+    /// Streaming mode only: the text up to the cursor, when the line ended with the cursor left of
+    /// the end. The agent strips the `ESC[K` a shell sends after a backspace, so `rm -rf /x` +
+    /// backspace arrives as `rm -rf /x\b`: the screen text is ambiguous and both readings must be
+    /// checked. None when equal to `text`.
+    pub erased: Option<String>,
+}
+
+/// Where the escape-sequence parser is between two chars (input may stop anywhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parse {
+    Ground,
+    /// After `ESC`.
+    Esc,
+    /// `ESC` plus intermediate bytes (e.g. `ESC ( B`): waiting for the final byte.
+    EscIntermediate,
+    Csi,
+    /// OSC, DCS, SOS, PM or APC body: skipped up to its terminator.
+    Str,
+    /// `ESC` inside such a string: `\` completes the ST terminator.
+    StrEsc,
+}
+
+/// Parameters of the CSI sequence being parsed; fixed size so hostile input cannot grow it.
+#[derive(Debug, Clone, Copy, Default)]
+struct CsiParams {
+    values: [u32; MAX_PARAMS],
+    index: usize,
+    private: bool,
+    intermediate: bool,
+}
+
+impl CsiParams {
+    fn digit(&mut self, d: u32) {
+        if let Some(v) = self.values.get_mut(self.index) {
+            *v = v.saturating_mul(10).saturating_add(d).min(MAX_PARAM);
+        }
+    }
+
+    fn next(&mut self) {
+        self.index = self.index.saturating_add(1);
+    }
+
+    /// Raw parameter `i`; 0 when absent (CSI treats "absent" and 0 alike).
+    fn get(&self, i: usize) -> usize {
+        self.values.get(i).map_or(0, |&v| v as usize)
+    }
+
+    /// Parameter `i` as a count or 1-based position, where 0 and absent mean 1.
+    fn count(&self, i: usize) -> usize {
+        self.get(i).max(1)
+    }
+}
+
+pub struct Terminal {
+    mode: LogMode,
+    line: Vec<char>,
+    cursor: usize,
+    /// Offsets in `line` where the screen rows of a soft-wrapped line start; `rows[0] == 0`.
+    rows: Vec<usize>,
+    row: usize,
+    saved: (usize, usize),
+    parse: Parse,
+    csi: CsiParams,
+    /// The char just handled was a space appended at the end of the line.
+    appended_space: bool,
+    /// A `\r` that may be a soft wrap; the next printable char decides. Holds the new row start.
+    pending_wrap: Option<usize>,
+}
+
+impl Terminal {
+    pub fn new(mode: LogMode) -> Self {
+        Terminal {
+            mode,
+            line: Vec::new(),
+            cursor: 0,
+            rows: vec![0],
+            row: 0,
+            saved: (0, 0),
+            parse: Parse::Ground,
+            csi: CsiParams::default(),
+            appended_space: false,
+            pending_wrap: None,
+        }
+    }
+
+    /// Feeds more output; completed lines are appended to `out`. Text may end mid-line or
+    /// mid-escape-sequence: state carries over to the next call.
+    pub fn feed(&mut self, text: &str, out: &mut Vec<ScreenLine>) {
+        for c in text.chars() {
+            self.step(c, out);
+        }
+    }
+
+    /// Ends the transcript: flushes a pending partial line (if not empty).
+    pub fn finish(&mut self, out: &mut Vec<ScreenLine>) {
+        self.parse = Parse::Ground;
+        self.settle();
+        if self.line.iter().any(|c| !c.is_whitespace()) {
+            self.end_line(out);
+        } else {
+            self.reset_line();
+        }
+    }
+
+    fn step(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        // Only the char right before a `\r` matters for the soft-wrap idiom.
+        let after_space = std::mem::take(&mut self.appended_space);
+        match self.parse {
+            Parse::Ground => self.ground(c, after_space, out),
+            Parse::Esc => self.escape(c, out),
+            Parse::EscIntermediate => self.escape_intermediate(c, out),
+            Parse::Csi => self.csi_char(c, out),
+            Parse::Str => self.string_char(c, out),
+            Parse::StrEsc => self.string_escape(c, out),
+        }
+    }
+
+    fn ground(&mut self, c: char, after_space: bool, out: &mut Vec<ScreenLine>) {
+        match c {
+            '\x1b' => self.parse = Parse::Esc,
+            '\u{9b}' => self.start_csi(),
+            // 8-bit OSC, DCS, SOS, PM, APC.
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => self.parse = Parse::Str,
+            '\n' => self.end_line(out),
+            '\r' => self.carriage_return(after_space),
+            '\x08' => self.backspace(),
+            '\t' => self.tab(),
+            // BEL, DEL, other C0 and C1 controls change nothing on the line.
+            c if c.is_control() => {}
+            c => self.print(c, out),
+        }
+    }
+
+    fn escape(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        self.parse = Parse::Ground;
+        match c {
+            '[' => self.start_csi(),
+            ']' | 'P' | 'X' | '^' | '_' => self.parse = Parse::Str,
+            '7' => self.save_cursor(),
+            '8' => self.restore_cursor(),
+            '\x1b' => self.parse = Parse::Esc,
+            '\x20'..='\x2f' => self.parse = Parse::EscIntermediate,
+            // CAN and SUB cancel the sequence.
+            '\x18' | '\x1a' => {}
+            // Controls inside a sequence still act (VT behaviour); so does a stray non-ASCII char,
+            // which no sequence uses, so that text after a lone ESC is not lost.
+            c if (c as u32) < 0x20 || !c.is_ascii() => self.ground(c, false, out),
+            // Any other two-char `ESC x` (keypad modes, index, reset…) does not touch the line.
+            _ => {}
+        }
+    }
+
+    fn escape_intermediate(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        match c {
+            '\x20'..='\x2f' => {}
+            '\x30'..='\x7e' => self.parse = Parse::Ground,
+            _ => {
+                self.parse = Parse::Ground;
+                self.ground(c, false, out);
+            }
+        }
+    }
+
+    fn start_csi(&mut self) {
+        self.parse = Parse::Csi;
+        self.csi = CsiParams::default();
+    }
+
+    fn csi_char(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        match c {
+            '0'..='9' => self.csi.digit(u32::from(c) - u32::from('0')),
+            ';' | ':' => self.csi.next(),
+            '<' | '=' | '>' | '?' => self.csi.private = true,
+            '\x20'..='\x2f' => self.csi.intermediate = true,
+            '\x40'..='\x7e' => {
+                self.parse = Parse::Ground;
+                self.csi_dispatch(c);
+            }
+            '\x1b' => self.parse = Parse::Esc,
+            '\x18' | '\x1a' => self.parse = Parse::Ground,
+            '\x7f' => {}
+            // C0 controls act without ending the sequence (VT behaviour).
+            c if (c as u32) < 0x20 => self.ground(c, false, out),
+            // Not part of any CSI sequence: the sequence is broken; show the char, don't hide it.
+            c => {
+                self.parse = Parse::Ground;
+                self.ground(c, false, out);
+            }
+        }
+    }
+
+    fn string_char(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        match c {
+            '\x07' | '\u{9c}' | '\x18' | '\x1a' => self.parse = Parse::Ground,
+            '\x1b' => self.parse = Parse::StrEsc,
+            // Window titles never span lines; ending here keeps an unterminated OSC from hiding
+            // every later command.
+            '\n' => {
+                self.parse = Parse::Ground;
+                self.end_line(out);
+            }
+            _ => {}
+        }
+    }
+
+    fn string_escape(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        if c == '\\' {
+            self.parse = Parse::Ground;
+        } else {
+            // ESC followed by anything else ends the string and starts a new sequence.
+            self.escape(c, out);
+        }
+    }
+
+    fn csi_dispatch(&mut self, final_char: char) {
+        if self.csi.intermediate {
+            return;
+        }
+        let p = self.csi;
+        if p.private {
+            // `ESC[?K` / `ESC[?J` (selective erase) still erase; other private sequences are modes.
+            match final_char {
+                'K' => self.erase_in_line(p.get(0)),
+                'J' => self.erase_in_display(p.get(0)),
+                _ => {}
+            }
+            return;
+        }
+        match final_char {
+            'K' => self.erase_in_line(p.get(0)),
+            'J' => self.erase_in_display(p.get(0)),
+            'C' | 'a' => self.move_right(p.count(0)),
+            'D' => self.move_left(p.count(0)),
+            'G' | '`' => self.set_column(p.count(0) - 1),
+            // Rows of the screen are unknown; only the column of a cursor position is kept.
+            'H' | 'f' => self.set_column(p.count(1) - 1),
+            'A' => self.move_rows_up(p.count(0)),
+            'B' => self.move_rows_down(p.count(0)),
+            'E' => {
+                self.move_rows_down(p.count(0));
+                self.set_column(0);
+            }
+            'F' => {
+                self.move_rows_up(p.count(0));
+                self.set_column(0);
+            }
+            'P' => self.delete_chars(p.count(0)),
+            '@' => self.insert_blanks(p.count(0)),
+            'X' => self.erase_chars(p.count(0)),
+            's' if p.index == 0 && p.get(0) == 0 => self.save_cursor(),
+            'u' if p.index == 0 && p.get(0) == 0 => self.restore_cursor(),
+            // SGR `m`, modes `h`/`l`, bracketed paste `~` markers, scrolling, reports: no text.
+            _ => {}
+        }
+    }
+
+    // ---- the line buffer -------------------------------------------------------------------
+
+    fn row_start(&self) -> usize {
+        self.rows.get(self.row).copied().unwrap_or(0)
+    }
+
+    /// Offset one past the current row: the next row's start, or unbounded on the last row.
+    fn row_end(&self) -> usize {
+        self.rows.get(self.row + 1).copied().unwrap_or(usize::MAX)
+    }
+
+    fn is_last_row(&self) -> bool {
+        self.row + 1 >= self.rows.len()
+    }
+
+    fn print(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        self.resolve_wrap(c);
+        if self.cursor >= MAX_LINE {
+            self.cut(out);
+        }
+        if self.line.len() < self.cursor {
+            // The cursor moved past the end (tab, cursor-forward): the cells in between are blank.
+            self.line.resize(self.cursor, ' ');
+        }
+        let appended = self.cursor == self.line.len();
+        match self.line.get_mut(self.cursor) {
+            Some(cell) => *cell = c,
+            None => self.line.push(c),
+        }
+        self.cursor += 1;
+        self.appended_space = appended && c == ' ';
+    }
+
+    /// Emits the first `MAX_LINE` chars as a line of their own so one line never grows unbounded.
+    fn cut(&mut self, out: &mut Vec<ScreenLine>) {
+        let rest = self.line.split_off(self.line.len().min(MAX_LINE));
+        out.push(ScreenLine {
+            text: trimmed(&self.line),
+            erased: None,
+        });
+        self.line = rest;
+        self.cursor = self.cursor.saturating_sub(MAX_LINE);
+        self.rows = vec![0];
+        self.row = 0;
+    }
+
+    fn end_line(&mut self, out: &mut Vec<ScreenLine>) {
+        self.pending_wrap = None;
+        let text = trimmed(&self.line);
+        let erased = match self.mode {
+            LogMode::Streaming if self.cursor < self.line.len() => {
+                let upto = trimmed(self.line.get(..self.cursor).unwrap_or_default());
+                (upto != text).then_some(upto)
+            }
+            _ => None,
+        };
+        out.push(ScreenLine { text, erased });
+        self.reset_line();
+    }
+
+    fn reset_line(&mut self) {
+        self.line.clear();
+        self.cursor = 0;
+        self.rows = vec![0];
+        self.row = 0;
+        self.saved = (0, 0);
+        self.pending_wrap = None;
+    }
+
+    /// `\r` normally returns to the start of the row. Readline, after writing the last column of
+    /// a row, writes a space (which makes the terminal wrap) and then `\r` to land on column 0 of
+    /// the new row: the sample typescript shows `…/sess \rion/…` at column 80. Treating that `\r`
+    /// as a return would overwrite the prompt and the start of every long command, so a `\r`
+    /// right after a space appended to a row at least `MIN_WRAP_WIDTH` wide is held until the
+    /// next printable char: if it repeats the row's first char (readline reprinting the prompt
+    /// after moving home), it was a return; otherwise the line continues on a new row.
+    fn carriage_return(&mut self, after_space: bool) {
+        self.settle();
+        let start = self.row_start();
+        let at_end = self.cursor == self.line.len() && self.is_last_row();
+        if after_space && at_end && self.could_wrap(start) {
+            self.pending_wrap = Some(self.cursor.saturating_sub(1));
+        } else {
+            self.cursor = start;
+        }
+    }
+
+    fn could_wrap(&self, start: usize) -> bool {
+        let Some(row) = self.line.get(start..self.cursor.saturating_sub(1)) else {
+            return false;
+        };
+        // zsh's PROMPT_SP writes `%` (or `#`) plus spaces to the margin, then `\r`: not a wrap.
+        let content: String = row.iter().collect();
+        row.len() >= MIN_WRAP_WIDTH && !matches!(content.trim(), "%" | "#" | "")
+    }
+
+    fn resolve_wrap(&mut self, c: char) {
+        let Some(new_row) = self.pending_wrap.take() else {
+            return;
+        };
+        let start = self.row_start();
+        if self.line.get(start) == Some(&c) {
+            self.cursor = start;
+        } else {
+            self.rows.push(new_row);
+            self.row = self.rows.len() - 1;
+            self.cursor = new_row;
+        }
+    }
+
+    /// A pending `\r` followed by anything but printable text is an ordinary return.
+    fn settle(&mut self) {
+        if self.pending_wrap.take().is_some() {
+            self.cursor = self.row_start();
+        }
+    }
+
+    fn backspace(&mut self) {
+        self.settle();
+        // Non-destructive, and (like xterm without reverse-wrap) stops at the row start.
+        if self.cursor > self.row_start() {
+            self.cursor -= 1;
+        }
+    }
+
+    fn tab(&mut self) {
+        self.settle();
+        let start = self.row_start();
+        let column = self.cursor.saturating_sub(start);
+        let next = start + (column / TAB_STOP + 1) * TAB_STOP;
+        self.cursor = next.min(MAX_LINE);
+    }
+
+    fn move_right(&mut self, n: usize) {
+        self.settle();
+        self.cursor = self.cursor.saturating_add(n).min(MAX_LINE);
+    }
+
+    fn move_left(&mut self, n: usize) {
+        self.settle();
+        self.cursor = self.cursor.saturating_sub(n).max(self.row_start());
+    }
+
+    fn set_column(&mut self, column: usize) {
+        self.settle();
+        self.cursor = self.row_start().saturating_add(column).min(MAX_LINE);
+    }
+
+    fn move_rows_up(&mut self, n: usize) {
+        self.settle();
+        let column = self.cursor.saturating_sub(self.row_start());
+        self.row = self.row.saturating_sub(n);
+        self.cursor = self.row_start().saturating_add(column).min(MAX_LINE);
+    }
+
+    fn move_rows_down(&mut self, n: usize) {
+        self.settle();
+        let column = self.cursor.saturating_sub(self.row_start());
+        self.row = self.row.saturating_add(n).min(self.rows.len() - 1);
+        self.cursor = self.row_start().saturating_add(column).min(MAX_LINE);
+    }
+
+    fn save_cursor(&mut self) {
+        self.settle();
+        self.saved = (self.row, self.cursor);
+    }
+
+    fn restore_cursor(&mut self) {
+        self.settle();
+        let (row, cursor) = self.saved;
+        self.row = row.min(self.rows.len() - 1);
+        self.cursor = cursor.min(MAX_LINE);
+    }
+
+    fn erase_in_line(&mut self, how: usize) {
+        self.settle();
+        let (start, end) = (self.row_start(), self.row_end());
+        match how {
+            0 => self.erase(self.cursor, end),
+            1 => self.erase(start, self.cursor.saturating_add(1)),
+            _ => self.erase(start, end),
+        }
+    }
+
+    fn erase_in_display(&mut self, how: usize) {
+        self.settle();
+        match how {
+            0 => {
+                // Everything below the cursor goes too: later rows of this line are gone.
+                self.rows.truncate(self.row + 1);
+                self.erase(self.cursor, usize::MAX);
+            }
+            1 => self.erase(0, self.cursor.saturating_add(1)),
+            _ => {
+                self.cursor = self.cursor.saturating_sub(self.row_start());
+                self.line.clear();
+                self.rows = vec![0];
+                self.row = 0;
+            }
+        }
+    }
+
+    /// Blanks `[from, to)`. A range reaching the end of the last row is cut off rather than
+    /// blanked, so the line keeps ending at its last visible char.
+    fn erase(&mut self, from: usize, to: usize) {
+        let to = to.min(self.line.len());
+        if from >= to {
+            return;
+        }
+        let last_row_start = self.rows.last().copied().unwrap_or(0);
+        if to == self.line.len() && last_row_start <= from {
+            self.line.truncate(from);
+        } else if let Some(cells) = self.line.get_mut(from..to) {
+            cells.fill(' ');
+        }
+    }
+
+    fn erase_chars(&mut self, n: usize) {
+        self.settle();
+        let to = self.cursor.saturating_add(n).min(self.row_end());
+        self.erase(self.cursor, to);
+    }
+
+    /// `CSI P`: the rest of the row shifts left; on an inner row of a wrapped line, blanks come
+    /// in at the row's right edge so later rows keep their offsets.
+    fn delete_chars(&mut self, n: usize) {
+        self.settle();
+        let end = self.row_end().min(self.line.len());
+        if self.cursor >= end {
+            return;
+        }
+        let n = n.min(end - self.cursor);
+        self.line.drain(self.cursor..self.cursor + n);
+        if !self.is_last_row() {
+            let blanks = std::iter::repeat_n(' ', n);
+            self.line.splice(end - n..end - n, blanks);
+        }
+    }
+
+    /// `CSI @`: blanks at the cursor push the rest of the row right; chars pushed past the row
+    /// edge (or past `MAX_LINE`) are lost, as on a real screen.
+    fn insert_blanks(&mut self, n: usize) {
+        self.settle();
+        if self.cursor >= self.line.len() {
+            return;
+        }
+        let n = n.min(MAX_LINE);
+        let end = self.row_end().min(self.line.len());
+        self.line
+            .splice(self.cursor..self.cursor, std::iter::repeat_n(' ', n));
+        if self.is_last_row() {
+            self.line.truncate(MAX_LINE);
+        } else {
+            self.line.drain(end..end + n);
+        }
+    }
+}
+
+fn trimmed(cells: &[char]) -> String {
+    let text: String = cells.iter().collect();
+    text.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(mode: LogMode, chunks: &[&str]) -> Vec<ScreenLine> {
+        let mut term = Terminal::new(mode);
+        let mut out = Vec::new();
+        for chunk in chunks {
+            term.feed(chunk, &mut out);
+        }
+        term.finish(&mut out);
+        out
+    }
+
+    fn texts(mode: LogMode, input: &str) -> Vec<String> {
+        run(mode, &[input]).into_iter().map(|l| l.text).collect()
+    }
+
+    fn line(text: &str, erased: Option<&str>) -> ScreenLine {
+        ScreenLine {
+            text: text.to_string(),
+            erased: erased.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn streaming_backspace_without_erase_keeps_both_readings() {
+        let out = run(LogMode::Streaming, &["rm -rf /x\x08\n"]);
+        assert_eq!(out, vec![line("rm -rf /x", Some("rm -rf /"))]);
+    }
+
+    #[test]
+    fn streaming_backspace_space_backspace_is_unambiguous() {
+        // `\b \b` blanks the char: the cursor (8) and the trimmed text agree, so no second reading.
+        let out = run(LogMode::Streaming, &["rm -rf /x\x08 \x08\n"]);
+        assert_eq!(out, vec![line("rm -rf /", None)]);
+    }
+
+    #[test]
+    fn raw_backspace_then_erase_to_end() {
+        let out = run(LogMode::Raw, &["rm -rf /x\x08\x1b[K\r\n"]);
+        assert_eq!(out, vec![line("rm -rf /", None)]);
+    }
+
+    #[test]
+    fn raw_mode_never_reports_erased() {
+        let out = run(LogMode::Raw, &["rm -rf /x\x08\r\n"]);
+        assert_eq!(out, vec![line("rm -rf /x", None)]);
+    }
+
+    #[test]
+    fn bracketed_paste_mode_switch_is_dropped() {
+        let out = texts(LogMode::Raw, "sh-5.2$ \x1b[?2004hls\r\n");
+        assert_eq!(out, vec!["sh-5.2$ ls"]);
+    }
+
+    #[test]
+    fn bracketed_paste_markers_are_dropped() {
+        let out = texts(LogMode::Raw, "$ \x1b[200~rm -rf /tmp/a\x1b[201~\r\n");
+        assert_eq!(out, vec!["$ rm -rf /tmp/a"]);
+    }
+
+    #[test]
+    fn window_title_osc_with_bel_is_dropped() {
+        let input = "\x1b]0;ec2-user@ip-10-0-0-1:~\x07[ec2-user@ip-10-0-0-1 ~]$ id\r\n";
+        assert_eq!(
+            texts(LogMode::Raw, input),
+            vec!["[ec2-user@ip-10-0-0-1 ~]$ id"]
+        );
+    }
+
+    #[test]
+    fn window_title_osc_with_st_is_dropped() {
+        let input = "\x1b]2;title\x1b\\root@web-1:/# whoami\r\n";
+        assert_eq!(texts(LogMode::Raw, input), vec!["root@web-1:/# whoami"]);
+    }
+
+    #[test]
+    fn unterminated_osc_ends_at_newline() {
+        let out = texts(LogMode::Raw, "\x1b]0;never closed\r\nsh-5.2$ rm -rf /\r\n");
+        assert_eq!(out, vec!["", "sh-5.2$ rm -rf /"]);
+    }
+
+    #[test]
+    fn carriage_return_redraws_from_column_zero() {
+        assert_eq!(texts(LogMode::Raw, "abc\rX\n"), vec!["Xbc"]);
+    }
+
+    #[test]
+    fn readline_insert_in_middle_by_reprinting_the_tail() {
+        // Typed `rm /tmp`, four left arrows, then `-rf ` inserted: readline writes each char plus
+        // the tail and backs up over the tail; Enter moves to the end by reprinting it.
+        let mut input = String::from("sh-5.2$ rm /tmp\x08\x08\x08\x08");
+        for c in ["-", "r", "f", " "] {
+            input.push_str(c);
+            input.push_str("/tmp\x08\x08\x08\x08");
+        }
+        input.push_str("/tmp\r\n");
+        assert_eq!(texts(LogMode::Raw, &input), vec!["sh-5.2$ rm -rf /tmp"]);
+        let streamed = input.replace('\r', "");
+        let out = run(LogMode::Streaming, &[&streamed]);
+        assert_eq!(out, vec![line("sh-5.2$ rm -rf /tmp", None)]);
+    }
+
+    #[test]
+    fn readline_insert_in_middle_with_insert_char_sequence() {
+        let input = "sh-5.2$ rm /tmp\x1b[4D\x1b[1@-\x1b[1@r\x1b[1@f\x1b[1@ \r\n";
+        assert_eq!(texts(LogMode::Raw, input), vec!["sh-5.2$ rm -rf /tmp"]);
+    }
+
+    #[test]
+    fn delete_char_in_middle_shifts_left() {
+        // `rm -rf /xtmp`, cursor on the `x`, Delete: readline sends `ESC[P`.
+        let input = "sh-5.2$ rm -rf /xtmp\x08\x08\x08\x08\x1b[P\r\n";
+        assert_eq!(texts(LogMode::Raw, input), vec!["sh-5.2$ rm -rf /tmp"]);
+    }
+
+    #[test]
+    fn cursor_forward_back_and_column_absolute() {
+        let input = "abcdef\x1b[3D\x1b[CX\x1b[1GY\x1b[8GZ\n";
+        assert_eq!(texts(LogMode::Raw, input), vec!["YbcdXf Z"]);
+    }
+
+    #[test]
+    fn erase_start_of_line_and_whole_line() {
+        assert_eq!(
+            texts(LogMode::Raw, "abcdef\x1b[3D\x1b[1K\n"),
+            vec!["    ef"]
+        );
+        assert_eq!(texts(LogMode::Raw, "abcdef\x1b[2Kxy\n"), vec!["      xy"]);
+    }
+
+    #[test]
+    fn erase_chars_and_erase_display() {
+        assert_eq!(
+            texts(LogMode::Raw, "abcdef\x1b[5D\x1b[2X\n"),
+            vec!["a  def"]
+        );
+        assert_eq!(texts(LogMode::Raw, "junk\x1b[H\x1b[2Jls\n"), vec!["ls"]);
+    }
+
+    #[test]
+    fn colour_codes_are_dropped() {
+        assert_eq!(texts(LogMode::Raw, "\x1b[01;34mdir\x1b[0m\n"), vec!["dir"]);
+    }
+
+    #[test]
+    fn streaming_sample_redraw_stays_as_shown() {
+        assert_eq!(
+            texts(LogMode::Streaming, "sh-4.2$ sh-4.2$ date\n"),
+            vec!["sh-4.2$ sh-4.2$ date"]
+        );
+    }
+
+    #[test]
+    fn escape_sequence_split_across_feeds() {
+        let out = run(LogMode::Raw, &["rm -rf /x\x08\x1b", "[", "K\r", "\n"]);
+        assert_eq!(out, vec![line("rm -rf /", None)]);
+    }
+
+    #[test]
+    fn c1_eight_bit_csi_acts_like_esc_bracket() {
+        assert_eq!(
+            texts(LogMode::Raw, "rm -rf /x\x08\u{9b}K\n"),
+            vec!["rm -rf /"]
+        );
+    }
+
+    #[test]
+    fn escapes_left_raw_in_streaming_are_handled() {
+        let out = run(LogMode::Streaming, &["\x1b[01;32msh-5.2$\x1b[0m ls\n"]);
+        assert_eq!(out, vec![line("sh-5.2$ ls", None)]);
+    }
+
+    #[test]
+    fn tab_advances_to_next_stop() {
+        assert_eq!(texts(LogMode::Raw, "bin\tetc\n"), vec!["bin     etc"]);
+    }
+
+    #[test]
+    fn bel_del_and_other_controls_are_dropped() {
+        assert_eq!(
+            texts(LogMode::Raw, "l\x07s\x7f \x00-l\x01\n"),
+            vec!["ls -l"]
+        );
+    }
+
+    #[test]
+    fn readline_soft_wrap_continues_the_line() {
+        let head = format!("sh-5.2$ rm -rf /var/{}", "a".repeat(20));
+        let input = format!("{head} \rbc/data\r\n");
+        assert_eq!(texts(LogMode::Raw, &input), vec![format!("{head}bc/data")]);
+    }
+
+    #[test]
+    fn cursor_up_after_soft_wrap_returns_to_first_row() {
+        let head = format!("sh-5.2$ ls /var/{}", "a".repeat(20));
+        let input = format!("{head} \rtail\x1b[A\rX\r\n");
+        let expected = format!("X{}tail", &head[1..]);
+        assert_eq!(texts(LogMode::Raw, &input), vec![expected]);
+    }
+
+    #[test]
+    fn return_home_after_trailing_space_is_not_a_wrap() {
+        // Ctrl-A after `… /data ` : readline returns and reprints the prompt.
+        let input = "sh-5.2$ rm -rf /var/lib/data \rsh-5.2$ sudo rm -rf /var/lib/data\r\n";
+        assert_eq!(
+            texts(LogMode::Raw, input),
+            vec!["sh-5.2$ sudo rm -rf /var/lib/data"]
+        );
+    }
+
+    #[test]
+    fn zsh_prompt_sp_is_not_a_wrap() {
+        let input = format!("\x1b[7m%\x1b[27m{} \r \r% ls\r\n", " ".repeat(78));
+        assert_eq!(texts(LogMode::Raw, &input), vec!["% ls"]);
+    }
+
+    #[test]
+    fn very_long_line_is_cut() {
+        let input = format!("{}tail\n", "x".repeat(MAX_LINE));
+        let out = texts(LogMode::Raw, &input);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].chars().count(), MAX_LINE);
+        assert_eq!(out[1], "tail");
+    }
+
+    #[test]
+    fn huge_parameters_do_not_overflow() {
+        let input = "ab\x1b[99999999999999999999C\x1b[99999999999999999999Dc\x1b[4294967296@\n";
+        assert_eq!(texts(LogMode::Raw, input), vec!["abc"]);
+    }
+
+    #[test]
+    fn finish_flushes_partial_line_only_if_not_blank() {
+        assert_eq!(texts(LogMode::Raw, "sh-5.2$ exit"), vec!["sh-5.2$ exit"]);
+        assert!(texts(LogMode::Raw, "  \x1b[0m").is_empty());
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        // Deterministic pseudo-random chars biased towards controls and sequence bytes.
+        let mut seed: u32 = 0x1234_5678;
+        let alphabet: Vec<char> =
+            "\x1b\u{9b}\u{9d}\u{9c}[]\\;?0123456789KJPX@CDGHABEFsu~mh\x08\r\n\t\x07 aé中\u{7f}"
+                .chars()
+                .collect();
+        for _ in 0..200 {
+            let mut input = String::new();
+            for _ in 0..500 {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let pick = (seed >> 16) as usize % alphabet.len();
+                input.push(alphabet[pick]);
+            }
+            run(LogMode::Raw, &[&input]);
+            run(LogMode::Streaming, &[&input]);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! `warden scan`: the scanner's detection pipeline, offline, on a transcript file.
+
+use crate::Format;
+use serde_json::json;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use warden_core::rules::{RulePack, RuleSet, default_with};
+use warden_core::transcript::scan::{TranscriptInput, scan_input};
+
+/// Offline, a transcript may be far larger than one Lambda batch.
+const MAX_INPUT_BYTES: u64 = 1024 * 1024 * 1024;
+
+pub fn run(rules: &[PathBuf], format: Format, input: Option<&Path>) -> Result<ExitCode, String> {
+    let rules = load_rules(rules)?;
+    let text = read_input(input)?;
+    let transcript = TranscriptInput::detect(&text, MAX_INPUT_BYTES as usize)
+        .map_err(|e| format!("input: {e}"))?;
+    let hits = scan_input(&rules, &transcript);
+    match format {
+        Format::Json => {
+            for hit in &hits {
+                println!(
+                    "{}",
+                    json!({
+                        "rule_id": hit.rule.id,
+                        "category": hit.rule.category,
+                        "severity": hit.rule.severity.as_str(),
+                        "action": hit.rule.action.as_str(),
+                        "line": hit.line,
+                        "command": hit.command,
+                        "normalized": hit.normalized,
+                    })
+                );
+            }
+        }
+        Format::Human => {
+            for hit in &hits {
+                println!(
+                    "line {:>5}  {:<8}  {:<9}  {}\n             {}\n             normalised: {}",
+                    hit.line,
+                    hit.rule.severity.as_str().to_uppercase(),
+                    hit.rule.action.as_str(),
+                    hit.rule.id,
+                    hit.command,
+                    hit.normalized
+                );
+            }
+            println!(
+                "{} finding{} in a {} ({} rules)",
+                hits.len(),
+                if hits.len() == 1 { "" } else { "s" },
+                transcript.describe(),
+                rules.rules().len()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The default pack plus the given packs, in order.
+pub fn load_rules(paths: &[PathBuf]) -> Result<RuleSet, String> {
+    let mut packs = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        packs.push(RulePack::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?);
+    }
+    default_with(packs).map_err(|e| e.to_string())
+}
+
+fn read_input(input: Option<&Path>) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let (name, result) = match input {
+        None => (
+            "standard input".to_string(),
+            std::io::stdin()
+                .take(MAX_INPUT_BYTES)
+                .read_to_end(&mut bytes),
+        ),
+        Some(path) if path.as_os_str() == "-" => (
+            "standard input".to_string(),
+            std::io::stdin()
+                .take(MAX_INPUT_BYTES)
+                .read_to_end(&mut bytes),
+        ),
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES).read_to_end(&mut bytes)),
+        ),
+    };
+    result.map_err(|e| format!("{name}: {e}"))?;
+    // Transcripts are pty bytes: invalid UTF-8 is shown as U+FFFD rather than refused.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

@@ -1,0 +1,184 @@
+//! `warden scan` and `warden events` as a user runs them.
+
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples");
+
+fn warden(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("warden runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn findings(output: &Output) -> Vec<Value> {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+fn rule_ids(findings: &[Value]) -> Vec<&str> {
+    findings
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_plain_transcript_on_standard_input_is_scanned_with_line_numbers() {
+    let text =
+        b"[ec2-user@ip-10-0-0-1 ~]$ ls\nREADME.md\n[ec2-user@ip-10-0-0-1 ~]$ sudo rm -rf /\n";
+    let found = findings(&warden(&["scan", "--format", "json", "-"], Some(text)));
+    assert_eq!(rule_ids(&found), ["destructive.rm_system_path"]);
+    let f = &found[0];
+    assert_eq!(f["line"], 3);
+    assert_eq!(f["command"], "sudo rm -rf /");
+    assert_eq!(f["normalized"], "rm -rf /");
+    assert_eq!(f["category"], "destructive");
+    assert_eq!(f["severity"], "critical");
+    assert_eq!(f["action"], "terminate");
+}
+
+#[test]
+fn a_subscription_event_counts_lines_across_its_log_events() {
+    let path = format!("{EVENTS}/transcripts/22-obfuscated-stream.json");
+    let found = findings(&warden(&["scan", "--format", "json", &path], None));
+    let lines: Vec<u64> = found.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 2, 3, 4, 5], "{found:#?}");
+    assert_eq!(
+        rule_ids(&found),
+        [
+            "defense_evasion.shell_history",
+            "remote_exec_c2.download_execute",
+            "defense_evasion.log_wipe",
+            "destructive.rm_system_path",
+            "destructive.rm_system_path",
+        ]
+    );
+}
+
+#[test]
+fn streaming_records_one_per_line_are_recognised() {
+    let record =
+        std::fs::read_to_string(format!("{SAMPLES}/ssm-session-stream-record-linux.json")).unwrap();
+    let compact: Value = serde_json::from_str(&record).unwrap();
+    let input = format!(
+        "{compact}\n{}\n",
+        compact
+            .to_string()
+            .replace("sh-4.2$ date", "sh-4.2$ history -c")
+    );
+    let output = warden(&["scan", "-"], Some(input.as_bytes()));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("1 finding in a streaming records"), "{text}");
+    assert!(text.contains("defense_evasion.shell_history"), "{text}");
+}
+
+#[test]
+fn the_benign_sample_is_quiet() {
+    let path = format!("{EVENTS}/transcripts/20-benign-admin-stream.json");
+    assert!(findings(&warden(&["scan", "--format", "json", &path], None)).is_empty());
+}
+
+#[test]
+fn an_upload_at_end_transcript_with_escapes_is_scanned() {
+    let path = format!("{EVENTS}/transcripts/src/upload-at-end.txt");
+    let found = findings(&warden(&["scan", "--format", "json", &path], None));
+    assert_eq!(
+        rule_ids(&found),
+        [
+            "privilege_escalation.root_shell",
+            "credential_access.shadow_file",
+            "defense_evasion.stop_ssm_agent"
+        ]
+    );
+}
+
+#[test]
+fn a_custom_pack_can_disable_a_default_rule() {
+    let dir = std::env::temp_dir().join(format!("warden-scan-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pack = dir.join("custom.toml");
+    std::fs::write(&pack, "disable = [\"destructive.rm_system_path\"]\n").unwrap();
+    let found = findings(&warden(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--rules",
+            pack.to_str().unwrap(),
+            "-",
+        ],
+        Some(b"sh-5.2$ rm -rf /\n"),
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
+fn a_broken_rule_pack_is_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("warden-scan-bad-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pack = dir.join("bad.toml");
+    std::fs::write(&pack, "[[rule]]\nid = \"x\"\n").unwrap();
+    let output = warden(&["scan", "--rules", pack.to_str().unwrap(), "-"], Some(b""));
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("bad.toml"));
+}
+
+#[test]
+fn a_corrupt_subscription_event_is_a_clear_error() {
+    let output = warden(
+        &["scan", "-"],
+        Some(br#"{"awslogs": {"data": "bm90IGd6aXA="}}"#),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not valid gzip"));
+}
+
+#[test]
+fn the_transcript_samples_are_what_warden_events_makes_from_their_sources() {
+    let out = std::env::temp_dir().join(format!("warden-events-{}", std::process::id()));
+    let status = Command::new(format!(
+        "{}/scripts/make-transcript-events",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .arg(&out)
+    .env("WARDEN", env!("CARGO_BIN_EXE_warden"))
+    .status()
+    .unwrap();
+    assert!(status.success());
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let made = entry.unwrap().path();
+        let name = made.file_name().unwrap().to_str().unwrap().to_string();
+        let committed = std::fs::read_to_string(format!("{EVENTS}/transcripts/{name}")).unwrap();
+        // gzip output may differ between library versions: compare what the events decode to.
+        let decode = |text: &str| {
+            let event: Value = serde_json::from_str(text).unwrap();
+            warden_core::transcript::payload::decode_subscription(&event, 1 << 24).unwrap()
+        };
+        assert_eq!(
+            decode(&std::fs::read_to_string(&made).unwrap()),
+            decode(&committed),
+            "{name}"
+        );
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
