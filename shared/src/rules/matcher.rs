@@ -76,6 +76,10 @@ impl RuleSet {
             Scope::Command => &self.command,
             Scope::Output => &self.output,
         };
+        // Most text matches nothing: one early-exit pass first, the full match set only on a hit.
+        if !matcher.set.is_match(text) {
+            return Vec::new();
+        }
         let hit: BTreeSet<usize> = matcher
             .set
             .matches(text)

@@ -123,6 +123,11 @@ impl CommandExtractor {
             .iter()
             .filter(|p| is_distinctive(p))
             .filter_map(|p| {
+                // A cheap test first: most output lines lack the prompt's last character.
+                let last = p.trim_end().chars().next_back()?;
+                if !text.contains(last) {
+                    return None;
+                }
                 let (start, _) = text
                     .match_indices(p.as_str())
                     .find(|(i, _)| text.as_bytes().get(i + p.len()) == Some(&b' '))?;
