@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use warden_core::alert::Alert;
-use warden_core::aws::{
-    DynamoStore, SnsNotifier, SsmTerminator, dynamodb_sdk, sdk_config, sns_sdk, ssm_sdk,
-};
+use warden_core::aws::{AwsPorts, sdk_config};
 use warden_core::config::WardenConfig;
 use warden_core::handlers::actions::TerminationReport;
 use warden_core::handlers::recorder::Recorder;
@@ -60,16 +58,10 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode, String> {
                 .clone()
                 .ok_or("--topic-arn (or WARDEN_TOPIC_ARN) is needed with --endpoint-url")?;
             let sdk = sdk_config(Some(url)).await;
-            let store = DynamoStore::new(
-                dynamodb_sdk::Client::new(&sdk),
-                table,
-                config.retention_days,
-            );
-            let notifier = SnsNotifier::new(sns_sdk::Client::new(&sdk), topic);
-            let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), args.enforce);
+            let ports = AwsPorts::new(&sdk, &table, &topic, config.retention_days, args.enforce);
             let dry_run = !args.enforce;
             replay_files(
-                &Handlers::new(store, notifier, terminator, config, rules),
+                &Handlers::new(ports.store, ports.notifier, ports.terminator, config, rules),
                 &files,
                 &args,
                 dry_run,
@@ -197,7 +189,7 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
     let json = args.format == Format::Json;
     for path in files {
         let name = path.display().to_string();
-        match replay_one(handlers, path).await {
+        let (alerts, terminations) = match replay_one(handlers, path).await {
             Ok(Replayed::Recorded(done)) => {
                 touched.insert(done.session_id.clone());
                 if done.applied {
@@ -206,15 +198,7 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
                     tally.duplicates += 1;
                 }
                 print_recorded(&done, &name, json);
-                print_actions(
-                    &done.alerts,
-                    &done.terminations,
-                    &name,
-                    json,
-                    args.alert_bodies,
-                );
-                tally.alerts += done.alerts.len();
-                tally.terminations += done.terminations.len();
+                (done.alerts, done.terminations)
             }
             Ok(Replayed::Scanned(done)) => {
                 tally.transcripts += 1;
@@ -223,15 +207,7 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
                     touched.insert(done.session_id.clone());
                 }
                 print_scanned(&done, &name, json);
-                print_actions(
-                    &done.alerts,
-                    &done.terminations,
-                    &name,
-                    json,
-                    args.alert_bodies,
-                );
-                tally.alerts += done.alerts.len();
-                tally.terminations += done.terminations.len();
+                (done.alerts, done.terminations)
             }
             Err((unrelated, message)) => {
                 let verdict = if unrelated { "ignored" } else { "rejected" };
@@ -248,8 +224,12 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
                 } else {
                     println!("{name}\n    {verdict}: {message}");
                 }
+                continue;
             }
-        }
+        };
+        print_actions(&alerts, &terminations, &name, json, args.alert_bodies);
+        tally.alerts += alerts.len();
+        tally.terminations += terminations.len();
     }
     let mut sessions = Vec::new();
     for id in &touched {

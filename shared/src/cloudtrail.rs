@@ -273,21 +273,14 @@ pub fn session_event_from(
 
 /// Session ids are opaque but bounded (1–96 characters) and become parts of storage keys.
 fn validate_session_id(id: &str) -> Result<(), CloudTrailError> {
-    let invalid = |reason: &str| CloudTrailError::InvalidField {
-        field: "sessionId",
-        value: id.chars().take(120).collect(),
-        reason: reason.to_string(),
-    };
-    if id.len() > 96 {
-        return Err(invalid("longer than 96 characters"));
+    match crate::session::session_id_problem(id) {
+        None => Ok(()),
+        Some(reason) => Err(CloudTrailError::InvalidField {
+            field: "sessionId",
+            value: id.chars().take(120).collect(),
+            reason: reason.to_string(),
+        }),
     }
-    if id
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '#')
-    {
-        return Err(invalid("contains whitespace, control characters or `#`"));
-    }
-    Ok(())
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {

@@ -34,3 +34,9 @@ pub fn init_cli(default_level: &str) {
         .with_target(false)
         .init();
 }
+
+/// Logs why a function cannot start, readably, and returns the error its `main` exits with.
+pub fn init_failure(error: impl std::fmt::Display) -> Box<dyn std::error::Error + Send + Sync> {
+    tracing::error!(error = %error, "invalid configuration; the function cannot start");
+    error.to_string().into()
+}

@@ -3,27 +3,17 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-use warden_core::aws::{
-    DynamoStore, SnsNotifier, SsmTerminator, dynamodb_sdk, sdk_config, sns_sdk, ssm_sdk,
-};
+use warden_core::aws::AwsPorts;
 use warden_core::config::WardenConfig;
 use warden_core::handlers::recorder::Recorder;
+use warden_core::telemetry::init_failure;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     warden_core::telemetry::init_lambda();
     let config = WardenConfig::from_env().map_err(init_failure)?;
-    let table = config.require_table().map_err(init_failure)?;
-    let topic = config.require_topic().map_err(init_failure)?;
-    let sdk = sdk_config(None).await;
-    let store = DynamoStore::new(
-        dynamodb_sdk::Client::new(&sdk),
-        table,
-        config.retention_days,
-    );
-    let notifier = SnsNotifier::new(sns_sdk::Client::new(&sdk), topic);
-    let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), config.enforce);
-    let recorder = Recorder::new(store, notifier, terminator, config);
+    let ports = AwsPorts::from_config(&config).await.map_err(init_failure)?;
+    let recorder = Recorder::new(ports.store, ports.notifier, ports.terminator, config);
     let recorder = &recorder;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         recorder
@@ -35,10 +25,4 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             })
     }))
     .await
-}
-
-/// Logs why the function cannot start, readably, before the process exits with it.
-fn init_failure(error: impl std::fmt::Display) -> lambda_runtime::Error {
-    tracing::error!(error = %error, "invalid configuration; the function cannot start");
-    error.to_string().into()
 }

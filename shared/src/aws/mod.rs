@@ -78,3 +78,42 @@ where
         _ => Failure::Transient(text),
     }
 }
+
+/// The AWS adapters a handler needs, built once per container.
+pub struct AwsPorts {
+    pub store: DynamoStore,
+    pub notifier: SnsNotifier,
+    pub terminator: SsmTerminator,
+}
+
+impl AwsPorts {
+    pub fn new(
+        sdk: &SdkConfig,
+        table: &str,
+        topic_arn: &str,
+        retention_days: u32,
+        enforce: bool,
+    ) -> Self {
+        AwsPorts {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table, retention_days),
+            notifier: SnsNotifier::new(aws_sdk_sns::Client::new(sdk), topic_arn),
+            terminator: SsmTerminator::new(aws_sdk_ssm::Client::new(sdk), enforce),
+        }
+    }
+
+    /// From a function's configuration (`WARDEN_TABLE`, `WARDEN_TOPIC_ARN`, `WARDEN_ENFORCE`).
+    pub async fn from_config(
+        config: &crate::config::WardenConfig,
+    ) -> Result<Self, crate::config::ConfigError> {
+        let table = config.require_table()?;
+        let topic = config.require_topic()?;
+        let sdk = sdk_config(None).await;
+        Ok(AwsPorts::new(
+            &sdk,
+            table,
+            topic,
+            config.retention_days,
+            config.enforce,
+        ))
+    }
+}

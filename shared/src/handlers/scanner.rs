@@ -315,17 +315,11 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
 /// Session Manager names the log stream after the session id.
 fn session_id_of(batch: &LogsBatch) -> Result<String, ScannerError> {
     let id = batch.log_stream.trim();
-    let valid = !id.is_empty()
-        && id.len() <= 96
-        && !id
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || c == '#');
-    if valid {
-        Ok(id.to_string())
-    } else {
-        Err(ScannerError::NotASession(
+    match crate::session::session_id_problem(id) {
+        None => Ok(id.to_string()),
+        Some(_) => Err(ScannerError::NotASession(
             batch.log_stream.chars().take(120).collect(),
-        ))
+        )),
     }
 }
 
