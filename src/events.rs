@@ -1,5 +1,5 @@
 //! `warden events`: makes CloudWatch Logs subscription events from plain transcript lines, so
-//! users can build their own test payloads (the ones in `events/transcripts/` are made this way).
+//! users can build their own test payloads (the ones in `events/2-transcripts/` are made this way).
 
 use clap::{Args, ValueEnum};
 use jiff::Timestamp;

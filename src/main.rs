@@ -3,6 +3,7 @@
 mod events;
 mod output;
 mod replay;
+mod rules_cli;
 mod scan;
 mod sessions;
 
@@ -45,6 +46,9 @@ enum Command {
     /// Make sample events.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// List, explain, test and check the forbidden-command rules and custom rule packs.
+    #[command(subcommand, after_long_help = rules_cli::PACKS_HELP)]
+    Rules(rules_cli::RulesCommand),
 }
 
 #[derive(Subcommand)]
@@ -131,6 +135,12 @@ pub struct SourceArgs {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    // Like any Unix tool, end quietly when the reader goes away (`warden replay … | head`)
+    // instead of panicking on a closed pipe.
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     warden_core::telemetry::init_cli("warn");
     let cli = Cli::parse();
     let result = match cli.command {
@@ -152,6 +162,7 @@ async fn main() -> ExitCode {
             format,
         } => scan::run(&rules, format, input.as_deref()),
         Command::Events(EventsCommand::Subscription(args)) => events::subscription(args),
+        Command::Rules(command) => rules_cli::run_command(command),
     };
     match result {
         Ok(code) => code,

@@ -8,24 +8,31 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use warden_core::alert::Alert;
-use warden_core::aws::{AwsPorts, sdk_config};
+use warden_core::aws::{AwsPorts, SsmDirectory, sdk_config, ssm_sdk};
 use warden_core::config::WardenConfig;
+use warden_core::directory::DescribeSessionsResponse;
 use warden_core::handlers::actions::TerminationReport;
+use warden_core::handlers::reaper::Reaper;
 use warden_core::handlers::recorder::Recorder;
 use warden_core::handlers::scanner::Scanner;
-use warden_core::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
-use warden_core::ports::{Notifier, SessionStore, Terminator};
+use warden_core::local::{CollectingNotifier, DryRunTerminator, MemoryStore, RecordedDirectory};
+use warden_core::ports::{Notifier, SessionDirectory, SessionStore, Terminator};
 use warden_core::rules::RuleSet;
 
-/// Both event handlers over one shared set of ports, as a deployment's functions share a table.
-struct Handlers<S, N, T> {
+/// All handlers over one shared set of ports, as a deployment's functions share a table.
+struct Handlers<S, N, T, D> {
     recorder: Recorder<Arc<S>, Arc<N>, Arc<T>>,
     scanner: Scanner<Arc<S>, Arc<N>, Arc<T>>,
+    reaper: Reaper<Arc<S>, Arc<N>, Arc<T>, Arc<D>>,
     store: Arc<S>,
+    /// In-process replays take the reaper's view of Session Manager from recorded
+    /// `DescribeSessions` responses among the replayed files.
+    recorded_directory: Option<Arc<RecordedDirectory>>,
 }
 
-impl<S: SessionStore, N: Notifier, T: Terminator> Handlers<S, N, T> {
-    fn new(store: S, notifier: N, terminator: T, config: WardenConfig, rules: RuleSet) -> Self {
+impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Handlers<S, N, T, D> {
+    fn new(ports: (S, N, T, Arc<D>), config: WardenConfig, rules: RuleSet) -> Self {
+        let (store, notifier, terminator, directory) = ports;
         let (store, notifier, terminator) =
             (Arc::new(store), Arc::new(notifier), Arc::new(terminator));
         Handlers {
@@ -35,8 +42,16 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Handlers<S, N, T> {
                 terminator.clone(),
                 config.clone(),
             ),
-            scanner: Scanner::new(store.clone(), notifier, terminator, config, rules),
+            scanner: Scanner::new(
+                store.clone(),
+                notifier.clone(),
+                terminator.clone(),
+                config.clone(),
+                rules,
+            ),
+            reaper: Reaper::new(store.clone(), notifier, terminator, directory, config),
             store,
+            recorded_directory: None,
         }
     }
 }
@@ -59,27 +74,31 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode, String> {
                 .ok_or("--topic-arn (or WARDEN_TOPIC_ARN) is needed with --endpoint-url")?;
             let sdk = sdk_config(Some(url)).await;
             let ports = AwsPorts::new(&sdk, &table, &topic, config.retention_days, args.enforce);
-            let dry_run = !args.enforce;
-            replay_files(
-                &Handlers::new(ports.store, ports.notifier, ports.terminator, config, rules),
-                &files,
-                &args,
-                dry_run,
-            )
-            .await
+            let directory = Arc::new(SsmDirectory::new(ssm_sdk::Client::new(&sdk)));
+            let handlers = Handlers::new(
+                (ports.store, ports.notifier, ports.terminator, directory),
+                config,
+                rules,
+            );
+            replay_files(&handlers, &files, &args, !args.enforce).await
         }
         None => {
             let store = match &args.state {
                 Some(path) => MemoryStore::open(path).map_err(|e| e.to_string())?,
                 None => MemoryStore::new(),
             };
-            let handlers = Handlers::new(
-                store,
-                CollectingNotifier::new(),
-                DryRunTerminator::new(),
+            let directory = Arc::new(RecordedDirectory::new());
+            let mut handlers = Handlers::new(
+                (
+                    store,
+                    CollectingNotifier::new(),
+                    DryRunTerminator::new(),
+                    directory.clone(),
+                ),
                 config,
                 rules,
             );
+            handlers.recorded_directory = Some(directory);
             let code = replay_files(&handlers, &files, &args, true).await?;
             if let Some(path) = &args.state {
                 handlers.store.persist(path).map_err(|e| e.to_string())?;
@@ -141,6 +160,7 @@ struct Tally {
     duplicates: usize,
     transcripts: usize,
     findings: usize,
+    reaper_runs: usize,
     ignored: usize,
     failed: usize,
     alerts: usize,
@@ -151,35 +171,68 @@ struct Tally {
 enum Replayed {
     Recorded(warden_core::handlers::recorder::Recorded),
     Scanned(warden_core::handlers::scanner::Scanned),
+    /// A recorded `DescribeSessions` response: the reaper's view from now on.
+    Directory {
+        open: usize,
+        ended: usize,
+    },
+    Reaped(warden_core::handlers::reaper::Reaped),
 }
 
-async fn replay_one<S: SessionStore, N: Notifier, T: Terminator>(
-    handlers: &Handlers<S, N, T>,
+async fn replay_one<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory>(
+    handlers: &Handlers<S, N, T, D>,
     path: &Path,
 ) -> Result<Replayed, (bool, String)> {
     let text = std::fs::read_to_string(path).map_err(|e| (false, e.to_string()))?;
     let event =
         serde_json::from_str::<Value>(&text).map_err(|e| (false, format!("not JSON: {e}")))?;
     let event = unwrap_dead_letter(event);
+    let rejected = |e: String| (false, e);
     if event.get("awslogs").is_some() {
-        handlers
+        return handlers
             .scanner
             .handle(&event)
             .await
             .map(Replayed::Scanned)
-            .map_err(|e| (false, e.to_string()))
-    } else {
-        handlers
-            .recorder
+            .map_err(|e| rejected(e.to_string()));
+    }
+    if event.get("Sessions").is_some() {
+        let response: DescribeSessionsResponse = serde_json::from_value(event)
+            .map_err(|e| rejected(format!("not a DescribeSessions response: {e}")))?;
+        let Some(directory) = &handlers.recorded_directory else {
+            return Err(rejected(
+                "a recorded DescribeSessions response only applies to an in-process replay"
+                    .to_string(),
+            ));
+        };
+        let (open, ended) = response.sessions.iter().fold((0, 0), |(o, e), s| {
+            if s.has_ended() {
+                (o, e + 1)
+            } else {
+                (o + 1, e)
+            }
+        });
+        directory.replace(response);
+        return Ok(Replayed::Directory { open, ended });
+    }
+    if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+        return handlers
+            .reaper
             .handle(&event)
             .await
-            .map(Replayed::Recorded)
-            .map_err(|e| (e.is_unrelated_event(), e.to_string()))
+            .map(Replayed::Reaped)
+            .map_err(|e| rejected(e.to_string()));
     }
+    handlers
+        .recorder
+        .handle(&event)
+        .await
+        .map(Replayed::Recorded)
+        .map_err(|e| (e.is_unrelated_event(), e.to_string()))
 }
 
-async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
-    handlers: &Handlers<S, N, T>,
+async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory>(
+    handlers: &Handlers<S, N, T, D>,
     files: &[PathBuf],
     args: &ReplayArgs,
     dry_run: bool,
@@ -198,6 +251,21 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
                     tally.duplicates += 1;
                 }
                 print_recorded(&done, &name, json);
+                (done.alerts, done.terminations)
+            }
+            Ok(Replayed::Directory { open, ended }) => {
+                if !json {
+                    println!(
+                        "{name}\n    session directory: {open} open, {ended} ended (DescribeSessions)"
+                    );
+                }
+                continue;
+            }
+            Ok(Replayed::Reaped(done)) => {
+                tally.reaper_runs += 1;
+                touched.extend(done.ended.iter().map(|(id, _)| id.clone()));
+                touched.extend(done.recorded.iter().cloned());
+                print_reaped(&done, &name, json);
                 (done.alerts, done.terminations)
             }
             Ok(Replayed::Scanned(done)) => {
@@ -249,12 +317,13 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator>(
     } else {
         let dry = if dry_run { " (dry run)" } else { "" };
         println!(
-            "\n{} events: {} recorded, {} duplicates, {} transcript batches ({} findings), {} ignored, {} rejected; {} alerts; {} terminations{dry}\n",
+            "\n{} events: {} recorded, {} duplicates, {} transcript batches ({} findings), {} reaper runs, {} ignored, {} rejected; {} alerts; {} terminations{dry}\n",
             files.len(),
             tally.recorded,
             tally.duplicates,
             tally.transcripts,
             tally.findings,
+            tally.reaper_runs,
             tally.ignored,
             tally.failed,
             tally.alerts,
@@ -329,6 +398,46 @@ fn print_scanned(done: &warden_core::handlers::scanner::Scanned, file: &str, jso
             finding.action.as_str(),
             finding.command
         );
+    }
+}
+
+fn print_reaped(done: &warden_core::handlers::reaper::Reaped, file: &str, json: bool) {
+    if json {
+        for (id, at) in &done.ended {
+            println!(
+                "{}",
+                serde_json::json!({"type": "ended", "session_id": id, "ended_at": at.map(|t| t.to_string()), "file": file})
+            );
+        }
+        for id in &done.recorded {
+            println!(
+                "{}",
+                serde_json::json!({"type": "unrecorded", "session_id": id, "file": file})
+            );
+        }
+        return;
+    }
+    println!(
+        "{file}\n    reaper run       {} active in the table, {} open in Session Manager{}",
+        done.active_in_table,
+        done.active_in_session_manager,
+        if done.more_next_time {
+            "; more next run"
+        } else {
+            ""
+        }
+    );
+    for (id, at) in &done.ended {
+        let at = at
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "unknown".into());
+        println!("    ENDED {id} at {at}");
+    }
+    for id in &done.recorded {
+        println!("    RECORDED {id} from DescribeSessions");
+    }
+    for problem in &done.problems {
+        println!("    PROBLEM {problem}");
     }
 }
 

@@ -5,7 +5,7 @@ use serde_json::json;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use warden_core::rules::{RulePack, RuleSet, default_with};
+use warden_core::rules::RuleSet;
 use warden_core::transcript::scan::{TranscriptInput, scan_input};
 
 /// Offline, a transcript may be far larger than one Lambda batch.
@@ -60,12 +60,7 @@ pub fn run(rules: &[PathBuf], format: Format, input: Option<&Path>) -> Result<Ex
 
 /// The default pack plus the given packs, in order.
 pub fn load_rules(paths: &[PathBuf]) -> Result<RuleSet, String> {
-    let mut packs = Vec::new();
-    for path in paths {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        packs.push(RulePack::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?);
-    }
-    default_with(packs).map_err(|e| e.to_string())
+    warden_core::rules::load::default_with_files(paths).map_err(|e| e.to_string())
 }
 
 fn read_input(input: Option<&Path>) -> Result<String, String> {

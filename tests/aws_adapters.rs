@@ -14,7 +14,7 @@ use warden_core::ports::{SessionFilter, SessionStore, StoreError};
 use warden_core::session::{SessionRecord, SessionState};
 
 fn event(file: &str) -> Value {
-    let path = format!("{}/events/cloudtrail/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/events/1-cloudtrail/{file}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -42,7 +42,7 @@ fn replaying_the_samples_shows_each_risky_start() {
         "replay",
         "--format",
         "json",
-        &format!("{EVENTS}/cloudtrail"),
+        &format!("{EVENTS}/1-cloudtrail"),
     ]);
     assert!(
         out.status.success(),
@@ -72,7 +72,12 @@ fn replaying_the_samples_shows_each_risky_start() {
 
 #[test]
 fn sessions_end_in_the_state_their_events_imply() {
-    let out = warden(&["replay", "--format", "json", EVENTS]);
+    let out = warden(&[
+        "replay",
+        "--format",
+        "json",
+        &format!("{EVENTS}/1-cloudtrail"),
+    ]);
     let lines = json_lines(&out);
     let sessions: BTreeMap<&str, &Value> = of_type(&lines, "session")
         .into_iter()
@@ -110,7 +115,7 @@ fn a_terminate_action_is_reported_as_a_dry_run() {
             "replay",
             "--format",
             "json",
-            &format!("{EVENTS}/cloudtrail/08-start-root.json"),
+            &format!("{EVENTS}/1-cloudtrail/08-start-root.json"),
         ])
         .env("WARDEN_FLAG_ACTIONS", "root_user=terminate")
         .env_remove("AWS_ENDPOINT_URL")
@@ -131,7 +136,7 @@ fn exempt_principals_are_silenced_by_configuration() {
             "replay",
             "--format",
             "json",
-            &format!("{EVENTS}/cloudtrail/13-start-scheduled-automation.json"),
+            &format!("{EVENTS}/1-cloudtrail/13-start-scheduled-automation.json"),
         ])
         .env(
             "WARDEN_EXEMPT_PRINCIPALS",
@@ -147,13 +152,16 @@ fn exempt_principals_are_silenced_by_configuration() {
 fn human_output_has_a_line_per_event_and_a_summary() {
     let out = warden(&["replay", EVENTS]);
     let text = String::from_utf8_lossy(&out.stdout);
+    // The finding, alert and termination counts follow the rule pack; the event counts do not.
     assert!(
-        text.contains(
-            "20 events: 15 recorded, 0 duplicates, 5 transcript batches (10 findings), \
-             0 ignored, 0 rejected; 20 alerts; 2 terminations (dry run)"
-        ),
+        text.contains("22 events: 15 recorded, 0 duplicates, 5 transcript batches ("),
         "{text}"
     );
+    assert!(
+        text.contains("1 reaper runs, 0 ignored, 0 rejected;"),
+        "{text}"
+    );
+    assert!(text.contains("terminations (dry run)"), "{text}");
     assert!(
         text.contains("ALERT [CRITICAL] Root user started a session"),
         "{text}"
@@ -171,7 +179,7 @@ fn a_broken_event_file_is_reported_and_fails_the_run_without_stopping_it() {
     )
     .unwrap();
     std::fs::copy(
-        format!("{EVENTS}/cloudtrail/03-start-role-without-mfa.json"),
+        format!("{EVENTS}/1-cloudtrail/03-start-role-without-mfa.json"),
         dir.join("c-good.json"),
     )
     .unwrap();
@@ -227,7 +235,8 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     ]);
     let active = json_lines(&listed);
     assert!(active.iter().all(|s| s["state"] == "active"));
-    assert_eq!(active.len(), 9);
+    // After the reaper run: carol, dana, erin and mallory are still open.
+    assert_eq!(active.len(), 4);
     let shown = warden(&[
         "sessions",
         "show",
@@ -260,7 +269,7 @@ fn a_dead_lettered_invocation_record_replays_its_event() {
         serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
     let event: Value = serde_json::from_str(
         &std::fs::read_to_string(format!(
-            "{EVENTS}/cloudtrail/03-start-role-without-mfa.json"
+            "{EVENTS}/1-cloudtrail/03-start-role-without-mfa.json"
         ))
         .unwrap(),
     )
@@ -311,4 +320,55 @@ fn replaying_the_transcripts_shows_findings_and_a_dry_run_termination() {
         .find(|a| a["rule_id"] == "remote_exec_c2.reverse_shell")
         .expect("an alert names the rule");
     assert_eq!(alert["kind"], "finding");
+}
+
+#[test]
+fn a_reaper_run_closes_ended_sessions_with_the_api_end_time_and_flags_the_unlogged() {
+    let lines = json_lines(&warden(&["replay", "--format", "json", EVENTS]));
+    let sessions: BTreeMap<&str, &Value> = of_type(&lines, "session")
+        .into_iter()
+        .map(|s| (s["session_id"].as_str().unwrap(), s))
+        .collect();
+    let alice = sessions["alice-ea1181f76f3adcbdc"];
+    assert_eq!(alice["state"], "ended");
+    assert_eq!(alice["ended_at"], "2026-11-23T10:02:19Z");
+    assert_eq!(
+        sessions["bob-2731a0ce76f67ca89"]["state"], "terminated",
+        "CloudTrail's termination stands"
+    );
+    assert_eq!(sessions["carol-5e48b7f8b97acc971"]["state"], "active");
+    let unrecorded = of_type(&lines, "unrecorded");
+    assert_eq!(unrecorded.len(), 1);
+    assert_eq!(unrecorded[0]["session_id"], "mallory-5b0c3e1f9a7d24e68");
+    let no_transcript: BTreeSet<&str> = of_type(&lines, "alert")
+        .into_iter()
+        .filter(|a| a["kind"] == "no_transcript")
+        .map(|a| a["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        no_transcript,
+        BTreeSet::from([
+            "dana@example.com-f4ea9117e51cd4d87",
+            "mallory-5b0c3e1f9a7d24e68"
+        ])
+    );
+}
+
+#[test]
+fn a_describe_sessions_file_needs_an_in_process_replay() {
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args([
+            "replay",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--table",
+            "t",
+            "--topic-arn",
+            "arn:aws:sns:eu-west-1:1:t",
+            &format!("{EVENTS}/3-reaper/30-describe-sessions.json"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("only applies to an in-process replay"));
 }

@@ -57,7 +57,7 @@ fn a_plain_transcript_on_standard_input_is_scanned_with_line_numbers() {
 
 #[test]
 fn a_subscription_event_counts_lines_across_its_log_events() {
-    let path = format!("{EVENTS}/transcripts/22-obfuscated-stream.json");
+    let path = format!("{EVENTS}/2-transcripts/22-obfuscated-stream.json");
     let found = findings(&warden(&["scan", "--format", "json", &path], None));
     let lines: Vec<u64> = found.iter().map(|f| f["line"].as_u64().unwrap()).collect();
     assert_eq!(lines, [1, 2, 3, 4, 5], "{found:#?}");
@@ -92,13 +92,13 @@ fn streaming_records_one_per_line_are_recognised() {
 
 #[test]
 fn the_benign_sample_is_quiet() {
-    let path = format!("{EVENTS}/transcripts/20-benign-admin-stream.json");
+    let path = format!("{EVENTS}/2-transcripts/20-benign-admin-stream.json");
     assert!(findings(&warden(&["scan", "--format", "json", &path], None)).is_empty());
 }
 
 #[test]
 fn an_upload_at_end_transcript_with_escapes_is_scanned() {
-    let path = format!("{EVENTS}/transcripts/src/upload-at-end.txt");
+    let path = format!("{EVENTS}/2-transcripts/src/upload-at-end.txt");
     let found = findings(&warden(&["scan", "--format", "json", &path], None));
     assert_eq!(
         rule_ids(&found),
@@ -168,7 +168,7 @@ fn the_transcript_samples_are_what_warden_events_makes_from_their_sources() {
     for entry in std::fs::read_dir(&out).unwrap() {
         let made = entry.unwrap().path();
         let name = made.file_name().unwrap().to_str().unwrap().to_string();
-        let committed = std::fs::read_to_string(format!("{EVENTS}/transcripts/{name}")).unwrap();
+        let committed = std::fs::read_to_string(format!("{EVENTS}/2-transcripts/{name}")).unwrap();
         // gzip output may differ between library versions: compare what the events decode to.
         let decode = |text: &str| {
             let event: Value = serde_json::from_str(text).unwrap();

@@ -10,7 +10,10 @@ use warden_core::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
 use warden_core::session::{SessionRecord, record_id};
 
 fn sample(file: &str) -> Value {
-    let path = format!("{}/../events/cloudtrail/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../events/1-cloudtrail/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

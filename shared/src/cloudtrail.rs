@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn every_sample_in_events_parses() {
-        let dir = format!("{}/../events/cloudtrail", env!("CARGO_MANIFEST_DIR"));
+        let dir = format!("{}/../events/1-cloudtrail", env!("CARGO_MANIFEST_DIR"));
         let mut count = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();

@@ -25,6 +25,31 @@ pub struct WardenConfig {
     pub max_transcript_bytes: usize,
     /// The function's region (`AWS_REGION`), for console links when an event names none.
     pub region: Option<String>,
+    pub reaper: ReaperConfig,
+}
+
+/// What the reaper enforces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaperConfig {
+    /// Sessions older than this are terminated (`WARDEN_MAX_SESSION_MINUTES`; unset: no limit).
+    pub max_session_minutes: Option<u32>,
+    /// A shell session with no transcript after this long is alerted (`WARDEN_TRANSCRIPT_GRACE_MINUTES`; 0 turns the check off).
+    pub transcript_grace_minutes: u32,
+    /// How long a session may lack its CloudTrail `StartSession` before it counts as
+    /// unrecorded (`WARDEN_UNRECORDED_GRACE_MINUTES`): CloudTrail delivers within minutes, not at once.
+    pub unrecorded_grace_minutes: u32,
+    pub fail_mode: FailMode,
+    /// Active sessions examined per run (`WARDEN_REAPER_BATCH`): the rest wait for the next run.
+    pub batch: usize,
+}
+
+/// What to do about a shell session whose transcript never arrives or cannot be processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailMode {
+    /// Alert only: an outage of logging never locks people out.
+    Open,
+    /// Terminate: nobody works unrecorded.
+    Closed,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -84,6 +109,37 @@ impl WardenConfig {
                 &DEFAULT_MAX_DECOMPRESSED_BYTES.to_string(),
             ))?,
             region: lookup("AWS_REGION").filter(|r| !r.is_empty()),
+            reaper: ReaperConfig {
+                max_session_minutes: match lookup("WARDEN_MAX_SESSION_MINUTES")
+                    .filter(|v| !v.trim().is_empty())
+                {
+                    Some(v) => Some(parse_minutes("WARDEN_MAX_SESSION_MINUTES", &v, 1)?),
+                    None => None,
+                },
+                transcript_grace_minutes: parse_minutes(
+                    "WARDEN_TRANSCRIPT_GRACE_MINUTES",
+                    &get("WARDEN_TRANSCRIPT_GRACE_MINUTES", "10"),
+                    0,
+                )?,
+                unrecorded_grace_minutes: parse_minutes(
+                    "WARDEN_UNRECORDED_GRACE_MINUTES",
+                    &get("WARDEN_UNRECORDED_GRACE_MINUTES", "15"),
+                    0,
+                )?,
+                fail_mode: match get("WARDEN_FAIL_MODE", "open").trim() {
+                    "open" => FailMode::Open,
+                    "closed" => FailMode::Closed,
+                    other => {
+                        return Err(ConfigError::Invalid {
+                            var: "WARDEN_FAIL_MODE",
+                            value: other.to_string(),
+                            reason: "expected open or closed".to_string(),
+                        });
+                    }
+                },
+                batch: parse_minutes("WARDEN_REAPER_BATCH", &get("WARDEN_REAPER_BATCH", "500"), 1)?
+                    as usize,
+            },
         })
     }
 
@@ -149,6 +205,20 @@ fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
             reason: "expected true or false".to_string(),
         }),
     }
+}
+
+/// A whole number of at least `min`, at most a year of minutes.
+fn parse_minutes(var: &'static str, value: &str, min: u32) -> Result<u32, ConfigError> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|m| (min..=525_600).contains(m))
+        .ok_or_else(|| ConfigError::Invalid {
+            var,
+            value: value.to_string(),
+            reason: format!("expected a whole number from {min} to 525600"),
+        })
 }
 
 /// Between 64 KiB and 64 MiB: below, real batches would fail; above, a 128 MB function would.
@@ -247,6 +317,26 @@ mod tests {
     fn denied_start_cannot_terminate() {
         let err = config(&[("WARDEN_FLAG_ACTIONS", "denied_start=terminate")]).unwrap_err();
         assert!(err.to_string().contains("no session to terminate"));
+    }
+
+    #[test]
+    fn reaper_settings_have_defaults_and_named_errors() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.reaper.max_session_minutes, None);
+        assert_eq!(c.reaper.transcript_grace_minutes, 10);
+        assert_eq!(c.reaper.fail_mode, FailMode::Open);
+        let c = config(&[
+            ("WARDEN_MAX_SESSION_MINUTES", "480"),
+            ("WARDEN_FAIL_MODE", "closed"),
+        ])
+        .unwrap();
+        assert_eq!(c.reaper.max_session_minutes, Some(480));
+        assert_eq!(c.reaper.fail_mode, FailMode::Closed);
+        let err = config(&[("WARDEN_FAIL_MODE", "ajar")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("WARDEN_FAIL_MODE=`ajar`"), "{err}");
+        assert!(config(&[("WARDEN_MAX_SESSION_MINUTES", "0")]).is_err());
     }
 
     #[test]

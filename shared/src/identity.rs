@@ -113,6 +113,37 @@ impl Principal {
         }
     }
 
+    /// What an ARN alone tells about its principal (for sessions known only from
+    /// `DescribeSessions` or a transcript's stream record).
+    pub fn from_arn(arn: &str) -> Principal {
+        let resource = arn.split(':').nth(5).unwrap_or("");
+        let mut parts = resource.split('/');
+        let kind = parts.next().unwrap_or("");
+        let identity_type = match kind {
+            "assumed-role" => "AssumedRole",
+            "user" => "IAMUser",
+            "federated-user" => "FederatedUser",
+            "root" => "Root",
+            _ => "Unknown",
+        };
+        let display_name = match identity_type {
+            "Root" => "root".to_string(),
+            _ => arn.rsplit('/').next().unwrap_or(arn).to_string(),
+        };
+        Principal {
+            identity_type: identity_type.to_string(),
+            arn: Some(arn.to_string()),
+            account_id: arn
+                .split(':')
+                .nth(4)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+            display_name,
+            role_name: role_from_assumed_role_arn(arn),
+            ..Principal::default()
+        }
+    }
+
     pub fn is_root(&self) -> bool {
         self.identity_type == "Root" || self.arn.as_deref().is_some_and(|a| a.ends_with(":root"))
     }
@@ -257,6 +288,23 @@ mod tests {
         assert_eq!(p.display_name, "heidi");
         assert_eq!(p.role_name, None);
         assert!(mfa.lacks_mfa());
+    }
+
+    #[test]
+    fn an_arn_alone_gives_type_name_and_role() {
+        let p = Principal::from_arn("arn:aws:sts::111122223333:assumed-role/Admin/mallory");
+        assert_eq!(
+            (p.identity_type.as_str(), p.display_name.as_str()),
+            ("AssumedRole", "mallory")
+        );
+        assert_eq!(p.role_name.as_deref(), Some("Admin"));
+        assert_eq!(p.account_id.as_deref(), Some("111122223333"));
+        assert!(Principal::from_arn("arn:aws:iam::111122223333:root").is_root());
+        assert_eq!(
+            Principal::from_arn("arn:aws:iam::1:user/deploy-bot").identity_type,
+            "IAMUser"
+        );
+        assert_eq!(Principal::from_arn("garbage").identity_type, "Unknown");
     }
 
     #[test]

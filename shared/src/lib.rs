@@ -5,6 +5,7 @@ pub mod aws;
 pub mod business_hours;
 pub mod cloudtrail;
 pub mod config;
+pub mod directory;
 pub mod finding;
 pub mod glob;
 pub mod handlers;

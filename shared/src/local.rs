@@ -280,3 +280,45 @@ mod tests {
         std::fs::remove_file(path).unwrap();
     }
 }
+
+/// Session Manager's session list from a recorded `DescribeSessions` response, for replay and
+/// tests. Sessions whose status says they ended are the history; the rest are active.
+#[derive(Debug, Default)]
+pub struct RecordedDirectory {
+    sessions: Mutex<Vec<crate::directory::DescribedSession>>,
+}
+
+impl RecordedDirectory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces what the directory reports with a newer response.
+    pub fn replace(&self, response: crate::directory::DescribeSessionsResponse) {
+        *self.sessions.lock().unwrap_or_else(|p| p.into_inner()) = response.sessions;
+    }
+}
+
+impl crate::ports::SessionDirectory for RecordedDirectory {
+    async fn describe(
+        &self,
+        listing: crate::ports::Listing,
+        session_id: Option<&str>,
+        _next_token: Option<String>,
+    ) -> Result<crate::ports::SessionPage, crate::ports::DirectoryError> {
+        let want_ended = listing == crate::ports::Listing::History;
+        let sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|s| s.has_ended() == want_ended)
+            .filter(|s| session_id.is_none_or(|id| s.session_id == id))
+            .cloned()
+            .collect();
+        Ok(crate::ports::SessionPage {
+            sessions,
+            next_token: None,
+        })
+    }
+}

@@ -116,6 +116,38 @@ pub trait Terminator: Send + Sync {
     ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send;
 }
 
+/// Which sessions `DescribeSessions` lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Active,
+    History,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SessionPage {
+    pub sessions: Vec<crate::directory::DescribedSession>,
+    pub next_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DirectoryError {
+    #[error("session directory unavailable: {0}")]
+    Unavailable(String),
+    #[error("session directory refused the request: {0}")]
+    Rejected(String),
+}
+
+/// Session Manager's list of sessions (`ssm:DescribeSessions`).
+pub trait SessionDirectory: Send + Sync {
+    /// One page of sessions, optionally only the one with `session_id`.
+    fn describe(
+        &self,
+        listing: Listing,
+        session_id: Option<&str>,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<SessionPage, DirectoryError>> + Send;
+}
+
 // Handlers own their ports; sharing one store, notifier or terminator between handlers (as
 // `warden replay` does) goes through `Arc`.
 
@@ -181,5 +213,16 @@ impl<T: Terminator> Terminator for std::sync::Arc<T> {
         session_id: &str,
     ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send {
         (**self).terminate(session_id)
+    }
+}
+
+impl<D: SessionDirectory> SessionDirectory for std::sync::Arc<D> {
+    fn describe(
+        &self,
+        listing: Listing,
+        session_id: Option<&str>,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<SessionPage, DirectoryError>> + Send {
+        (**self).describe(listing, session_id, next_token)
     }
 }

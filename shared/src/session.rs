@@ -5,6 +5,7 @@
 //! report, resume times the latest), so any delivery order ends in the same record.
 
 use crate::cloudtrail::{CallFailure, SessionApiEvent, SessionCall};
+use crate::directory::DescribedSession;
 use crate::identity::{Mfa, MfaEvidence, Principal};
 use crate::policy::{Assessment, FlagAction, FlagKind, Severity};
 use jiff::Timestamp;
@@ -112,6 +113,12 @@ pub struct SessionRecord {
     /// Keys of findings already counted (bounded like `applied_events`).
     #[serde(default)]
     pub finding_keys: BTreeSet<String>,
+    /// Latest time the scanner failed to process a batch of this session's transcript.
+    #[serde(default)]
+    pub transcript_failed_at: Option<Timestamp>,
+    /// The status `DescribeSessions` last reported.
+    #[serde(default)]
+    pub described_status: Option<String>,
 }
 
 /// Transcript facts, merged commutatively: first and last times seen, and what the stream
@@ -125,12 +132,16 @@ pub struct TranscriptSeen {
     pub target: Option<String>,
     pub run_as_user: Option<String>,
     pub region: Option<String>,
+    /// When the scanner last processed a batch successfully.
+    #[serde(default)]
+    pub processed_at: Option<Timestamp>,
 }
 
 impl TranscriptSeen {
     fn merge(&mut self, other: &TranscriptSeen) {
         self.first_event_at = min_some(self.first_event_at, other.first_event_at);
         self.last_event_at = self.last_event_at.max(other.last_event_at);
+        self.processed_at = self.processed_at.max(other.processed_at);
         for (mine, theirs) in [
             (&mut self.log_group, &other.log_group),
             (&mut self.owner_arn, &other.owner_arn),
@@ -310,6 +321,39 @@ impl SessionRecord {
         }
         self.last_event_at = self.last_event_at.max(seen.last_event_at);
         before != self.transcript
+    }
+
+    /// Fills in what `DescribeSessions` knows and the record lacks (CloudTrail's account of the
+    /// start wins where both exist), and ends the session if the API says it ended. Returns
+    /// whether anything changed.
+    pub fn note_described(&mut self, described: &DescribedSession, now: Timestamp) -> bool {
+        let before = self.clone();
+        if self.principal.is_none() {
+            self.principal = described.owner.as_deref().map(Principal::from_arn);
+        }
+        if self.target.is_none() {
+            self.target.clone_from(&described.target);
+        }
+        if self.document.is_none() {
+            self.document.clone_from(&described.document_name);
+        }
+        if self.started_at.is_none() {
+            self.started_at = described.start_date;
+        }
+        if described.status.is_some() {
+            self.described_status.clone_from(&described.status);
+        }
+        if described.has_ended() {
+            let status = described.status.as_deref().unwrap_or("ended");
+            self.end(
+                SessionState::Ended,
+                described.end_date.unwrap_or(now),
+                "session-manager".to_string(),
+                format!("Session Manager reports the session {status}"),
+            );
+        }
+        self.last_event_at = self.last_event_at.max(described.start_date);
+        before != *self
     }
 
     /// Counts findings not counted before; returns whether any was new.

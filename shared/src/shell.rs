@@ -959,6 +959,11 @@ fn run_step(args: &[Arg], input: Option<Value>) -> Step {
     let name = args[0].text.as_str();
     let run =
         |value: Option<Value>, runner| value.map_or(Step::Output(None), |v| Step::Run(v, runner));
+    // `sudo -s`, `sudo -i` and `su` without a command start a shell, which reads its commands
+    // from standard input as `sh` does: `echo … | base64 -d | sudo -s`.
+    if launch::starts_a_shell(args) {
+        return run(input, Runner::Shell);
+    }
     if SHELLS.contains(&name) {
         let scan = launch::scan(args, &launch::SHELL);
         if scan.has(&["c"]) {
@@ -2606,6 +2611,21 @@ mod launch {
         }
     }
 
+    /// `sudo -i`/`sudo -s` with no command, or `su [-] [user]` without `-c`: an interactive
+    /// shell (root's, or another user's), which reads commands from standard input.
+    pub(super) fn starts_a_shell(args: &[Arg]) -> bool {
+        match args.first().map(|a| basename(&a.text)) {
+            Some("sudo") => {
+                let scan = scan(args, &SUDO);
+                scan.first >= args.len() && scan.has(&["i", "s", "login", "shell"])
+            }
+            Some("su") => scan(args, &SU)
+                .value(&["c", "command", "session-command"])
+                .is_none(),
+            _ => false,
+        }
+    }
+
     fn sudo(args: &[Arg]) -> Launch {
         let scan = scan(args, &SUDO);
         // Editing, listing and validating run no command.
@@ -2622,10 +2642,17 @@ mod launch {
             "remove-timestamp",
         ];
         if scan.has(&runs_nothing) {
-            Launch::Itself
-        } else {
-            Launch::Runs(scan.first)
+            return Launch::Itself;
         }
+        // `sudo [options] [NAME=value…] cmd`: the assignments set the command's environment.
+        let mut command = scan.first;
+        while args
+            .get(command)
+            .is_some_and(|a| assignment(&a.text).is_some())
+        {
+            command += 1;
+        }
+        Launch::Runs(command)
     }
 
     /// `env [-i] [-u NAME] [NAME=value…] [-S 'cmd args'] cmd…`.
@@ -3209,6 +3236,16 @@ mod tests {
     }
 
     #[test]
+    fn sudo_assignments_before_the_command_are_skipped() {
+        assert_eq!(via("sudo HOME=/x rm -rf /", "rm -rf /"), ["sudo"]);
+        assert_eq!(
+            texts("sudo -E LD_PRELOAD=/tmp/x.so A=1 /usr/bin/id"),
+            ["id"]
+        );
+        assert_eq!(texts("sudo A=1"), ["sudo A=1"]);
+    }
+
+    #[test]
     fn sudo_that_runs_nothing_is_itself() {
         assert_eq!(texts("sudo -l"), ["sudo -l"]);
         assert_eq!(texts("sudo -e /etc/sudoers"), ["sudo -e /etc/sudoers"]);
@@ -3442,6 +3479,21 @@ mod tests {
             let line = format!("echo cm0gLXJmIC8K | {decoder} | sudo bash");
             assert_eq!(via(&line, "rm -rf /"), ["sudo", "base64"], "{decoder}");
         }
+    }
+
+    #[test]
+    fn a_root_shell_without_a_command_reads_what_is_piped_into_it() {
+        for line in [
+            "echo cm0gLXJmIC8K | base64 -d | sudo -s",
+            "echo cm0gLXJmIC8K | base64 -d | sudo -u root -i",
+            "echo cm0gLXJmIC8K | base64 -d | su -",
+        ] {
+            assert!(texts(line).contains(&"rm -rf /".to_string()), "{line}");
+        }
+        assert!(texts("sudo -i <<< 'cat /etc/shadow'").contains(&"cat /etc/shadow".to_string()));
+        // A command run through sudo, or su -c, does not read its input as commands.
+        assert!(!texts("sudo -u postgres psql <<< 'rm -rf /'").contains(&"rm -rf /".to_string()));
+        assert!(!texts("su - deploy -c id <<< 'rm -rf /'").contains(&"rm -rf /".to_string()));
     }
 
     #[test]

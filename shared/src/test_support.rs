@@ -4,7 +4,10 @@ use crate::cloudtrail::{SessionApiEvent, parse_event};
 use serde_json::Value;
 
 pub fn event_json(file: &str) -> Value {
-    let path = format!("{}/../events/cloudtrail/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../events/1-cloudtrail/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

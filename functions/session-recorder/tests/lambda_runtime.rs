@@ -18,7 +18,7 @@ use std::time::Duration;
 const BINARY: &str = env!("CARGO_BIN_EXE_session-recorder");
 const START_WITHOUT_MFA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../events/cloudtrail/03-start-role-without-mfa.json"
+    "/../../events/1-cloudtrail/03-start-role-without-mfa.json"
 );
 const SESSION_ID: &str = "bob-2731a0ce76f67ca89";
 const TOPIC_ARN: &str = "arn:aws:sns:eu-west-1:123456789012:warden-alerts";

@@ -3,18 +3,36 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-use warden_core::aws::AwsPorts;
+use warden_core::aws::{AwsPorts, sdk_config, ssm_sdk};
 use warden_core::config::WardenConfig;
 use warden_core::handlers::scanner::Scanner;
-use warden_core::rules::load_configured_rules;
+use warden_core::metrics::Metrics;
+use warden_core::rules::load::{RuleSources, assemble, report_problems};
 use warden_core::telemetry::init_failure;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     warden_core::telemetry::init_lambda();
     let config = WardenConfig::from_env().map_err(init_failure)?;
-    let ports = AwsPorts::from_config(&config).await.map_err(init_failure)?;
-    let rules = load_configured_rules();
+    let table = config.require_table().map_err(init_failure)?;
+    let topic = config.require_topic().map_err(init_failure)?;
+    let sdk = sdk_config(None).await;
+    let ports = AwsPorts::new(&sdk, table, topic, config.retention_days, config.enforce);
+    // Custom packs are read once, here, and kept for the container's life. One that does not
+    // load leaves the default pack in force and pages on-call.
+    let sources = RuleSources::from_env();
+    let (rules, problems) = assemble(sources.read(&ssm_sdk::Client::new(&sdk)).await);
+    report_problems(&ports.notifier, &problems).await;
+    if !problems.is_empty() {
+        let mut metrics = Metrics::new();
+        metrics.count("RulePackErrors", problems.len() as f64);
+        metrics.emit("transcript-scanner");
+    }
+    tracing::info!(
+        rules = rules.rules().len(),
+        packs = ?rules.packs(),
+        "rules loaded"
+    );
     let scanner = Scanner::new(ports.store, ports.notifier, ports.terminator, config, rules);
     let scanner = &scanner;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -19,11 +19,11 @@ use warden_core::transcript::payload::{LogEvent, LogsBatch, encode_subscription}
 const BINARY: &str = env!("CARGO_BIN_EXE_transcript-scanner");
 const FORBIDDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../events/transcripts/21-forbidden-reverse-shell-stream.json"
+    "/../../events/2-transcripts/21-forbidden-reverse-shell-stream.json"
 );
 const CONTROL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../events/transcripts/24-control-message.json"
+    "/../../events/2-transcripts/24-control-message.json"
 );
 const SESSION_ID: &str = "carol-5e48b7f8b97acc971";
 

@@ -208,7 +208,11 @@ impl SessionStore for DynamoStore {
                 (output.items.unwrap_or_default(), output.last_evaluated_key)
             };
             for item in &page.0 {
-                sessions.push(self.decode(item)?.value);
+                // One unreadable item must not hide every other session from a listing.
+                match self.decode(item) {
+                    Ok(stored) => sessions.push(stored.value),
+                    Err(error) => tracing::warn!(%error, "skipped an unreadable session item"),
+                }
             }
             match page.1 {
                 Some(key) if sessions.len() < filter.limit => start_key = Some(key),

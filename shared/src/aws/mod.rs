@@ -2,6 +2,7 @@
 
 mod attribute_json;
 pub mod dynamodb;
+pub mod parameters;
 pub mod sns;
 pub mod ssm;
 
@@ -9,8 +10,9 @@ pub use aws_sdk_dynamodb as dynamodb_sdk;
 pub use aws_sdk_sns as sns_sdk;
 pub use aws_sdk_ssm as ssm_sdk;
 pub use dynamodb::DynamoStore;
+pub use parameters::{ParameterError, fetch_parameter};
 pub use sns::SnsNotifier;
-pub use ssm::SsmTerminator;
+pub use ssm::{SsmDirectory, SsmTerminator};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -84,6 +86,8 @@ pub struct AwsPorts {
     pub store: DynamoStore,
     pub notifier: SnsNotifier,
     pub terminator: SsmTerminator,
+    /// For clients only some functions need.
+    pub sdk: SdkConfig,
 }
 
 impl AwsPorts {
@@ -98,6 +102,7 @@ impl AwsPorts {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table, retention_days),
             notifier: SnsNotifier::new(aws_sdk_sns::Client::new(sdk), topic_arn),
             terminator: SsmTerminator::new(aws_sdk_ssm::Client::new(sdk), enforce),
+            sdk: sdk.clone(),
         }
     }
 

@@ -1,8 +1,12 @@
 //! `ssm:TerminateSession`, idempotent: a session that has already ended counts as done.
 
 use super::{Failure, classify};
-use crate::ports::{TerminateError, Terminated, Terminator};
+use crate::directory::DescribedSession;
+use crate::ports::{
+    DirectoryError, Listing, SessionDirectory, SessionPage, TerminateError, Terminated, Terminator,
+};
 use aws_sdk_ssm::Client;
+use aws_sdk_ssm::types::{SessionFilter, SessionFilterKey, SessionState};
 
 /// Answers Session Manager gives for a session that is already over (formats.md §5).
 const ALREADY_ENDED_CODES: &[&str] = &["ValidationException", "DoesNotExistException"];
@@ -45,4 +49,79 @@ impl Terminator for SsmTerminator {
             },
         }
     }
+}
+
+/// `ssm:DescribeSessions`, the reaper's view of which sessions are still open.
+#[derive(Debug, Clone)]
+pub struct SsmDirectory {
+    client: Client,
+}
+
+impl SsmDirectory {
+    pub fn new(client: Client) -> Self {
+        SsmDirectory { client }
+    }
+}
+
+/// The API's page size limit.
+const PAGE_SIZE: i32 = 200;
+
+impl SessionDirectory for SsmDirectory {
+    async fn describe(
+        &self,
+        listing: Listing,
+        session_id: Option<&str>,
+        next_token: Option<String>,
+    ) -> Result<SessionPage, DirectoryError> {
+        let state = match listing {
+            Listing::Active => SessionState::Active,
+            Listing::History => SessionState::History,
+        };
+        let mut request = self
+            .client
+            .describe_sessions()
+            .state(state)
+            .max_results(PAGE_SIZE)
+            .set_next_token(next_token);
+        if let Some(id) = session_id {
+            let filter = SessionFilter::builder()
+                .key(SessionFilterKey::SessionId)
+                .value(id)
+                .build()
+                .map_err(|e| DirectoryError::Rejected(e.to_string()))?;
+            request = request.filters(filter);
+        }
+        let output = request.send().await.map_err(|err| match classify(&err) {
+            Failure::Transient(text) => DirectoryError::Unavailable(text),
+            Failure::Service { code, message } => {
+                DirectoryError::Rejected(format!("{code}: {message}"))
+            }
+        })?;
+        let sessions = output
+            .sessions
+            .unwrap_or_default()
+            .iter()
+            .filter_map(described)
+            .collect();
+        Ok(SessionPage {
+            sessions,
+            next_token: output.next_token,
+        })
+    }
+}
+
+fn described(session: &aws_sdk_ssm::types::Session) -> Option<DescribedSession> {
+    let time = |t: Option<&aws_sdk_ssm::primitives::DateTime>| {
+        t.and_then(|t| jiff::Timestamp::from_millisecond(t.to_millis().ok()?).ok())
+    };
+    Some(DescribedSession {
+        session_id: session.session_id()?.to_string(),
+        target: session.target().map(str::to_string),
+        status: session.status().map(|s| s.as_str().to_string()),
+        start_date: time(session.start_date()),
+        end_date: time(session.end_date()),
+        document_name: session.document_name().map(str::to_string),
+        owner: session.owner().map(str::to_string),
+        reason: session.reason().map(str::to_string),
+    })
 }

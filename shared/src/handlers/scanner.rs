@@ -97,7 +97,35 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             });
         }
         let session_id = session_id_of(&batch)?;
-        let (seen, findings, lines) = self.scan(&batch, &session_id);
+        match self.process(&batch, session_id.clone()).await {
+            Ok(scanned) => Ok(scanned),
+            Err(error) => {
+                self.note_failure(&session_id).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// Marks the session's transcript as failing, so the reaper can act if the retries fail
+    /// too. Best effort: the store may be what failed.
+    async fn note_failure(&self, session_id: &str) {
+        let now = Timestamp::now();
+        let marked = update_session(&self.store, session_id, |r| {
+            r.transcript_failed_at = r.transcript_failed_at.max(Some(now));
+            true
+        })
+        .await;
+        if let Err(error) = marked {
+            tracing::warn!(session_id, %error, "could not mark the transcript batch as failed");
+        }
+    }
+
+    async fn process(
+        &self,
+        batch: &LogsBatch,
+        session_id: String,
+    ) -> Result<Scanned, ScannerError> {
+        let (seen, findings, lines) = self.scan(batch, &session_id);
         let keys: Vec<String> = findings.iter().map(FindingRecord::key).collect();
         let (mut record, _) = update_session(&self.store, &session_id, |r| {
             let noted = r.note_transcript(&seen);
@@ -114,7 +142,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             if self.store.record_finding(finding).await? {
                 scanned.new_findings += 1;
             }
-            record = self.act_on(record, finding, &batch, &mut scanned).await?;
+            record = self.act_on(record, finding, batch, &mut scanned).await?;
         }
         scanned.findings = findings;
         scanned.state = Some(record.state);
@@ -128,13 +156,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
         session_id: &str,
     ) -> (TranscriptSeen, Vec<FindingRecord>, usize) {
         let mut scanner = TranscriptScanner::new(&self.rules);
+        let found_at = Timestamp::now();
         let mut seen = TranscriptSeen {
             log_group: Some(batch.log_group.clone()).filter(|g| !g.is_empty()),
+            processed_at: Some(found_at),
             ..TranscriptSeen::default()
         };
         // In transcript order; one finding per log event and rule (the first line it fires on).
         let mut findings: Vec<FindingRecord> = Vec::new();
-        let found_at = Timestamp::now();
         let count = batch.log_events.len();
         for (index, event) in batch.log_events.iter().enumerate() {
             let chunk = chunk_of(&event.message);

@@ -70,6 +70,44 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// Each rule with the pack it came from, in rule order.
+    pub fn rules_with_sources(&self) -> impl Iterator<Item = (&Rule, &str)> {
+        self.rules
+            .iter()
+            .zip(self.sources.iter().map(String::as_str))
+    }
+
+    /// The packs that contributed rules, in order.
+    pub fn packs(&self) -> Vec<&str> {
+        let mut packs: Vec<&str> = Vec::new();
+        for source in &self.sources {
+            if !packs.contains(&source.as_str()) {
+                packs.push(source);
+            }
+        }
+        packs
+    }
+
+    /// Ids close to `id` (a typo, or part of an id), closest first, for "did you mean".
+    pub fn similar_ids(&self, id: &str) -> Vec<&str> {
+        let wanted = id.to_ascii_lowercase();
+        let mut scored: Vec<(usize, &str)> = self
+            .rules
+            .iter()
+            .filter_map(|rule| {
+                let candidate = rule.id.to_ascii_lowercase();
+                // The part after the category alone (`reverse_shell`) is close too.
+                let name = candidate.rsplit('.').next().unwrap_or(&candidate);
+                let distance = edit_distance(&wanted, &candidate).min(edit_distance(&wanted, name));
+                let close = distance <= (wanted.chars().count() / 4).max(2);
+                let contains = wanted.chars().count() >= 3 && candidate.contains(&wanted);
+                (close || contains).then_some((distance, rule.id.as_str()))
+            })
+            .collect();
+        scored.sort();
+        scored.into_iter().map(|(_, id)| id).take(5).collect()
+    }
+
     /// Rules of `scope` that match `text`, in rule order.
     pub fn matches(&self, scope: Scope, text: &str) -> Vec<RuleMatch<'_>> {
         let matcher = match scope {
@@ -118,6 +156,34 @@ impl ScopeMatcher {
     }
 }
 
+/// Every pattern and exception of `rule` that does not compile, each named with its field.
+pub(crate) fn regex_problems(rule: &Rule, source: &str) -> Vec<RuleError> {
+    let patterns = rule.patterns.iter().map(|p| (p, "patterns"));
+    let exceptions = rule.exceptions.iter().map(|p| (p, "exceptions"));
+    patterns
+        .chain(exceptions)
+        .filter_map(|(pattern, field)| compile_one(pattern, rule, source, field).err())
+        .collect()
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 fn compile_one(
     pattern: &str,
     rule: &Rule,
@@ -150,10 +216,19 @@ fn merge(packs: Vec<RulePack>) -> Result<Vec<(String, Rule)>, RuleError> {
             }
         }
         for rule in pack.rules {
-            if rules.iter().any(|(_, r)| r.id == rule.id) {
-                return Err(RuleError::Duplicate {
-                    pack: pack.source.clone(),
-                    id: rule.id,
+            if let Some((earlier, _)) = rules.iter().find(|(_, r)| r.id == rule.id) {
+                // Twice in the same pack, or again after an earlier pack defined it.
+                return Err(if *earlier == pack.source {
+                    RuleError::Duplicate {
+                        pack: pack.source.clone(),
+                        id: rule.id,
+                    }
+                } else {
+                    RuleError::Redefined {
+                        pack: pack.source.clone(),
+                        id: rule.id,
+                        earlier: earlier.clone(),
+                    }
                 });
             }
             rules.push((pack.source.clone(), rule));
@@ -247,12 +322,37 @@ must_not_match = ["ls"]
     }
 
     #[test]
-    fn redefining_without_disabling_is_a_duplicate() {
+    fn redefining_without_disabling_names_the_earlier_pack() {
         let err = RuleSet::compile(vec![pack(PACK, "default"), pack(PACK, "custom")]).unwrap_err();
-        assert!(
-            matches!(err, RuleError::Duplicate { ref pack, .. } if pack == "custom"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "custom: rule `a.rm_root`, field `id`: already defined by default; \
+             add `a.rm_root` to `disable` to replace that rule"
         );
+    }
+
+    #[test]
+    fn similar_ids_catch_typos_and_partial_ids() {
+        let set = RuleSet::compile(vec![pack(PACK, "p")]).unwrap();
+        assert_eq!(set.similar_ids("a.rm_rot"), ["a.rm_root"]);
+        assert_eq!(set.similar_ids("shadow_output"), ["b.shadow_output"]);
+        assert_eq!(set.similar_ids("rm"), Vec::<&str>::new());
+        assert!(set.similar_ids("entirely.different").is_empty());
+    }
+
+    #[test]
+    fn regex_problems_name_every_bad_pattern_and_exception() {
+        let text = PACK
+            .replace(r"'^rm\s+--no-preserve-root'", "'^rm(('")
+            .replace("'--dry-run'", "'[z-a]'");
+        let rule = pack(&text, "p").rules.remove(0);
+        let shown: Vec<String> = regex_problems(&rule, "p")
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(shown[0].starts_with("p: rule `a.rm_root`, field `patterns`: bad regex `^rm((`"));
+        assert!(shown[1].starts_with("p: rule `a.rm_root`, field `exceptions`: bad regex `[z-a]`"));
     }
 
     #[test]

@@ -90,6 +90,14 @@ pub struct Examples {
 pub enum RuleError {
     #[error("{pack}: {message}")]
     Parse { pack: String, message: String },
+    /// A format error (unknown field, wrong type, missing field) inside one rule.
+    #[error("{pack}: {rule}: {message}")]
+    InRule {
+        pack: String,
+        /// "rule `id`", or "rule #N" when it has no readable id.
+        rule: String,
+        message: String,
+    },
     #[error("{pack}: rule `{id}`, field `{field}`: {message}")]
     Invalid {
         pack: String,
@@ -101,23 +109,52 @@ pub enum RuleError {
         "{pack}: rule id `{id}` is defined twice (disable it first to replace a rule from an earlier pack)"
     )]
     Duplicate { pack: String, id: String },
+    #[error(
+        "{pack}: rule `{id}`, field `id`: already defined by {earlier}; add `{id}` to `disable` to replace that rule"
+    )]
+    Redefined {
+        pack: String,
+        id: String,
+        earlier: String,
+    },
     #[error("{pack}: `disable` names `{id}`, which no earlier pack defines")]
     UnknownDisable { pack: String, id: String },
 }
 
 impl RulePack {
+    /// Parses and validates a pack; the first problem found is the error.
     pub fn parse(text: &str, source: &str) -> Result<RulePack, RuleError> {
-        let mut pack: RulePack = toml::from_str(text).map_err(|e| RuleError::Parse {
-            pack: source.to_string(),
-            message: e.to_string().trim().to_string(),
+        let pack = RulePack::parse_unvalidated(text, source)?;
+        match pack.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(pack),
+        }
+    }
+
+    /// The TOML format alone (field names and types); [`RulePack::problems`] checks the rest.
+    pub fn parse_unvalidated(text: &str, source: &str) -> Result<RulePack, RuleError> {
+        let mut pack: RulePack = toml::from_str(text).map_err(|e| {
+            let message = e.to_string().trim().to_string();
+            match e.span().and_then(|span| rule_at(text, span.start)) {
+                Some(rule) => RuleError::InRule {
+                    pack: source.to_string(),
+                    rule,
+                    message,
+                },
+                None => RuleError::Parse {
+                    pack: source.to_string(),
+                    message,
+                },
+            }
         })?;
         pack.source = source.to_string();
-        pack.validate()?;
         Ok(pack)
     }
 
-    /// Checks what the format alone cannot: ids, non-empty fields, examples on both sides.
-    fn validate(&self) -> Result<(), RuleError> {
+    /// Everything the format alone cannot check, every problem at once: ids, non-empty fields,
+    /// examples on both sides. Regexes are checked when the pack is compiled.
+    pub fn problems(&self) -> Vec<RuleError> {
+        let mut problems = Vec::new();
         let mut seen = BTreeSet::new();
         for rule in &self.rules {
             let invalid = |field: &'static str, message: &str| RuleError::Invalid {
@@ -132,38 +169,65 @@ impl RulePack {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
             if !id_ok {
-                return Err(invalid("id", "use letters, digits, `.`, `_` and `-` only"));
+                problems.push(invalid("id", "use letters, digits, `.`, `_` and `-` only"));
             }
             if !seen.insert(rule.id.as_str()) {
-                return Err(RuleError::Duplicate {
+                problems.push(RuleError::Duplicate {
                     pack: self.source.clone(),
                     id: rule.id.clone(),
                 });
             }
             if rule.title.trim().is_empty() {
-                return Err(invalid("title", "must not be empty"));
+                problems.push(invalid("title", "must not be empty"));
             }
             if rule.category.trim().is_empty() {
-                return Err(invalid("category", "must not be empty"));
+                problems.push(invalid("category", "must not be empty"));
             }
             if rule.patterns.is_empty() {
-                return Err(invalid("patterns", "needs at least one pattern"));
+                problems.push(invalid("patterns", "needs at least one pattern"));
             }
             if rule.examples.must_match.is_empty() {
-                return Err(invalid(
+                problems.push(invalid(
                     "examples.must_match",
                     "needs at least one example that must match",
                 ));
             }
             if rule.examples.must_not_match.is_empty() {
-                return Err(invalid(
+                problems.push(invalid(
                     "examples.must_not_match",
                     "needs at least one near-miss example that must not match",
                 ));
             }
         }
-        Ok(())
+        problems
     }
+}
+
+/// The rule (`[[rule]]` table) an error at byte `offset` falls in, named by its id when the text
+/// is well-formed TOML with a string id there.
+fn rule_at(text: &str, offset: usize) -> Option<String> {
+    // Up to the end of the error's line: a header on that line is the rule the error is about.
+    let rest = text.get(offset..)?;
+    let end = offset + rest.find('\n').unwrap_or(rest.len());
+    let headers = text[..end]
+        .lines()
+        .filter(|line| {
+            let squeezed: String = line.split_whitespace().collect();
+            squeezed.starts_with("[[rule]]")
+        })
+        .count();
+    let index = headers.checked_sub(1)?;
+    let id = toml::from_str::<toml::Table>(text)
+        .ok()
+        .and_then(|table| {
+            let rule = table.get("rule")?.as_array()?.get(index)?;
+            rule.get("id")?.as_str().map(str::to_string)
+        })
+        .filter(|id| !id.is_empty());
+    Some(match id {
+        Some(id) => format!("rule `{id}`"),
+        None => format!("rule #{}", index + 1),
+    })
 }
 
 #[cfg(test)]
@@ -223,6 +287,51 @@ must_not_match = ["man mkfs"]
         assert!(
             err.contains("rule `destructive.mkfs`, field `examples.must_not_match`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_error_inside_a_rule_names_the_rule() {
+        let second = ONE_RULE
+            .replace("destructive.mkfs", "destructive.other")
+            .replace("severity = \"critical\"", "severity = 3");
+        let err = RulePack::parse(&format!("{ONE_RULE}{second}"), "p.toml").unwrap_err();
+        assert!(
+            matches!(&err, RuleError::InRule { rule, .. } if rule == "rule `destructive.other`"),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with("p.toml: rule `destructive.other`: TOML parse error"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn problems_lists_every_problem_of_every_rule() {
+        let text = format!(
+            "{}{}",
+            ONE_RULE.replace(
+                "title = \"Filesystem created over a device\"",
+                "title = \" \""
+            ),
+            ONE_RULE
+                .replace("destructive.mkfs", "bad id")
+                .replace("must_match = [\"mkfs.ext4 /dev/xvda1\"]", "")
+        );
+        let pack = RulePack::parse_unvalidated(&text, "p.toml").unwrap();
+        let shown: Vec<String> = pack.problems().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "p.toml: rule `destructive.mkfs`, field `title`: must not be empty",
+                "p.toml: rule `bad id`, field `id`: use letters, digits, `.`, `_` and `-` only",
+                "p.toml: rule `bad id`, field `examples.must_match`: needs at least one example that must match",
+            ]
+        );
+        assert_eq!(
+            RulePack::parse(&text, "p.toml").unwrap_err().to_string(),
+            shown[0]
         );
     }
 

@@ -311,7 +311,7 @@ async fn unrelated_events_are_rejected_as_such() {
 #[tokio::test]
 async fn every_sample_replays_in_any_order_to_the_same_table() {
     let mut files: Vec<String> = std::fs::read_dir(format!(
-        "{}/../events/cloudtrail",
+        "{}/../events/1-cloudtrail",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()

@@ -1,5 +1,6 @@
-//! `SsmTerminator` with the real aws-sdk-ssm client (signing, retries, awsJson1_1 error parsing)
-//! against a scripted loopback HTTP server standing in for Session Manager.
+//! The Session Manager adapters (`SsmTerminator`, `SsmDirectory`) with the real aws-sdk-ssm
+//! client (signing, retries, awsJson1_1 error parsing) against a scripted loopback HTTP server
+//! standing in for Session Manager.
 
 #[path = "support/http_stub.rs"]
 mod http_stub;
@@ -7,8 +8,10 @@ mod http_stub;
 use http_stub::{RecordedRequest, ScriptedHttpServer, ScriptedResponse};
 use serde_json::{Value, json};
 use std::sync::Once;
-use warden_core::aws::{SsmTerminator, sdk_config, ssm_sdk};
-use warden_core::ports::{TerminateError, Terminated, Terminator};
+use warden_core::aws::{SsmDirectory, SsmTerminator, sdk_config, ssm_sdk};
+use warden_core::ports::{
+    DirectoryError, Listing, SessionDirectory, TerminateError, Terminated, Terminator,
+};
 
 const SESSION_ID: &str = "bob-2731a0ce76f67ca89";
 const JSON_1_1: &str = "application/x-amz-json-1.1";
@@ -197,4 +200,108 @@ async fn a_dry_run_reports_would_have_terminated_without_calling_ssm() {
 
     assert_eq!(outcome, Ok(Terminated::WouldHave));
     assert_eq!(server.requests(), Vec::new());
+}
+
+async fn directory(server: &ScriptedHttpServer) -> SsmDirectory {
+    fake_aws_env();
+    SsmDirectory::new(ssm_sdk::Client::new(&sdk_config(Some(&server.url())).await))
+}
+
+fn sessions_page(sessions: Value, next_token: Option<&str>) -> ScriptedResponse {
+    let mut body = json!({ "Sessions": sessions });
+    if let Some(token) = next_token {
+        body["NextToken"] = json!(token);
+    }
+    ScriptedResponse::new(200, body.to_string()).with_header("Content-Type", JSON_1_1)
+}
+
+fn request_body(request: &RecordedRequest) -> Value {
+    assert_eq!(
+        request.header("x-amz-target"),
+        Some("AmazonSSM.DescribeSessions"),
+        "{request:?}"
+    );
+    serde_json::from_str(&request.body).unwrap()
+}
+
+#[tokio::test]
+async fn describe_sessions_asks_for_the_listing_and_maps_each_session() {
+    let server = ScriptedHttpServer::start(vec![sessions_page(
+        json!([{
+            "SessionId": "alice-ea1181f76f3adcbdc", "Target": "i-0a1b2c3d4e5f60718", "Status": "Terminated",
+            "StartDate": 1795425277.0, "EndDate": 1795428139.5, "DocumentName": "SSM-SessionManagerRunShell",
+            "Owner": "arn:aws:sts::111122223333:assumed-role/Operator/alice", "MaxSessionDuration": "60"
+        }]),
+        Some("page-2"),
+    )]);
+    let page = directory(&server)
+        .await
+        .describe(Listing::History, None, None)
+        .await
+        .unwrap();
+    let body = request_body(&server.requests()[0]);
+    assert_eq!(body["State"], "History");
+    assert_eq!(body["MaxResults"], 200);
+    let session = &page.sessions[0];
+    assert_eq!(session.session_id, "alice-ea1181f76f3adcbdc");
+    assert_eq!(session.status.as_deref(), Some("Terminated"));
+    assert_eq!(
+        session.end_date.unwrap().as_millisecond(),
+        1_795_428_139_500
+    );
+    assert_eq!(
+        session.owner.as_deref(),
+        Some("arn:aws:sts::111122223333:assumed-role/Operator/alice")
+    );
+    assert_eq!(page.next_token.as_deref(), Some("page-2"));
+}
+
+#[tokio::test]
+async fn describe_sessions_filters_by_session_id_and_passes_the_page_token() {
+    let server = ScriptedHttpServer::start(vec![sessions_page(json!([]), None)]);
+    directory(&server)
+        .await
+        .describe(Listing::Active, Some(SESSION_ID), Some("page-2".into()))
+        .await
+        .unwrap();
+    let body = request_body(&server.requests()[0]);
+    assert_eq!(body["State"], "Active");
+    assert_eq!(body["NextToken"], "page-2");
+    assert_eq!(
+        body["Filters"],
+        json!([{ "key": "SessionId", "value": SESSION_ID }])
+    );
+}
+
+#[tokio::test]
+async fn describe_sessions_retries_throttling_then_reports_it_as_unavailable() {
+    let server = ScriptedHttpServer::start((0..MAX_ATTEMPTS).map(|_| throttled()).collect());
+    let err = directory(&server)
+        .await
+        .describe(Listing::Active, None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DirectoryError::Unavailable(ref m) if m.contains("ThrottlingException")),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), MAX_ATTEMPTS);
+}
+
+#[tokio::test]
+async fn describe_sessions_access_denied_is_a_refusal() {
+    let server = ScriptedHttpServer::start(vec![service_error(
+        400,
+        "AccessDeniedException",
+        "not authorized",
+    )]);
+    let err = directory(&server)
+        .await
+        .describe(Listing::Active, None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, DirectoryError::Rejected(ref m) if m.contains("AccessDeniedException")),
+        "{err}"
+    );
 }

@@ -1,0 +1,449 @@
+//! session-reaper: on a schedule, asks Session Manager which sessions are still open. Ending a
+//! session with `exit`, an idle timeout or the maximum duration makes no API call, so this is
+//! how the table learns it ended; it also records sessions CloudTrail never delivered, and
+//! enforces the session limits.
+
+use crate::alert::{ActionTaken, Alert, AlertContext};
+use crate::config::{FailMode, WardenConfig};
+use crate::directory::DescribedSession;
+use crate::glob::any_matches;
+use crate::handlers::actions::{ActionError, TerminationReport, alert_once, terminate_once};
+use crate::handlers::update_session;
+use crate::metrics::Metrics;
+use crate::policy::Severity;
+use crate::ports::{
+    DirectoryError, Listing, Notifier, SessionDirectory, SessionFilter, SessionStore, StoreError,
+    Terminator,
+};
+use crate::session::SessionRecord;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Pages of `DescribeSessions` read per listing and run: 20 × 200 sessions.
+const MAX_PAGES: usize = 20;
+/// History look-ups (one API call each) per run; the rest wait for the next run.
+const MAX_LOOKUPS: usize = 100;
+/// A session neither active nor in the history this long after it started is over: Session
+/// Manager keeps 30 days of history and no session lasts longer than a day.
+const FORGOTTEN_AFTER: SignedDuration = SignedDuration::from_hours(48);
+/// Lambda retries a failed batch twice, one and two minutes later: a failure older than this
+/// was not cured by the retries.
+const RETRY_WINDOW: SignedDuration = SignedDuration::from_mins(5);
+/// Documents that run a command rather than an interactive shell: no streamed transcript.
+const NON_SHELL_DOCUMENTS: &[&str] = &[
+    "AWS-StartInteractiveCommand",
+    "AWS-StartNonInteractiveCommand",
+];
+
+pub struct Reaper<S, N, T, D> {
+    store: S,
+    notifier: N,
+    terminator: T,
+    directory: D,
+    config: WardenConfig,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default)]
+pub struct Reaped {
+    pub active_in_table: usize,
+    pub active_in_session_manager: usize,
+    /// Sessions this run closed, with the end time it recorded.
+    pub ended: Vec<(String, Option<Timestamp>)>,
+    /// Sessions this run recorded from `DescribeSessions` alone.
+    pub recorded: Vec<String>,
+    pub alerts: Vec<Alert>,
+    pub terminations: Vec<TerminationReport>,
+    /// Per-session problems; they never stop the run.
+    pub problems: Vec<String>,
+    /// True when the batch or look-up limit left work for the next run.
+    pub more_next_time: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReaperError {
+    #[error("rejected schedule event: {0}")]
+    NotAScheduleEvent(String),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ReaperError {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReaperError::NotAScheduleEvent(_) => "RejectedEvent",
+            ReaperError::Directory(_) => "DirectoryError",
+            ReaperError::Store(_) => "StoreError",
+        }
+    }
+}
+
+/// A risk the reaper alerts on.
+struct Finding<'a> {
+    kind: &'static str,
+    severity: Severity,
+    title: &'static str,
+    why: String,
+    terminate: bool,
+    described: Option<&'a DescribedSession>,
+}
+
+/// The time a schedule event fired: the reaper's "now", so a replay is deterministic.
+pub fn schedule_time(event: &Value) -> Result<Timestamp, ReaperError> {
+    let reject = |why: &str| ReaperError::NotAScheduleEvent(why.to_string());
+    if event.get("detail-type").and_then(Value::as_str) != Some("Scheduled Event") {
+        return Err(reject("`detail-type` is not `Scheduled Event`"));
+    }
+    let time = event
+        .get("time")
+        .and_then(Value::as_str)
+        .ok_or_else(|| reject("no `time`"))?;
+    time.parse()
+        .map_err(|e| reject(&format!("`time` {time:?}: {e}")))
+}
+
+impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S, N, T, D> {
+    pub fn new(store: S, notifier: N, terminator: T, directory: D, config: WardenConfig) -> Self {
+        Reaper {
+            store,
+            notifier,
+            terminator,
+            directory,
+            config,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub async fn handle(&self, event: &Value) -> Result<Reaped, ReaperError> {
+        let now = schedule_time(event)?;
+        self.run(now).await
+    }
+
+    pub async fn run(&self, now: Timestamp) -> Result<Reaped, ReaperError> {
+        let mut reaped = Reaped::default();
+        let open = self.list(Listing::Active, &mut reaped).await?;
+        reaped.active_in_session_manager = open.len();
+        let mut in_table = self
+            .store
+            .list(SessionFilter {
+                active_only: true,
+                limit: self.config.reaper.batch,
+            })
+            .await?;
+        reaped.more_next_time |= in_table.len() >= self.config.reaper.batch;
+        reaped.active_in_table = in_table.len();
+        // Oldest first: they are the likeliest to have ended.
+        in_table.sort_by_key(|s| s.started_at);
+        let ended_elsewhere: Vec<&SessionRecord> = in_table
+            .iter()
+            .filter(|r| !open.contains_key(&r.session_id))
+            .collect();
+        reaped.more_next_time |= ended_elsewhere.len() > MAX_LOOKUPS;
+        for record in ended_elsewhere.into_iter().take(MAX_LOOKUPS) {
+            if let Err(problem) = self.close(record, now, &mut reaped).await {
+                reaped
+                    .problems
+                    .push(format!("{}: {problem}", record.session_id));
+            }
+        }
+        for described in open.values() {
+            if let Err(problem) = self.check_open(described, now, &mut reaped).await {
+                reaped
+                    .problems
+                    .push(format!("{}: {problem}", described.session_id));
+            }
+        }
+        Ok(reaped)
+    }
+
+    /// Every session of one listing, up to the page limit, by id.
+    async fn list(
+        &self,
+        listing: Listing,
+        reaped: &mut Reaped,
+    ) -> Result<BTreeMap<String, DescribedSession>, ReaperError> {
+        let mut sessions = BTreeMap::new();
+        let mut token = None;
+        for _ in 0..MAX_PAGES {
+            let page = self.directory.describe(listing, None, token).await?;
+            sessions.extend(page.sessions.into_iter().map(|s| (s.session_id.clone(), s)));
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(sessions);
+            }
+        }
+        reaped.more_next_time = true;
+        Ok(sessions)
+    }
+
+    /// A session the table thinks is active but Session Manager does not list as open.
+    async fn close(
+        &self,
+        record: &SessionRecord,
+        now: Timestamp,
+        reaped: &mut Reaped,
+    ) -> Result<(), String> {
+        let page = self
+            .directory
+            .describe(Listing::History, Some(&record.session_id), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let described = match page
+            .sessions
+            .into_iter()
+            .find(|s| s.session_id == record.session_id)
+        {
+            Some(described) => described,
+            None => {
+                let started = record.started_at.or(record.last_event_at);
+                let forgotten = started.is_some_and(|t| now.duration_since(t) > FORGOTTEN_AFTER);
+                if !forgotten {
+                    // Not listed yet: the API may lag behind CloudTrail. Look again next run.
+                    return Ok(());
+                }
+                DescribedSession {
+                    session_id: record.session_id.clone(),
+                    target: None,
+                    status: Some("no longer known to Session Manager".to_string()),
+                    start_date: None,
+                    end_date: Some(now),
+                    document_name: None,
+                    owner: None,
+                    reason: None,
+                }
+            }
+        };
+        let (updated, changed) = update_session(&self.store, &record.session_id, |r| {
+            r.note_described(&described, now)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        if changed && updated.state.is_over() {
+            reaped
+                .ended
+                .push((updated.session_id.clone(), updated.ended_at));
+        }
+        Ok(())
+    }
+
+    /// A session Session Manager lists as open: record it if CloudTrail never did, and check
+    /// its limits.
+    async fn check_open(
+        &self,
+        described: &DescribedSession,
+        now: Timestamp,
+        reaped: &mut Reaped,
+    ) -> Result<(), String> {
+        let existed = self
+            .store
+            .load(&described.session_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some();
+        let (record, _) = update_session(&self.store, &described.session_id, |r| {
+            r.note_described(described, now)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        if !existed {
+            reaped.recorded.push(record.session_id.clone());
+        }
+        if record.exempt || record.state.is_over() {
+            return Ok(());
+        }
+        let mut record = record;
+        for finding in self.findings(&record, described, now) {
+            record = self
+                .act(record, &finding, reaped)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn findings<'a>(
+        &self,
+        record: &SessionRecord,
+        described: &'a DescribedSession,
+        now: Timestamp,
+    ) -> Vec<Finding<'a>> {
+        let settings = &self.config.reaper;
+        let age = record.started_at.map(|t| now.duration_since(t));
+        let older_than =
+            |minutes: u32| age.is_some_and(|a| a > SignedDuration::from_mins(i64::from(minutes)));
+        let closed = settings.fail_mode == FailMode::Closed;
+        let mut findings = Vec::new();
+        if record.start_event_id.is_none() && older_than(settings.unrecorded_grace_minutes) {
+            findings.push(Finding {
+                kind: "unrecorded_session",
+                severity: Severity::High,
+                title: "Session with no CloudTrail record",
+                why: format!(
+                    "Session Manager lists this session as {}, but no StartSession event reached Session Warden \
+                     within {} minutes: check the trail and the EventBridge rule",
+                    described.status.as_deref().unwrap_or("open"),
+                    settings.unrecorded_grace_minutes
+                ),
+                terminate: false,
+                described: Some(described),
+            });
+        }
+        if let Some(limit) = settings.max_session_minutes.filter(|&m| older_than(m)) {
+            findings.push(Finding {
+                kind: "max_duration",
+                severity: Severity::Medium,
+                title: "Session exceeded the maximum duration",
+                why: format!("open for more than {limit} minutes (WARDEN_MAX_SESSION_MINUTES)"),
+                terminate: true,
+                described: Some(described),
+            });
+        }
+        if self.is_shell(record) {
+            let grace = settings.transcript_grace_minutes;
+            if grace > 0 && record.transcript.is_none() && older_than(grace) {
+                findings.push(Finding {
+                    kind: "no_transcript",
+                    severity: if closed { Severity::High } else { Severity::Medium },
+                    title: "Shell session with no transcript",
+                    why: format!(
+                        "no transcript reached the scanner within {grace} minutes: session logging may be off, \
+                         pointed at another log group, or the agent tampered with"
+                    ),
+                    terminate: closed,
+                    described: Some(described),
+                });
+            }
+            let failed = record.transcript_failed_at.filter(|failed| {
+                let cured = record
+                    .transcript
+                    .as_ref()
+                    .and_then(|t| t.processed_at)
+                    .is_some_and(|ok| ok > *failed);
+                !cured && now.duration_since(*failed) > RETRY_WINDOW
+            });
+            if let Some(failed) = failed {
+                findings.push(Finding {
+                    kind: "transcript_unprocessable",
+                    severity: Severity::High,
+                    title: "Session transcript could not be scanned",
+                    why: format!(
+                        "a batch of the transcript failed processing at {failed} and Lambda's retries did not \
+                         cure it; it is in the scanner's dead-letter queue"
+                    ),
+                    terminate: closed,
+                    described: Some(described),
+                });
+            }
+        }
+        findings
+    }
+
+    /// Interactive shells are the sessions that must have a transcript.
+    fn is_shell(&self, record: &SessionRecord) -> bool {
+        let document = record
+            .document
+            .as_deref()
+            .unwrap_or(crate::cloudtrail::DEFAULT_SHELL_DOCUMENT);
+        !any_matches(&self.config.policy.tunnel_documents, document)
+            && !NON_SHELL_DOCUMENTS.contains(&document)
+    }
+
+    async fn act(
+        &self,
+        record: SessionRecord,
+        finding: &Finding<'_>,
+        reaped: &mut Reaped,
+    ) -> Result<SessionRecord, ActionError> {
+        let (record, action) = if finding.terminate {
+            let (record, step) =
+                terminate_once(&self.store, &self.terminator, record, finding.kind).await?;
+            reaped
+                .terminations
+                .extend(step.report(&record.session_id, finding.kind));
+            (record, ActionTaken::Termination(step.outcome, step.detail))
+        } else {
+            (record, ActionTaken::AlertOnly)
+        };
+        let mut extra = Vec::new();
+        if let Some(described) = finding.described {
+            extra.push((
+                "Status:",
+                described
+                    .status
+                    .clone()
+                    .unwrap_or_else(|| "unknown".to_string()),
+            ));
+        }
+        let context = AlertContext {
+            session: &record,
+            kind: finding.kind,
+            alert_key: finding.kind,
+            severity: finding.severity,
+            rule_id: None,
+            title: finding.title,
+            why: &finding.why,
+            extra,
+            action,
+            event_id: None,
+            local_zone: self.config.policy.business_hours.zone(),
+        };
+        if let Some(alert) = alert_once(&self.store, &self.notifier, &context).await? {
+            reaped.alerts.push(alert);
+        }
+        Ok(record)
+    }
+
+    /// The Lambda entry point: the run's summary, or an error when Session Manager or the table
+    /// cannot be read at all (the next scheduled run tries again).
+    pub async fn handle_invocation(&self, event: Value) -> Result<Value, ReaperError> {
+        let mut metrics = Metrics::new();
+        let reply = match self.handle(&event).await {
+            Ok(done) => {
+                for problem in &done.problems {
+                    tracing::warn!(%problem, "session skipped this run");
+                }
+                tracing::info!(
+                    active_in_table = done.active_in_table,
+                    active_in_session_manager = done.active_in_session_manager,
+                    ended = done.ended.len(),
+                    recorded = done.recorded.len(),
+                    alerts = done.alerts.len(),
+                    terminations = done.terminations.len(),
+                    problems = done.problems.len(),
+                    more_next_time = done.more_next_time,
+                    "reaper run finished"
+                );
+                metrics.count("SessionsEnded", done.ended.len() as f64);
+                metrics.count("UnrecordedSessions", done.recorded.len() as f64);
+                metrics.count("AlertsSent", done.alerts.len() as f64);
+                metrics.count("Terminations", done.terminations.len() as f64);
+                metrics.count("ReaperProblems", done.problems.len() as f64);
+                Ok(json!({
+                    "status": "reaped",
+                    "ended": done.ended.len(),
+                    "recorded": done.recorded.len(),
+                    "alerts": done.alerts.len(),
+                    "terminations": done.terminations.len(),
+                    "problems": done.problems.len(),
+                    "more_next_time": done.more_next_time,
+                }))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, kind = e.kind(), "reaper run failed");
+                metrics.count("Errors", 1.0);
+                Err(e)
+            }
+        };
+        metrics.emit("session-reaper");
+        reply
+    }
+}
+
+#[cfg(test)]
+mod tests;

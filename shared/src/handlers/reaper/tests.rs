@@ -1,0 +1,475 @@
+use super::*;
+use crate::directory::DescribeSessionsResponse;
+use crate::handlers::recorder::Recorder;
+use crate::local::{CollectingNotifier, DryRunTerminator, MemoryStore, RecordedDirectory};
+use crate::ports::SessionPage;
+use crate::session::{SessionState, TerminationOutcome, TranscriptSeen};
+use crate::test_support::event_json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+type TestReaper = Reaper<
+    Arc<MemoryStore>,
+    Arc<CollectingNotifier>,
+    Arc<DryRunTerminator>,
+    Arc<RecordedDirectory>,
+>;
+
+/// A reaper and a recorder sharing one in-memory table, and the directory the reaper reads.
+struct World {
+    reaper: TestReaper,
+    recorder: Recorder<Arc<MemoryStore>, Arc<CollectingNotifier>, Arc<DryRunTerminator>>,
+    directory: Arc<RecordedDirectory>,
+    store: Arc<MemoryStore>,
+}
+
+fn world(vars: &[(&str, &str)]) -> World {
+    let map: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = WardenConfig::from_lookup(|k| map.get(k).cloned()).unwrap();
+    let (store, notifier, terminator) = (
+        Arc::new(MemoryStore::new()),
+        Arc::new(CollectingNotifier::new()),
+        Arc::new(DryRunTerminator::new()),
+    );
+    let directory = Arc::new(RecordedDirectory::new());
+    World {
+        reaper: Reaper::new(
+            store.clone(),
+            notifier.clone(),
+            terminator.clone(),
+            directory.clone(),
+            config.clone(),
+        ),
+        recorder: Recorder::new(store.clone(), notifier, terminator, config),
+        directory,
+        store,
+    }
+}
+
+fn described(
+    id: &str,
+    status: &str,
+    start: &str,
+    end: Option<&str>,
+    document: &str,
+) -> DescribedSession {
+    DescribedSession {
+        session_id: id.to_string(),
+        target: Some("i-0a1b2c3d4e5f60718".to_string()),
+        status: Some(status.to_string()),
+        start_date: Some(start.parse().unwrap()),
+        end_date: end.map(|e| e.parse().unwrap()),
+        document_name: Some(document.to_string()),
+        owner: Some(format!(
+            "arn:aws:sts::111122223333:assumed-role/Operator/{}",
+            id.split('-').next().unwrap()
+        )),
+        reason: None,
+    }
+}
+
+fn lists(world: &World, sessions: Vec<DescribedSession>) {
+    world.directory.replace(DescribeSessionsResponse {
+        sessions,
+        next_token: None,
+    });
+}
+
+const SHELL: &str = "SSM-SessionManagerRunShell";
+const ALICE: &str = "alice-ea1181f76f3adcbdc";
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+async fn record(world: &World, id: &str) -> SessionRecord {
+    world
+        .store
+        .load(id)
+        .await
+        .unwrap()
+        .expect("session stored")
+        .value
+}
+
+fn alert_kinds(reaped: &Reaped) -> Vec<&str> {
+    reaped
+        .alerts
+        .iter()
+        .map(|a| a.attributes["kind"].as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_session_that_ended_without_an_api_call_is_closed_with_the_api_end_time() {
+    let w = world(&[]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    lists(
+        &w,
+        vec![described(
+            ALICE,
+            "Terminated",
+            "2026-11-23T09:14:37Z",
+            Some("2026-11-23T10:02:00Z"),
+            SHELL,
+        )],
+    );
+    let reaped = w.reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
+    assert_eq!(
+        reaped.ended,
+        vec![(ALICE.to_string(), Some(at("2026-11-23T10:02:00Z")))]
+    );
+    let session = record(&w, ALICE).await;
+    assert_eq!(session.state, SessionState::Ended);
+    assert_eq!(session.ended_by.as_deref(), Some("session-manager"));
+    assert_eq!(session.described_status.as_deref(), Some("Terminated"));
+    assert!(
+        w.store
+            .list(SessionFilter {
+                active_only: true,
+                limit: 10
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_rerun_changes_nothing_and_alerts_no_one() {
+    let w = world(&[]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    lists(
+        &w,
+        vec![
+            described(
+                ALICE,
+                "Terminated",
+                "2026-11-23T09:14:37Z",
+                Some("2026-11-23T10:02:00Z"),
+                SHELL,
+            ),
+            described(
+                "mallory-0f0f0f0f0f0f0f0f0",
+                "Connected",
+                "2026-11-23T09:00:00Z",
+                None,
+                SHELL,
+            ),
+        ],
+    );
+    let first = w.reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
+    let before = w.store.sessions();
+    let again = w.reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
+    assert!(!first.alerts.is_empty());
+    assert!(again.alerts.is_empty() && again.ended.is_empty() && again.recorded.is_empty());
+    assert_eq!(w.store.sessions(), before);
+}
+
+#[tokio::test]
+async fn an_open_session_cloudtrail_never_delivered_is_recorded_and_alerted() {
+    let w = world(&[]);
+    let mallory = "mallory-0f0f0f0f0f0f0f0f0";
+    lists(
+        &w,
+        vec![described(
+            mallory,
+            "Connected",
+            "2026-11-28T22:00:00Z",
+            None,
+            SHELL,
+        )],
+    );
+    let reaped = w.reaper.run(at("2026-11-28T22:30:00Z")).await.unwrap();
+    assert_eq!(reaped.recorded, vec![mallory.to_string()]);
+    assert!(alert_kinds(&reaped).contains(&"unrecorded_session"));
+    let session = record(&w, mallory).await;
+    assert_eq!(session.principal.unwrap().display_name, "mallory");
+    assert_eq!(session.started_at, Some(at("2026-11-28T22:00:00Z")));
+    assert_eq!(session.state, SessionState::Active);
+}
+
+#[tokio::test]
+async fn a_new_session_gets_time_for_its_cloudtrail_event() {
+    let w = world(&[]);
+    lists(
+        &w,
+        vec![described(
+            "zoe-0f0f0f0f0f0f0f0f0",
+            "Connected",
+            "2026-11-28T22:25:00Z",
+            None,
+            SHELL,
+        )],
+    );
+    let reaped = w.reaper.run(at("2026-11-28T22:30:00Z")).await.unwrap();
+    assert!(!alert_kinds(&reaped).contains(&"unrecorded_session"));
+}
+
+#[tokio::test]
+async fn sessions_past_the_maximum_duration_are_terminated() {
+    let w = world(&[("WARDEN_MAX_SESSION_MINUTES", "60")]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    lists(
+        &w,
+        vec![described(
+            ALICE,
+            "Connected",
+            "2026-11-23T09:14:37Z",
+            None,
+            SHELL,
+        )],
+    );
+    let reaped = w.reaper.run(at("2026-11-23T10:30:00Z")).await.unwrap();
+    assert_eq!(reaped.terminations.len(), 1);
+    assert_eq!(reaped.terminations[0].reason, "max_duration");
+    assert_eq!(
+        reaped.terminations[0].outcome,
+        TerminationOutcome::WouldTerminate
+    );
+    assert!(alert_kinds(&reaped).contains(&"max_duration"));
+}
+
+#[tokio::test]
+async fn a_shell_session_without_a_transcript_past_its_grace_is_alerted() {
+    let w = world(&[]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    lists(
+        &w,
+        vec![described(
+            ALICE,
+            "Connected",
+            "2026-11-23T09:14:37Z",
+            None,
+            SHELL,
+        )],
+    );
+    let early = w.reaper.run(at("2026-11-23T09:20:00Z")).await.unwrap();
+    assert!(early.alerts.is_empty(), "within the grace period");
+    let late = w.reaper.run(at("2026-11-23T09:30:00Z")).await.unwrap();
+    assert_eq!(alert_kinds(&late), ["no_transcript"]);
+    assert!(late.terminations.is_empty(), "fail mode open only alerts");
+}
+
+#[tokio::test]
+async fn fail_mode_closed_terminates_a_session_without_a_transcript() {
+    let w = world(&[("WARDEN_FAIL_MODE", "closed")]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    lists(
+        &w,
+        vec![described(
+            ALICE,
+            "Connected",
+            "2026-11-23T09:14:37Z",
+            None,
+            SHELL,
+        )],
+    );
+    let reaped = w.reaper.run(at("2026-11-23T09:30:00Z")).await.unwrap();
+    assert_eq!(reaped.terminations[0].reason, "no_transcript");
+}
+
+#[tokio::test]
+async fn a_session_with_a_transcript_or_a_tunnel_needs_none() {
+    let w = world(&[]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    w.recorder
+        .handle(&event_json("09-start-ssh-tunnel.json"))
+        .await
+        .unwrap();
+    update_session(w.store.as_ref(), ALICE, |r| {
+        r.note_transcript(&TranscriptSeen {
+            processed_at: Some(at("2026-11-23T09:15:00Z")),
+            ..TranscriptSeen::default()
+        })
+    })
+    .await
+    .unwrap();
+    lists(
+        &w,
+        vec![
+            described(ALICE, "Connected", "2026-11-23T09:14:37Z", None, SHELL),
+            described(
+                "erin-85d014b567557d391",
+                "Connected",
+                "2026-11-26T09:48:55Z",
+                None,
+                "AWS-StartSSHSession",
+            ),
+        ],
+    );
+    let reaped = w.reaper.run(at("2026-11-26T10:30:00Z")).await.unwrap();
+    assert!(reaped.alerts.is_empty(), "{:?}", alert_kinds(&reaped));
+}
+
+#[tokio::test]
+async fn a_transcript_the_scanner_could_not_process_is_alerted_after_the_retries() {
+    let w = world(&[("WARDEN_FAIL_MODE", "closed")]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    update_session(w.store.as_ref(), ALICE, |r| {
+        r.note_transcript(&TranscriptSeen {
+            processed_at: Some(at("2026-11-23T09:16:00Z")),
+            ..TranscriptSeen::default()
+        });
+        r.transcript_failed_at = Some(at("2026-11-23T09:20:00Z"));
+        true
+    })
+    .await
+    .unwrap();
+    lists(
+        &w,
+        vec![described(
+            ALICE,
+            "Connected",
+            "2026-11-23T09:14:37Z",
+            None,
+            SHELL,
+        )],
+    );
+    let during_retries = w.reaper.run(at("2026-11-23T09:22:00Z")).await.unwrap();
+    assert!(during_retries.alerts.is_empty());
+    let after = w.reaper.run(at("2026-11-23T09:30:00Z")).await.unwrap();
+    assert_eq!(alert_kinds(&after), ["transcript_unprocessable"]);
+    assert_eq!(after.terminations[0].reason, "transcript_unprocessable");
+}
+
+#[tokio::test]
+async fn a_session_missing_from_session_manager_stays_open_until_it_is_surely_over() {
+    let w = world(&[]);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    lists(&w, vec![]);
+    w.reaper.run(at("2026-11-23T10:00:00Z")).await.unwrap();
+    assert_eq!(record(&w, ALICE).await.state, SessionState::Active);
+    let reaped = w.reaper.run(at("2026-11-26T10:00:00Z")).await.unwrap();
+    assert_eq!(reaped.ended.len(), 1);
+    assert!(
+        record(&w, ALICE)
+            .await
+            .end_reason
+            .unwrap()
+            .contains("no longer known")
+    );
+}
+
+/// Fails look-ups of one session; lists everything else as the recorded directory does.
+struct FlakyDirectory {
+    inner: RecordedDirectory,
+    failing: &'static str,
+}
+
+impl SessionDirectory for FlakyDirectory {
+    async fn describe(
+        &self,
+        listing: Listing,
+        id: Option<&str>,
+        token: Option<String>,
+    ) -> Result<SessionPage, DirectoryError> {
+        if id == Some(self.failing) {
+            return Err(DirectoryError::Unavailable("ThrottlingException".into()));
+        }
+        self.inner.describe(listing, id, token).await
+    }
+}
+
+#[tokio::test]
+async fn one_failing_session_does_not_stop_the_run() {
+    let store = Arc::new(MemoryStore::new());
+    let config = WardenConfig::from_lookup(|_| None).unwrap();
+    let recorder = Recorder::new(
+        store.clone(),
+        CollectingNotifier::new(),
+        DryRunTerminator::new(),
+        config.clone(),
+    );
+    recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    recorder
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    let inner = RecordedDirectory::new();
+    inner.replace(DescribeSessionsResponse {
+        sessions: vec![
+            described(
+                ALICE,
+                "Terminated",
+                "2026-11-23T09:14:37Z",
+                Some("2026-11-23T10:02:00Z"),
+                SHELL,
+            ),
+            described(
+                "bob-2731a0ce76f67ca89",
+                "Terminated",
+                "2026-11-23T13:02:11Z",
+                Some("2026-11-23T13:30:00Z"),
+                SHELL,
+            ),
+        ],
+        next_token: None,
+    });
+    let directory = FlakyDirectory {
+        inner,
+        failing: ALICE,
+    };
+    let reaper = Reaper::new(
+        store.clone(),
+        CollectingNotifier::new(),
+        DryRunTerminator::new(),
+        directory,
+        config,
+    );
+    let reaped = reaper.run(at("2026-11-23T14:00:00Z")).await.unwrap();
+    assert_eq!(reaped.problems.len(), 1, "{:?}", reaped.problems);
+    assert!(reaped.problems[0].starts_with(ALICE));
+    assert_eq!(reaped.ended.len(), 1);
+    assert_eq!(
+        store
+            .load("bob-2731a0ce76f67ca89")
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .state,
+        SessionState::Ended
+    );
+}
+
+#[test]
+fn only_schedule_events_start_a_run() {
+    let scheduled = serde_json::json!({"detail-type": "Scheduled Event", "source": "aws.events", "time": "2026-11-29T00:00:00Z"});
+    assert_eq!(
+        schedule_time(&scheduled).unwrap(),
+        at("2026-11-29T00:00:00Z")
+    );
+    let err = schedule_time(&event_json("01-start-role-with-mfa.json")).unwrap_err();
+    assert!(err.to_string().contains("Scheduled Event"), "{err}");
+}
