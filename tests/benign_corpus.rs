@@ -7,7 +7,7 @@
 //! `crontab -e`, `mkfs` on a new volume) does not belong here: see docs/rules.md.
 
 use std::collections::BTreeSet;
-use warden_core::rules::{RuleSet, default_rules};
+use warden_core::rules::{DEFAULT_PACK, DEFAULT_PACK_NAME, RulePack, RuleSet, default_rules};
 use warden_core::transcript::scan::{TranscriptInput, scan_input};
 
 const PROMPT: &str = "[ec2-user@ip-10-0-0-1 ~]$ ";
@@ -431,6 +431,20 @@ const BENIGN: &[&str] = &[
     "curl -fsSL https://get.docker.com | sh",
     "sudo systemctl status amazon-ssm-agent --no-pager",
     "sudo ssm-cli get-diagnostics --output table",
+    "sudo su - postgres",
+    "echo 'http_proxy=http://proxy.internal:3128' | sudo tee -a /etc/environment",
+    "sudo tee /etc/sysctl.d/99-custom.conf <<< 'vm.swappiness=10'",
+    "echo 3 | sudo tee /proc/sys/vm/drop_caches",
+    "sudo sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'",
+    "sudo install -m 0755 app /usr/local/bin/app",
+    r#"sudo -E env "PATH=$PATH" make install"#,
+    "python3 -m json.tool < data.json",
+    "mysql -u root -p < schema.sql",
+    "sudo cat /var/log/secure | grep -i accepted",
+    "aws s3 cp s3://config-bucket/deploy.pem ~/.ssh/deploy.pem",
+    "sudo rm -rf /var/lib/docker",
+    "rm -rf ~/.cache/*",
+    "cat ~/.ssh/config",
 ];
 
 /// Realistic attacker lines, one per category of the default pack.
@@ -529,4 +543,28 @@ fn attacker_lines_fire_a_rule_of_their_category() {
     let pack: BTreeSet<&str> = rules.rules().iter().map(|r| r.category.as_str()).collect();
     let covered: BTreeSet<&str> = ATTACKS.iter().map(|(category, _)| *category).collect();
     assert_eq!(pack, covered, "one attacker line per category of the pack");
+}
+
+#[test]
+fn default_patterns_keep_the_matcher_fast() {
+    // All patterns share one RegexSet. One unanchored pattern makes the set scan every command to
+    // its end, and Unicode word classes multiply the automaton: either makes the scanner several
+    // to tens of times slower on commands it has not seen before (see the pack's header).
+    let pack = RulePack::parse(DEFAULT_PACK, DEFAULT_PACK_NAME).unwrap();
+    let mut slow = Vec::new();
+    for rule in &pack.rules {
+        for pattern in rule.patterns.iter().chain(&rule.exceptions) {
+            let anchored = pattern.starts_with('^') || pattern.starts_with("(?i)^");
+            let unicode_word =
+                pattern.replace("(?-u:\\b)", "").contains("\\b") || pattern.contains("\\w");
+            if (rule.patterns.contains(pattern) && !anchored) || unicode_word {
+                slow.push(format!("  {}: {pattern}", rule.id));
+            }
+        }
+    }
+    assert!(
+        slow.is_empty(),
+        "unanchored or Unicode-word patterns:\n{}",
+        slow.join("\n")
+    );
 }

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 /// Compiled regexes are bounded so a hostile pattern in a custom pack cannot take the memory.
 const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
+const DFA_CACHE_LIMIT: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct RuleSet {
@@ -147,6 +148,10 @@ impl ScopeMatcher {
         }
         let set = RegexSetBuilder::new(&patterns)
             .size_limit(REGEX_SIZE_LIMIT * 8)
+            // The lazy DFA's cache: at the 2 MiB default, a pack this size evicts states for
+            // every few hundred distinct commands and rebuilds them; 8 MiB per scope keeps them,
+            // well inside a 128 MB function.
+            .dfa_size_limit(DFA_CACHE_LIMIT)
             .build()
             .map_err(|e| RuleError::Parse {
                 pack: "(compiled rule set)".into(),
