@@ -79,6 +79,26 @@ fn lists(world: &World, sessions: Vec<DescribedSession>) {
 }
 
 const SHELL: &str = "SSM-SessionManagerRunShell";
+
+/// Alice's session recorded from CloudTrail and still open in Session Manager.
+async fn alice_open(vars: &[(&str, &str)]) -> World {
+    let w = world(vars);
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    lists(
+        &w,
+        vec![described(
+            ALICE,
+            "Connected",
+            "2026-11-23T09:14:37Z",
+            None,
+            SHELL,
+        )],
+    );
+    w
+}
 const ALICE: &str = "alice-ea1181f76f3adcbdc";
 
 fn at(text: &str) -> Timestamp {
@@ -217,21 +237,7 @@ async fn a_new_session_gets_time_for_its_cloudtrail_event() {
 
 #[tokio::test]
 async fn sessions_past_the_maximum_duration_are_terminated() {
-    let w = world(&[("WARDEN_MAX_SESSION_MINUTES", "60")]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
-    lists(
-        &w,
-        vec![described(
-            ALICE,
-            "Connected",
-            "2026-11-23T09:14:37Z",
-            None,
-            SHELL,
-        )],
-    );
+    let w = alice_open(&[("WARDEN_MAX_SESSION_MINUTES", "60")]).await;
     let reaped = w.reaper.run(at("2026-11-23T10:30:00Z")).await.unwrap();
     assert_eq!(reaped.terminations.len(), 1);
     assert_eq!(reaped.terminations[0].reason, "max_duration");
@@ -244,21 +250,7 @@ async fn sessions_past_the_maximum_duration_are_terminated() {
 
 #[tokio::test]
 async fn a_shell_session_without_a_transcript_past_its_grace_is_alerted() {
-    let w = world(&[]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
-    lists(
-        &w,
-        vec![described(
-            ALICE,
-            "Connected",
-            "2026-11-23T09:14:37Z",
-            None,
-            SHELL,
-        )],
-    );
+    let w = alice_open(&[]).await;
     let early = w.reaper.run(at("2026-11-23T09:20:00Z")).await.unwrap();
     assert!(early.alerts.is_empty(), "within the grace period");
     let late = w.reaper.run(at("2026-11-23T09:30:00Z")).await.unwrap();
@@ -268,21 +260,7 @@ async fn a_shell_session_without_a_transcript_past_its_grace_is_alerted() {
 
 #[tokio::test]
 async fn fail_mode_closed_terminates_a_session_without_a_transcript() {
-    let w = world(&[("WARDEN_FAIL_MODE", "closed")]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
-    lists(
-        &w,
-        vec![described(
-            ALICE,
-            "Connected",
-            "2026-11-23T09:14:37Z",
-            None,
-            SHELL,
-        )],
-    );
+    let w = alice_open(&[("WARDEN_FAIL_MODE", "closed")]).await;
     let reaped = w.reaper.run(at("2026-11-23T09:30:00Z")).await.unwrap();
     assert_eq!(reaped.terminations[0].reason, "no_transcript");
 }
