@@ -18,6 +18,7 @@ pub async fn list(
     let filter = SessionFilter {
         active_only: active,
         limit,
+        oldest_first: false,
     };
     let sessions = with_store(source, |store| async move { store.list(filter).await }).await?;
     match format {

@@ -112,6 +112,7 @@ async fn only_active_sessions_appear_in_the_active_index() {
         .list(SessionFilter {
             active_only: true,
             limit: 10,
+            oldest_first: false,
         })
         .await
         .unwrap();
@@ -126,6 +127,7 @@ async fn only_active_sessions_appear_in_the_active_index() {
         .list(SessionFilter {
             active_only: false,
             limit: 10,
+            oldest_first: false,
         })
         .await
         .unwrap();
@@ -144,6 +146,47 @@ async fn only_active_sessions_appear_in_the_active_index() {
     assert_eq!(item["state"], AttributeValue::S("active".into()));
     assert_eq!(item["active_shard"], AttributeValue::S("ACTIVE".into()));
     assert!(item.contains_key("expires_at"));
+}
+
+#[tokio::test]
+async fn the_active_index_lists_in_either_order_and_the_limit_keeps_the_first() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, _, _) = store(&endpoint).await;
+    for (id, start) in [
+        ("old-1", "2026-11-24T08:00:00Z"),
+        ("mid-1", "2026-11-24T09:00:00Z"),
+        ("new-1", "2026-11-24T10:00:00Z"),
+    ] {
+        let mut record = SessionRecord::new(id);
+        record.started_at = Some(start.parse().unwrap());
+        store.save(&record, None).await.unwrap();
+    }
+    let ids = |sessions: Vec<SessionRecord>| {
+        sessions
+            .into_iter()
+            .map(|s| s.session_id)
+            .collect::<Vec<_>>()
+    };
+    let oldest = store
+        .list(SessionFilter {
+            active_only: true,
+            limit: 2,
+            oldest_first: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(oldest), ["old-1", "mid-1"]);
+    let newest = store
+        .list(SessionFilter {
+            active_only: true,
+            limit: 2,
+            oldest_first: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(newest), ["new-1", "mid-1"]);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use crate::ports::{
     Notifier, NotifyError, SessionFilter, SessionStore, StoreError, TerminateError, Terminated,
     Terminator, Versioned,
 };
-use crate::session::{SessionRecord, sort_newest_first};
+use crate::session::SessionRecord;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -144,7 +144,7 @@ impl SessionStore for MemoryStore {
             .map(|v| v.value.clone())
             .filter(|s| !filter.active_only || s.is_active())
             .collect();
-        sort_newest_first(&mut sessions);
+        filter.sort(&mut sessions);
         sessions.truncate(filter.limit);
         Ok(sessions)
     }

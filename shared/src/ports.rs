@@ -37,6 +37,23 @@ impl StoreError {
 pub struct SessionFilter {
     pub active_only: bool,
     pub limit: usize,
+    /// Oldest start first (the reaper's order) instead of newest first (people's order). The
+    /// limit keeps the first sessions in this order.
+    pub oldest_first: bool,
+}
+
+impl SessionFilter {
+    /// Puts sessions in the filter's order; equal start times list by id, so the order is stable.
+    pub fn sort(&self, sessions: &mut [SessionRecord]) {
+        sessions.sort_by(|a, b| {
+            let by_start = if self.oldest_first {
+                a.started_at.cmp(&b.started_at)
+            } else {
+                b.started_at.cmp(&a.started_at)
+            };
+            by_start.then(a.session_id.cmp(&b.session_id))
+        });
+    }
 }
 
 pub trait SessionStore: Send + Sync {

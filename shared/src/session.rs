@@ -384,15 +384,6 @@ impl SessionRecord {
     }
 }
 
-/// Listing order: newest start first, then by id so equal times list stably.
-pub fn sort_newest_first(sessions: &mut [SessionRecord]) {
-    sessions.sort_by(|a, b| {
-        b.started_at
-            .cmp(&a.started_at)
-            .then(a.session_id.cmp(&b.session_id))
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

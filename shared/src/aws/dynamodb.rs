@@ -7,7 +7,7 @@ use super::{Failure, classify};
 use crate::alert::AlertKey;
 use crate::finding::FindingRecord;
 use crate::ports::{SessionFilter, SessionStore, StoreError, Versioned};
-use crate::session::{SessionRecord, sort_newest_first};
+use crate::session::SessionRecord;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
@@ -188,7 +188,7 @@ impl SessionStore for DynamoStore {
                     .index_name(ACTIVE_INDEX)
                     .key_condition_expression("active_shard = :shard")
                     .expression_attribute_values(":shard", AttributeValue::S(ACTIVE_SHARD.into()))
-                    .scan_index_forward(false)
+                    .scan_index_forward(filter.oldest_first)
                     .set_exclusive_start_key(start_key.take())
                     .send()
                     .await
@@ -219,7 +219,7 @@ impl SessionStore for DynamoStore {
                 _ => break,
             }
         }
-        sort_newest_first(&mut sessions);
+        filter.sort(&mut sessions);
         sessions.truncate(filter.limit);
         Ok(sessions)
     }

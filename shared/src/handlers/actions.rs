@@ -90,12 +90,13 @@ pub async fn terminate_once<S: SessionStore, T: Terminator>(
         at: Timestamp::now(),
         detail: detail.clone(),
     };
-    let (record, _) = update_session(store, &record.session_id, |r| {
+    let record = update_session(store, &record.session_id, |r| {
         let before = r.terminations.get(reason).cloned();
         r.record_termination(reason, entry.clone());
         r.terminations.get(reason) != before.as_ref()
     })
-    .await?;
+    .await?
+    .record;
     let step = TerminationStep {
         outcome,
         detail,

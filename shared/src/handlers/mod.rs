@@ -6,4 +6,4 @@ pub mod recorder;
 pub mod scanner;
 mod update;
 
-pub use update::update_session;
+pub use update::{Updated, update_session};

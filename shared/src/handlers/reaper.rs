@@ -129,17 +129,17 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
         let mut reaped = Reaped::default();
         let open = self.list(Listing::Active, &mut reaped).await?;
         reaped.active_in_session_manager = open.len();
-        let mut in_table = self
+        let in_table = self
             .store
             .list(SessionFilter {
                 active_only: true,
                 limit: self.config.reaper.batch,
+                // The oldest are the likeliest to have ended; the rest wait for the next run.
+                oldest_first: true,
             })
             .await?;
         reaped.more_next_time |= in_table.len() >= self.config.reaper.batch;
         reaped.active_in_table = in_table.len();
-        // Oldest first: they are the likeliest to have ended.
-        in_table.sort_by_key(|s| s.started_at);
         let ended_elsewhere: Vec<&SessionRecord> = in_table
             .iter()
             .filter(|r| !open.contains_key(&r.session_id))
@@ -219,15 +219,16 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
                 }
             }
         };
-        let (updated, changed) = update_session(&self.store, &record.session_id, |r| {
+        let updated = update_session(&self.store, &record.session_id, |r| {
             r.note_described(&described, now)
         })
         .await
         .map_err(|e| e.to_string())?;
-        if changed && updated.state.is_over() {
+        let (closed, changed) = (updated.record, updated.changed);
+        if changed && closed.state.is_over() {
             reaped
                 .ended
-                .push((updated.session_id.clone(), updated.ended_at));
+                .push((closed.session_id.clone(), closed.ended_at));
         }
         Ok(())
     }
@@ -240,18 +241,13 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
         now: Timestamp,
         reaped: &mut Reaped,
     ) -> Result<(), String> {
-        let existed = self
-            .store
-            .load(&described.session_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some();
-        let (record, _) = update_session(&self.store, &described.session_id, |r| {
+        let updated = update_session(&self.store, &described.session_id, |r| {
             r.note_described(described, now)
         })
         .await
         .map_err(|e| e.to_string())?;
-        if !existed {
+        let record = updated.record;
+        if updated.created {
             reaped.recorded.push(record.session_id.clone());
         }
         if record.exempt || record.state.is_over() {

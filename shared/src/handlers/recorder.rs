@@ -111,8 +111,8 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
         let event = parse_event(raw)?;
         let assessment = self.config.policy.assess(&event);
         let id = record_id(&event);
-        let (mut record, applied) =
-            update_session(&self.store, &id, |r| r.apply(&event, &assessment)).await?;
+        let updated = update_session(&self.store, &id, |r| r.apply(&event, &assessment)).await?;
+        let (mut record, applied) = (updated.record, updated.changed);
         let mut recorded = Recorded {
             session_id: id,
             call: event.call,

@@ -17,6 +17,7 @@ use crate::transcript::payload::{
 use crate::transcript::scan::TranscriptScanner;
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 
 pub struct Scanner<S, N, T> {
     store: S,
@@ -127,11 +128,12 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
     ) -> Result<Scanned, ScannerError> {
         let (seen, findings, lines) = self.scan(batch, &session_id);
         let keys: Vec<String> = findings.iter().map(FindingRecord::key).collect();
-        let (mut record, _) = update_session(&self.store, &session_id, |r| {
+        let mut record = update_session(&self.store, &session_id, |r| {
             let noted = r.note_transcript(&seen);
             r.note_findings(keys.iter().map(String::as_str)) || noted
         })
-        .await?;
+        .await?
+        .record;
         let mut scanned = Scanned {
             session_id,
             log_events: batch.log_events.len(),
@@ -187,11 +189,9 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             if index + 1 == count {
                 scanner.finish(&mut hits);
             }
+            let mut fired_here = HashSet::new();
             for hit in hits {
-                let seen_here = findings
-                    .iter()
-                    .any(|f| f.log_event_id == event.id && f.rule_id == hit.rule.id);
-                if seen_here {
+                if !fired_here.insert(hit.rule.id.as_str()) {
                     continue;
                 }
                 findings.push(FindingRecord {

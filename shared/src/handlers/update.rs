@@ -5,23 +5,43 @@ use crate::session::SessionRecord;
 /// fails and Lambda retries it later.
 const MAX_ATTEMPTS: usize = 8;
 
+/// The session after an update.
+#[derive(Debug, Clone)]
+pub struct Updated {
+    pub record: SessionRecord,
+    /// Whether anything was written.
+    pub changed: bool,
+    /// Whether this update wrote the session's first item.
+    pub created: bool,
+}
+
 /// Read-modify-write of one session with optimistic locking. `change` returns false when it had
 /// nothing to do (an event already applied), in which case nothing is written.
 pub async fn update_session<S: SessionStore>(
     store: &S,
     session_id: &str,
     change: impl Fn(&mut SessionRecord) -> bool,
-) -> Result<(SessionRecord, bool), StoreError> {
+) -> Result<Updated, StoreError> {
     for _ in 0..MAX_ATTEMPTS {
         let (mut record, version) = match store.load(session_id).await? {
             Some(stored) => (stored.value, Some(stored.version)),
             None => (SessionRecord::new(session_id), None),
         };
         if !change(&mut record) {
-            return Ok((record, false));
+            return Ok(Updated {
+                record,
+                changed: false,
+                created: false,
+            });
         }
         match store.save(&record, version).await {
-            Ok(_) => return Ok((record, true)),
+            Ok(_) => {
+                return Ok(Updated {
+                    record,
+                    changed: true,
+                    created: version.is_none(),
+                });
+            }
             Err(StoreError::Conflict(_)) => continue,
             Err(other) => return Err(other),
         }

@@ -153,7 +153,8 @@ async fn a_session_that_ended_without_an_api_call_is_closed_with_the_api_end_tim
         w.store
             .list(SessionFilter {
                 active_only: true,
-                limit: 10
+                limit: 10,
+                oldest_first: false,
             })
             .await
             .unwrap()
@@ -450,4 +451,66 @@ fn only_schedule_events_start_a_run() {
     );
     let err = schedule_time(&event_json("01-start-role-with-mfa.json")).unwrap_err();
     assert!(err.to_string().contains("Scheduled Event"), "{err}");
+}
+
+#[tokio::test]
+async fn a_limited_batch_takes_the_oldest_active_sessions_first() {
+    let w = world(&[("WARDEN_REAPER_BATCH", "1")]);
+    w.recorder
+        .handle(&event_json("03-start-role-without-mfa.json"))
+        .await
+        .unwrap();
+    w.recorder
+        .handle(&event_json("01-start-role-with-mfa.json"))
+        .await
+        .unwrap();
+    w.recorder
+        .handle(&event_json("05-start-off-hours.json"))
+        .await
+        .unwrap();
+    lists(
+        &w,
+        vec![
+            described(
+                ALICE,
+                "Terminated",
+                "2026-11-23T09:14:37Z",
+                Some("2026-11-23T10:02:00Z"),
+                SHELL,
+            ),
+            described(
+                "bob-2731a0ce76f67ca89",
+                "Terminated",
+                "2026-11-23T13:02:11Z",
+                Some("2026-11-23T13:30:00Z"),
+                SHELL,
+            ),
+            described(
+                "carol-5e48b7f8b97acc971",
+                "Terminated",
+                "2026-11-28T23:12:05Z",
+                Some("2026-11-28T23:40:00Z"),
+                SHELL,
+            ),
+        ],
+    );
+    let first = w.reaper.run(at("2026-11-29T00:00:00Z")).await.unwrap();
+    assert_eq!(
+        first
+            .ended
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>(),
+        [ALICE]
+    );
+    assert!(first.more_next_time);
+    let second = w.reaper.run(at("2026-11-29T00:05:00Z")).await.unwrap();
+    assert_eq!(
+        second
+            .ended
+            .iter()
+            .map(|(id, _)| id.as_str())
+            .collect::<Vec<_>>(),
+        ["bob-2731a0ce76f67ca89"]
+    );
 }
