@@ -10,7 +10,7 @@ use warden_core::aws::{DynamoStore, SnsNotifier};
 use warden_core::config::WardenConfig;
 use warden_core::handlers::recorder::Recorder;
 use warden_core::local::DryRunTerminator;
-use warden_core::ports::{SessionFilter, SessionStore, StoreError};
+use warden_core::ports::{AlertClaim, SessionFilter, SessionStore, StoreError};
 use warden_core::session::{SessionRecord, SessionState};
 
 fn event(file: &str) -> Value {
@@ -74,7 +74,7 @@ async fn dynamo_store_rejects_a_stale_write_as_a_conflict() {
 }
 
 #[tokio::test]
-async fn alert_marks_are_idempotent() {
+async fn an_alert_claim_admits_one_delivery_until_it_lapses_or_is_released() {
     let Some(endpoint) = moto::endpoint() else {
         return;
     };
@@ -83,16 +83,49 @@ async fn alert_marks_are_idempotent() {
         session_id: "carol-1".into(),
         kind: "off_hours".into(),
     };
-    assert!(!store.alert_sent(&key).await.unwrap());
-    store
-        .mark_alert_sent(&key, jiff::Timestamp::now())
-        .await
-        .unwrap();
-    store
-        .mark_alert_sent(&key, jiff::Timestamp::now())
-        .await
-        .unwrap();
-    assert!(store.alert_sent(&key).await.unwrap());
+    let at = |second: i64| jiff::Timestamp::from_second(1_795_000_000 + second).unwrap();
+    assert_eq!(
+        store.claim_alert(&key, at(0), at(30)).await,
+        Ok(AlertClaim::Claimed)
+    );
+    assert_eq!(
+        store.claim_alert(&key, at(5), at(35)).await,
+        Ok(AlertClaim::InFlight)
+    );
+    store.release_alert(&key).await.unwrap();
+    assert_eq!(
+        store.claim_alert(&key, at(6), at(36)).await,
+        Ok(AlertClaim::Claimed)
+    );
+    assert_eq!(
+        store.claim_alert(&key, at(37), at(67)).await,
+        Ok(AlertClaim::Claimed)
+    );
+}
+
+#[tokio::test]
+async fn a_sent_alert_stays_sent_whatever_later_deliveries_do() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, _, _) = store(&endpoint).await;
+    let key = AlertKey {
+        session_id: "carol-2".into(),
+        kind: "off_hours".into(),
+    };
+    let now = jiff::Timestamp::now();
+    assert_eq!(
+        store.claim_alert(&key, now, now).await,
+        Ok(AlertClaim::Claimed)
+    );
+    store.mark_alert_sent(&key, now).await.unwrap();
+    store.mark_alert_sent(&key, now).await.unwrap();
+    store.release_alert(&key).await.unwrap();
+    let later = now + jiff::SignedDuration::from_hours(1);
+    assert_eq!(
+        store.claim_alert(&key, later, later).await,
+        Ok(AlertClaim::AlreadySent)
+    );
 }
 
 #[tokio::test]

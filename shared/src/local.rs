@@ -3,8 +3,8 @@
 use crate::alert::{Alert, AlertKey};
 use crate::finding::FindingRecord;
 use crate::ports::{
-    Notifier, NotifyError, SessionFilter, SessionStore, StoreError, TerminateError, Terminated,
-    Terminator, Versioned,
+    AlertClaim, Notifier, NotifyError, SessionFilter, SessionStore, StoreError, TerminateError,
+    Terminated, Terminator, Versioned,
 };
 use crate::session::SessionRecord;
 use jiff::Timestamp;
@@ -16,7 +16,11 @@ use std::sync::Mutex;
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct MemoryState {
     sessions: BTreeMap<String, Versioned<SessionRecord>>,
+    /// Alert mark → when it was sent.
     alerts: BTreeMap<String, Timestamp>,
+    /// Alert mark → until when a delivery holds the claim to send it.
+    #[serde(default)]
+    alert_claims: BTreeMap<String, Timestamp>,
     /// Session id → finding key → finding.
     #[serde(default)]
     findings: BTreeMap<String, BTreeMap<String, FindingRecord>>,
@@ -127,12 +131,38 @@ impl SessionStore for MemoryStore {
         Ok(version)
     }
 
-    async fn alert_sent(&self, key: &AlertKey) -> Result<bool, StoreError> {
-        Ok(self.lock().alerts.contains_key(&alert_mark(key)))
+    async fn claim_alert(
+        &self,
+        key: &AlertKey,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<AlertClaim, StoreError> {
+        let mark = alert_mark(key);
+        let mut state = self.lock();
+        if state.alerts.contains_key(&mark) {
+            return Ok(AlertClaim::AlreadySent);
+        }
+        if state
+            .alert_claims
+            .get(&mark)
+            .is_some_and(|held| *held >= now)
+        {
+            return Ok(AlertClaim::InFlight);
+        }
+        state.alert_claims.insert(mark, until);
+        Ok(AlertClaim::Claimed)
     }
 
     async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
-        self.lock().alerts.entry(alert_mark(key)).or_insert(at);
+        let mark = alert_mark(key);
+        let mut state = self.lock();
+        state.alert_claims.remove(&mark);
+        state.alerts.entry(mark).or_insert(at);
+        Ok(())
+    }
+
+    async fn release_alert(&self, key: &AlertKey) -> Result<(), StoreError> {
+        self.lock().alert_claims.remove(&alert_mark(key));
         Ok(())
     }
 
@@ -266,8 +296,59 @@ mod tests {
         store.persist(&path).unwrap();
         let reopened = MemoryStore::open(&path).unwrap();
         assert_eq!(reopened.load("s-1").await.unwrap().unwrap().version, 1);
-        assert!(reopened.alert_sent(&key).await.unwrap());
+        let now = Timestamp::now();
+        assert_eq!(
+            reopened.claim_alert(&key, now, now).await,
+            Ok(AlertClaim::AlreadySent)
+        );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn alert_key() -> AlertKey {
+        AlertKey {
+            session_id: "s-1".into(),
+            kind: "no_mfa".into(),
+        }
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_second(second).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_held_alert_claim_turns_other_deliveries_away_until_it_lapses() {
+        let store = MemoryStore::new();
+        let key = alert_key();
+        assert_eq!(
+            store.claim_alert(&key, at(0), at(30)).await,
+            Ok(AlertClaim::Claimed)
+        );
+        assert_eq!(
+            store.claim_alert(&key, at(10), at(40)).await,
+            Ok(AlertClaim::InFlight)
+        );
+        assert_eq!(
+            store.claim_alert(&key, at(31), at(61)).await,
+            Ok(AlertClaim::Claimed)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_released_alert_claim_can_be_taken_at_once_and_a_sent_mark_survives_release() {
+        let store = MemoryStore::new();
+        let key = alert_key();
+        store.claim_alert(&key, at(0), at(30)).await.unwrap();
+        store.release_alert(&key).await.unwrap();
+        assert_eq!(
+            store.claim_alert(&key, at(1), at(31)).await,
+            Ok(AlertClaim::Claimed)
+        );
+        store.mark_alert_sent(&key, at(2)).await.unwrap();
+        store.release_alert(&key).await.unwrap();
+        assert_eq!(
+            store.claim_alert(&key, at(100), at(130)).await,
+            Ok(AlertClaim::AlreadySent)
+        );
     }
 
     #[test]

@@ -56,6 +56,18 @@ impl SessionFilter {
     }
 }
 
+/// What a delivery found when it tried to claim an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertClaim {
+    /// This delivery publishes the alert, then marks it sent (or releases the claim).
+    Claimed,
+    /// An earlier delivery published it.
+    AlreadySent,
+    /// A concurrent delivery of the same input is publishing it now. Its invocation is the one
+    /// that fails and is retried if publishing fails, so this one has nothing to do.
+    InFlight,
+}
+
 pub trait SessionStore: Send + Sync {
     fn load(
         &self,
@@ -70,14 +82,25 @@ pub trait SessionStore: Send + Sync {
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    fn alert_sent(&self, key: &AlertKey) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Claims the right to publish an alert until `until`, unless it was sent or another
+    /// delivery holds an unexpired claim (one that has not reached `until` by `now`).
+    fn claim_alert(
+        &self,
+        key: &AlertKey,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<AlertClaim, StoreError>> + Send;
 
-    /// Idempotent: marking an alert twice keeps the first mark.
+    /// Marks the alert sent, ending any claim. Idempotent: marking twice keeps the first time.
     fn mark_alert_sent(
         &self,
         key: &AlertKey,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Drops an unsent claim, so a retry after a failed publish need not wait for it to lapse.
+    /// A sent mark is kept.
+    fn release_alert(&self, key: &AlertKey) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn list(
         &self,
@@ -184,8 +207,13 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
         (**self).save(record, expected)
     }
 
-    fn alert_sent(&self, key: &AlertKey) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        (**self).alert_sent(key)
+    fn claim_alert(
+        &self,
+        key: &AlertKey,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<AlertClaim, StoreError>> + Send {
+        (**self).claim_alert(key, now, until)
     }
 
     fn mark_alert_sent(
@@ -194,6 +222,10 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).mark_alert_sent(key, at)
+    }
+
+    fn release_alert(&self, key: &AlertKey) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).release_alert(key)
     }
 
     fn list(

@@ -1,12 +1,13 @@
 //! The session store on one DynamoDB table (see `template.yaml`):
 //! session items `pk=SESSION#<id>, sk=META`, alert marks `sk=ALERT#<kind>` under the same
-//! session, and a sparse `active-sessions` index on `active_shard` / `active_since`.
+//! session (`claimed_until` in epoch milliseconds while a delivery publishes, `sent_at` once
+//! sent), and a sparse `active-sessions` index on `active_shard` / `active_since`.
 
 use super::attribute_json::{from_item, to_item};
 use super::{Failure, classify};
 use crate::alert::AlertKey;
 use crate::finding::FindingRecord;
-use crate::ports::{SessionFilter, SessionStore, StoreError, Versioned};
+use crate::ports::{AlertClaim, SessionFilter, SessionStore, StoreError, Versioned};
 use crate::session::SessionRecord;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -27,6 +28,14 @@ pub struct DynamoStore {
 
 fn session_pk(session_id: &str) -> AttributeValue {
     AttributeValue::S(format!("SESSION#{session_id}"))
+}
+
+fn alert_sk(key: &AlertKey) -> AttributeValue {
+    AttributeValue::S(format!("ALERT#{}", key.kind))
+}
+
+fn millis(at: Timestamp) -> AttributeValue {
+    AttributeValue::N(at.as_millisecond().to_string())
 }
 
 fn store_error<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>, session_id: &str) -> StoreError
@@ -50,6 +59,27 @@ impl DynamoStore {
             table: table.into(),
             retention_days,
         }
+    }
+
+    /// Why a claim was refused: the alert was sent, or another delivery holds it.
+    async fn held_alert(&self, key: &AlertKey) -> Result<AlertClaim, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", session_pk(&key.session_id))
+            .key("sk", alert_sk(key))
+            .consistent_read(true)
+            .projection_expression("sent_at")
+            .send()
+            .await
+            .map_err(|e| store_error(&e, &key.session_id))?;
+        let sent = output.item.is_some_and(|item| item.contains_key("sent_at"));
+        Ok(if sent {
+            AlertClaim::AlreadySent
+        } else {
+            AlertClaim::InFlight
+        })
     }
 
     fn decode(
@@ -138,38 +168,70 @@ impl SessionStore for DynamoStore {
         Ok(version)
     }
 
-    async fn alert_sent(&self, key: &AlertKey) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", session_pk(&key.session_id))
-            .key("sk", AttributeValue::S(format!("ALERT#{}", key.kind)))
-            .consistent_read(true)
-            .projection_expression("pk")
-            .send()
-            .await
-            .map_err(|e| store_error(&e, &key.session_id))?;
-        Ok(output.item.is_some())
-    }
-
-    async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
-        let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
+    async fn claim_alert(
+        &self,
+        key: &AlertKey,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<AlertClaim, StoreError> {
+        let expires = until.as_second() + i64::from(self.retention_days) * 86_400;
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .item("pk", session_pk(&key.session_id))
-            .item("sk", AttributeValue::S(format!("ALERT#{}", key.kind)))
-            .item("sent_at", AttributeValue::S(at.to_string()))
+            .item("sk", alert_sk(key))
+            .item("claimed_until", millis(until))
             .item("expires_at", AttributeValue::N(expires.to_string()))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(
+                "attribute_not_exists(pk) OR \
+                 (attribute_not_exists(sent_at) AND claimed_until < :now)",
+            )
+            .expression_attribute_values(":now", millis(now))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(AlertClaim::Claimed),
+            Err(e) => match store_error(&e, &key.session_id) {
+                StoreError::Conflict(_) => self.held_alert(key).await,
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
+        let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", session_pk(&key.session_id))
+            .key("sk", alert_sk(key))
+            .update_expression(
+                "SET sent_at = if_not_exists(sent_at, :at), expires_at = :expires \
+                 REMOVE claimed_until",
+            )
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+            .send()
+            .await
+            .map_err(|e| store_error(&e, &key.session_id))?;
+        Ok(())
+    }
+
+    async fn release_alert(&self, key: &AlertKey) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", session_pk(&key.session_id))
+            .key("sk", alert_sk(key))
+            .condition_expression("attribute_not_exists(sent_at)")
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(e) => match store_error(&e, &key.session_id) {
-                // Already marked by an earlier delivery: the first mark stands.
+                // Sent after all (by this or another delivery): the mark stays.
                 StoreError::Conflict(_) => Ok(()),
                 other => Err(other),
             },

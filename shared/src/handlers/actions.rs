@@ -4,7 +4,8 @@
 use super::update_session;
 use crate::alert::{Alert, AlertContext, AlertKey, render};
 use crate::ports::{
-    Notifier, NotifyError, SessionStore, StoreError, TerminateError, Terminated, Terminator,
+    AlertClaim, Notifier, NotifyError, SessionStore, StoreError, TerminateError, Terminated,
+    Terminator,
 };
 use crate::session::{SessionRecord, TerminationOutcome, TerminationRecord};
 use jiff::Timestamp;
@@ -105,7 +106,15 @@ pub async fn terminate_once<S: SessionStore, T: Terminator>(
     Ok((record, step))
 }
 
-/// Publishes the alert unless it was sent before; marks it only after the notifier accepted it.
+/// How long a delivery may take to publish an alert before another may try: the recorder's and
+/// scanner's invocation limit (`Timeout` in template.yaml), so a live holder is never overtaken.
+/// Concurrent duplicate deliveries arrive within seconds of each other; Lambda retries a failed
+/// asynchronous invocation a minute or more later, when a crashed delivery's claim has lapsed.
+pub const ALERT_CLAIM_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+
+/// Publishes the alert unless it was sent before or a concurrent delivery is sending it: the
+/// delivery that claims it publishes, then marks it sent. A failed publish releases the claim
+/// and fails the invocation, so the retry sends it.
 pub async fn alert_once<S: SessionStore, N: Notifier>(
     store: &S,
     notifier: &N,
@@ -115,11 +124,34 @@ pub async fn alert_once<S: SessionStore, N: Notifier>(
         session_id: context.session.session_id.clone(),
         kind: context.alert_key.to_string(),
     };
-    if store.alert_sent(&key).await? {
-        return Ok(None);
+    let now = Timestamp::now();
+    match store
+        .claim_alert(&key, now, now + ALERT_CLAIM_LEASE)
+        .await?
+    {
+        AlertClaim::Claimed => {}
+        AlertClaim::AlreadySent => return Ok(None),
+        AlertClaim::InFlight => {
+            tracing::info!(
+                session_id = %key.session_id,
+                alert = %key.kind,
+                "alert is being published by a concurrent delivery"
+            );
+            return Ok(None);
+        }
     }
     let alert = render(context);
-    notifier.publish(&alert).await?;
+    if let Err(failed) = notifier.publish(&alert).await {
+        if let Err(release) = store.release_alert(&key).await {
+            tracing::warn!(
+                session_id = %key.session_id,
+                alert = %key.kind,
+                error = %release,
+                "could not release the alert claim; a retry waits for it to lapse"
+            );
+        }
+        return Err(failed.into());
+    }
     store.mark_alert_sent(&key, Timestamp::now()).await?;
     Ok(Some(alert))
 }

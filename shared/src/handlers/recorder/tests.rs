@@ -80,6 +80,20 @@ impl Notifier for FlakyNotifier {
     }
 }
 
+/// Takes a while to accept each alert, as SNS does under load, so deliveries overlap.
+#[derive(Default)]
+struct SlowNotifier {
+    accepted: Mutex<Vec<Alert>>,
+}
+
+impl Notifier for SlowNotifier {
+    async fn publish(&self, alert: &Alert) -> Result<(), NotifyError> {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.accepted.lock().unwrap().push(alert.clone());
+        Ok(())
+    }
+}
+
 async fn stored(store: &MemoryStore, id: &str) -> SessionRecord {
     store.load(id).await.unwrap().expect("session stored").value
 }
@@ -177,6 +191,22 @@ async fn an_alert_is_marked_sent_only_after_the_notifier_accepts_it() {
     assert!(!retry.applied);
     assert_eq!(retry.alerts.len(), 1);
     assert_eq!(r.notifier().accepted.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn two_concurrent_deliveries_of_one_event_page_once() {
+    let r = Recorder::new(
+        MemoryStore::new(),
+        SlowNotifier::default(),
+        DryRunTerminator::new(),
+        config(&[]),
+    );
+    let event = event_json("03-start-role-without-mfa.json");
+    let (first, second) = tokio::join!(r.handle(&event), r.handle(&event));
+    let sent = first.unwrap().alerts.len() + second.unwrap().alerts.len();
+    assert_eq!(sent, 1);
+    assert_eq!(r.notifier().accepted.lock().unwrap().len(), 1);
+    assert_eq!(r.store().alert_count(), 1);
 }
 
 #[tokio::test]
