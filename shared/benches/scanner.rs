@@ -162,5 +162,15 @@ fn scanner_throughput(c: &mut Criterion) {
     decode.finish();
 }
 
-criterion_group!(benches, scanner_throughput);
+/// The scanner's cold start is mostly this: parsing and compiling the embedded default pack.
+fn rule_pack_compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cold_start");
+    group.sample_size(20);
+    group.bench_function("compile_default_pack", |b| {
+        b.iter(|| black_box(default_rules()).rules().len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, scanner_throughput, rule_pack_compile);
 criterion_main!(benches);

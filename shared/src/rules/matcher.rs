@@ -140,24 +140,31 @@ impl ScopeMatcher {
         let mut owner = Vec::new();
         for (index, rule) in rules.iter().enumerate().filter(|(_, r)| r.scope == scope) {
             for pattern in &rule.patterns {
-                // Compiled alone first, so a bad pattern is reported with its rule.
-                compile_one(pattern, rule, &sources[index], "patterns")?;
                 patterns.push(pattern.as_str());
                 owner.push(index);
             }
         }
-        let set = RegexSetBuilder::new(&patterns)
+        let built = RegexSetBuilder::new(&patterns)
             .size_limit(REGEX_SIZE_LIMIT * 8)
             // The lazy DFA's cache: at the 2 MiB default, a pack this size evicts states for
             // every few hundred distinct commands and rebuilds them; 8 MiB per scope keeps them,
             // well inside a 128 MB function.
             .dfa_size_limit(DFA_CACHE_LIMIT)
-            .build()
-            .map_err(|e| RuleError::Parse {
-                pack: "(compiled rule set)".into(),
-                message: e.to_string(),
-            })?;
-        Ok(ScopeMatcher { set, owner })
+            .build();
+        match built {
+            Ok(set) => Ok(ScopeMatcher { set, owner }),
+            // Only now compile the patterns one by one, so the error names the rule and the
+            // pattern: doing it up front would double the scanner's start-up work.
+            Err(set_error) => {
+                for (pattern, &index) in patterns.iter().zip(&owner) {
+                    compile_one(pattern, &rules[index], &sources[index], "patterns")?;
+                }
+                Err(RuleError::Parse {
+                    pack: "(compiled rule set)".into(),
+                    message: set_error.to_string(),
+                })
+            }
+        }
     }
 }
 
