@@ -8,8 +8,13 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// SNS rejects subjects of 100 characters or more.
+/// SNS rejects subjects of 100 characters or more, and its API reference asks for ASCII
+/// without line breaks or control characters: a rejected subject would lose the alert.
 pub const MAX_SUBJECT_CHARS: usize = 99;
+
+/// Longest labelled value (a command, its normalised form) shown in full in an alert body. The
+/// finding keeps the whole text; SNS refuses messages over 256 KB, and a page is read by people.
+pub const MAX_EXTRA_CHARS: usize = 2_000;
 
 /// The de-duplication key: one alert per session and kind, however often the event is delivered.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -88,7 +93,7 @@ pub fn render(ctx: &AlertContext<'_>) -> Alert {
         .map(|p| p.display_name.as_str())
         .unwrap_or("unknown principal");
     let target = s.target.as_deref().unwrap_or("unknown target");
-    let subject = truncate(
+    let subject = sns_subject(
         &format!(
             "[{}] {}: {who} on {target}",
             ctx.severity.as_str().to_uppercase(),
@@ -103,7 +108,7 @@ pub fn render(ctx: &AlertContext<'_>) -> Alert {
     let _ = writeln!(body, "{}\n", ctx.title);
     line(&mut body, "Why:", ctx.why);
     for (label, value) in &ctx.extra {
-        line(&mut body, label, value);
+        line(&mut body, label, &clip(value, MAX_EXTRA_CHARS));
     }
     line(&mut body, "Action:", &ctx.action.describe());
     body.push('\n');
@@ -191,12 +196,36 @@ pub fn format_time(at: Timestamp, zone: &TimeZone) -> String {
     format!("{utc} ({})", local.strftime("%Y-%m-%d %H:%M:%S %Z"))
 }
 
-fn truncate(text: &str, max_chars: usize) -> String {
-    if text.chars().count() <= max_chars {
-        return text.to_string();
+/// `text`, or its first `max_chars` characters and how many were left out.
+fn clip(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => {
+            let left_out = text[end..].chars().count();
+            std::borrow::Cow::Owned(format!(
+                "{}… ({left_out} more characters; the finding has the whole text)",
+                &text[..end]
+            ))
+        }
     }
-    let mut cut: String = text.chars().take(max_chars - 1).collect();
-    cut.push('…');
+}
+
+/// The subject as SNS accepts it: printable ASCII (a control character or line break becomes a
+/// space, any other character `?`), cut to `max_chars` with `...` when longer.
+fn sns_subject(text: &str, max_chars: usize) -> String {
+    let ascii: String = text
+        .chars()
+        .map(|c| match c {
+            ' '..='~' => c,
+            c if c.is_control() || c.is_whitespace() => ' ',
+            _ => '?',
+        })
+        .collect();
+    if ascii.len() <= max_chars {
+        return ascii;
+    }
+    let mut cut = ascii[..max_chars - 3].to_string();
+    cut.push_str("...");
     cut
 }
 
@@ -270,8 +299,74 @@ mod tests {
         let mut s = session("03-start-role-without-mfa.json");
         s.principal.as_mut().unwrap().display_name = "x".repeat(300);
         let alert = alert_for(&s, ActionTaken::AlertOnly);
-        assert!(alert.subject.chars().count() < 100);
-        assert!(alert.subject.ends_with('…'));
+        assert!(alert.subject.len() < 100);
+        assert!(alert.subject.ends_with("..."));
+    }
+
+    #[test]
+    fn a_huge_command_is_clipped_in_the_body_with_what_was_left_out() {
+        let s = session("03-start-role-without-mfa.json");
+        let zone = jiff::tz::TimeZone::UTC;
+        let command = format!("echo {} | base64 -d | sh", "QUFB".repeat(4_000));
+        let ctx = AlertContext {
+            session: &s,
+            kind: "finding",
+            alert_key: "finding:x",
+            severity: Severity::High,
+            rule_id: Some("x"),
+            title: "Encoded payload piped into a shell",
+            why: "a rule matched",
+            extra: vec![("Command:", command.clone())],
+            action: ActionTaken::AlertOnly,
+            event_id: None,
+            local_zone: &zone,
+        };
+        let alert = render(&ctx);
+        let shown = MAX_EXTRA_CHARS;
+        assert!(alert.body.contains(&command[..shown]));
+        assert!(!alert.body.contains(&command[..shown + 1]));
+        let left_out = command.len() - shown;
+        assert!(
+            alert
+                .body
+                .contains(&format!("({left_out} more characters;")),
+            "{}",
+            alert.body
+        );
+    }
+
+    #[test]
+    fn subject_is_printable_ascii_whatever_a_custom_rule_title_holds() {
+        let s = session("03-start-role-without-mfa.json");
+        let zone = jiff::tz::TimeZone::UTC;
+        let ctx = AlertContext {
+            session: &s,
+            kind: "finding",
+            alert_key: "finding:custom.wipe",
+            severity: Severity::High,
+            rule_id: Some("custom.wipe"),
+            title: "Löschen der Platte\r\nBcc: someone",
+            why: "a custom rule matched",
+            extra: vec![],
+            action: ActionTaken::AlertOnly,
+            event_id: None,
+            local_zone: &zone,
+        };
+        let alert = render(&ctx);
+        assert!(
+            alert.subject.bytes().all(|b| (b' '..=b'~').contains(&b)),
+            "{}",
+            alert.subject
+        );
+        assert!(
+            alert.subject.contains("L?schen der Platte  Bcc: someone"),
+            "{}",
+            alert.subject
+        );
+        assert!(
+            alert.body.contains("Löschen"),
+            "the body keeps the title as written"
+        );
     }
 
     #[test]
