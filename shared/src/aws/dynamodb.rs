@@ -61,6 +61,27 @@ impl DynamoStore {
         }
     }
 
+    /// Writes an alert item unless the alert is marked sent: the first mark stands. Alert items
+    /// are only ever put, never updated or deleted, so the functions need no other write
+    /// permission on the table.
+    async fn put_unless_sent(
+        &self,
+        put: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
+        key: &AlertKey,
+    ) -> Result<(), StoreError> {
+        let result = put
+            .condition_expression("attribute_not_exists(sent_at)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match store_error(&e, &key.session_id) {
+                StoreError::Conflict(_) => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
     /// Why a claim was refused: the alert was sent, or another delivery holds it.
     async fn held_alert(&self, key: &AlertKey) -> Result<AlertClaim, StoreError> {
         let output = self
@@ -201,41 +222,29 @@ impl SessionStore for DynamoStore {
 
     async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
         let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
-        self.client
-            .update_item()
+        let mark = self
+            .client
+            .put_item()
             .table_name(&self.table)
-            .key("pk", session_pk(&key.session_id))
-            .key("sk", alert_sk(key))
-            .update_expression(
-                "SET sent_at = if_not_exists(sent_at, :at), expires_at = :expires \
-                 REMOVE claimed_until",
-            )
-            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
-            .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
-            .send()
-            .await
-            .map_err(|e| store_error(&e, &key.session_id))?;
-        Ok(())
+            .item("pk", session_pk(&key.session_id))
+            .item("sk", alert_sk(key))
+            .item("sent_at", AttributeValue::S(at.to_string()))
+            .item("expires_at", AttributeValue::N(expires.to_string()));
+        self.put_unless_sent(mark, key).await
     }
 
     async fn release_alert(&self, key: &AlertKey) -> Result<(), StoreError> {
-        let result = self
+        // A claim that lapsed at the epoch: the next delivery takes it at once.
+        let expires = Timestamp::now().as_second() + i64::from(self.retention_days) * 86_400;
+        let released = self
             .client
-            .delete_item()
+            .put_item()
             .table_name(&self.table)
-            .key("pk", session_pk(&key.session_id))
-            .key("sk", alert_sk(key))
-            .condition_expression("attribute_not_exists(sent_at)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => match store_error(&e, &key.session_id) {
-                // Sent after all (by this or another delivery): the mark stays.
-                StoreError::Conflict(_) => Ok(()),
-                other => Err(other),
-            },
-        }
+            .item("pk", session_pk(&key.session_id))
+            .item("sk", alert_sk(key))
+            .item("claimed_until", millis(Timestamp::UNIX_EPOCH))
+            .item("expires_at", AttributeValue::N(expires.to_string()));
+        self.put_unless_sent(released, key).await
     }
 
     async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
