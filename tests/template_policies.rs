@@ -1,7 +1,8 @@
 //! Each function's IAM policy in template.yaml is enough for what the function does: the three
 //! handlers run on the AWS adapters with credentials that carry only their own policy's actions,
-//! against a moto server that enforces IAM, through the sample story in `events/`. A call the
-//! template forgot to grant fails here with AccessDenied instead of in production.
+//! against a moto server that enforces IAM, through the sample story in `events/`; the scanner
+//! also reads a custom rule pack from Parameter Store, as with `RulesParameterName` set. A call
+//! the template forgot to grant fails here with AccessDenied instead of in production.
 
 #[path = "support/moto.rs"]
 mod moto;
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use warden_core::alert::AlertKey;
-use warden_core::aws::{DynamoStore, SnsNotifier};
+use warden_core::aws::{DynamoStore, SnsNotifier, fetch_parameter};
 use warden_core::config::WardenConfig;
 use warden_core::directory::DescribeSessionsResponse;
 use warden_core::handlers::reaper::Reaper;
@@ -24,9 +25,11 @@ use warden_core::ports::{AlertClaim, SessionStore};
 use warden_core::rules::default_rules;
 
 const TABLE: &str = "sessions";
-/// Requests moto serves before it enforces IAM: this test's CreateTable and CreateTopic, then
-/// CreateUser, PutUserPolicy and CreateAccessKey for each of the three functions.
-const SET_UP_REQUESTS: usize = 2 + 3 * 3;
+/// The custom rule pack parameter the deployment under test names (`RulesParameterName`).
+const RULES_PARAMETER: &str = "/warden/rules";
+/// Requests moto serves before it enforces IAM: this test's CreateTable, CreateTopic and
+/// PutParameter, then CreateUser, PutUserPolicy and CreateAccessKey for each of the functions.
+const SET_UP_REQUESTS: usize = 3 + 3 * 3;
 
 /// A moto server of this test's own, enforcing IAM once the set-up requests are spent.
 struct EnforcingMoto {
@@ -85,6 +88,7 @@ fn function_users(endpoint: &str, topic_arn: &str) -> BTreeMap<String, FunctionC
         .arg(root.join("tests/support/function_credentials.py"))
         .arg(root.join("template.yaml"))
         .args([endpoint, TABLE, topic_arn])
+        .arg(format!("RulesParameterName={RULES_PARAMETER}"))
         .output()
         .expect("python3 runs");
     assert!(
@@ -220,6 +224,14 @@ async fn each_function_needs_no_more_than_its_template_policy_grants() {
         .unwrap()
         .topic_arn
         .unwrap();
+    aws_sdk_ssm::Client::new(&setup)
+        .put_parameter()
+        .name(RULES_PARAMETER)
+        .value("disable = [\"cryptomining.miner\"]\n")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
     let users = function_users(endpoint, &topic_arn);
     let defaults = || WardenConfig::from_lookup(|_| None).unwrap();
 
@@ -245,6 +257,8 @@ async fn each_function_needs_no_more_than_its_template_policy_grants() {
     claim_release_and_mark(recorder.store(), "recorder").await;
 
     let scanner_config = config_as(endpoint, &users["TranscriptScannerFunction"]).await;
+    let pack = fetch_parameter(&aws_sdk_ssm::Client::new(&scanner_config), RULES_PARAMETER).await;
+    assert!(pack.unwrap().contains("cryptomining.miner"));
     let (store, notifier) = adapters(&scanner_config, &topic_arn);
     let scanner = Scanner::new(
         store,

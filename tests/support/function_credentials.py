@@ -1,12 +1,13 @@
 """Creates, on a moto server that enforces IAM, one user per function of template.yaml whose only
 permissions are that function's policy statements, resolved for this test's table and topic.
 
-Usage: function_credentials.py TEMPLATE ENDPOINT TABLE_NAME TOPIC_ARN
+Usage: function_credentials.py TEMPLATE ENDPOINT TABLE_NAME TOPIC_ARN [PARAMETER=VALUE ...]
 Prints {"<LogicalId>": {"access_key_id": ..., "secret_access_key": ...}, ...} as JSON.
 
 Each function costs three IAM calls (CreateUser, PutUserPolicy, CreateAccessKey); the caller
 starts moto with INITIAL_NO_AUTH_ACTION_COUNT covering exactly its own set-up plus these.
-Parameters take their template defaults, so conditions evaluate as in a default deployment.
+Parameters take their template defaults unless given as PARAMETER=VALUE, and conditions
+evaluate from them as in a deployment.
 moto checks the actions of a policy but matches every request against the resource `*`, so each
 statement's resources are widened to `*` here: the test proves the actions suffice; the resources
 (the table, its index, the topic, the key, `session/*`) are resolved only to be sure they resolve.
@@ -31,6 +32,11 @@ def main():
         name: str(spec.get("Default", ""))
         for name, spec in template.get("Parameters", {}).items()
     }
+    for override in sys.argv[5:]:
+        name, value = override.split("=", 1)
+        if name not in parameters:
+            raise SystemExit(f"template.yaml has no parameter {name}")
+        parameters[name] = value
     conditions = template.get("Conditions", {})
     table_arn = f"arn:{PARTITION}:dynamodb:{REGION}:{ACCOUNT}:table/{table_name}"
     key_arn = f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000"
