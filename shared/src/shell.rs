@@ -945,8 +945,91 @@ fn step(cmd: &Command, input: Option<Value>) -> Step {
         "rev" => decoding(input, |text| Some(reverse_lines(text)), "rev"),
         "base64" | "openssl" if decodes_base64(args) => decoding(input, decode_base64, "base64"),
         "xxd" if decodes_hex(args) => decoding(input, decode_hex, "xxd"),
+        "tr" => match translation(rest) {
+            Some(table) => Step::Output(input.map(|v| {
+                let text = v.text.chars().map(|c| table.get(&c).copied().unwrap_or(c));
+                v.then(text.collect(), "tr")
+            })),
+            None => Step::Output(None),
+        },
         _ => run_step(args, input),
     }
+}
+
+/// `tr SET1 SET2` as a character map (`tr 'a-z' 'n-za-m'` decodes ROT13); `None` for options
+/// (`-d`, `-s`, `-c` change what tr does) or sets it does not understand.
+fn translation(args: &[Arg]) -> Option<std::collections::HashMap<char, char>> {
+    let [from, to] = args else { return None };
+    if from.opaque || to.opaque || from.text.starts_with('-') {
+        return None;
+    }
+    let from = tr_set(&from.text)?;
+    let to = tr_set(&to.text)?;
+    let last = *to.last()?;
+    // GNU tr pads a shorter SET2 with its last character.
+    let padded = to.into_iter().chain(std::iter::repeat(last));
+    Some(from.into_iter().zip(padded).collect())
+}
+
+/// One `tr` set: characters, `a-z` ranges, backslash escapes and `[:lower:]`-style classes.
+fn tr_set(spec: &str) -> Option<Vec<char>> {
+    const MAX_SET: usize = 1024;
+    let chars: Vec<char> = spec.chars().collect();
+    let mut set = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let rest: String = chars[i..].iter().collect();
+        if let Some(class) = ["[:lower:]", "[:upper:]", "[:digit:]"]
+            .into_iter()
+            .find(|class| rest.starts_with(class))
+        {
+            let (lo, hi) = match class {
+                "[:lower:]" => ('a', 'z'),
+                "[:upper:]" => ('A', 'Z'),
+                _ => ('0', '9'),
+            };
+            set.extend(lo..=hi);
+            i += class.len();
+            continue;
+        }
+        if rest.starts_with("[:") || rest.starts_with("[=") {
+            return None;
+        }
+        let (c, width) = match chars[i] {
+            '\\' => match chars.get(i + 1)? {
+                'n' => ('\n', 2),
+                't' => ('\t', 2),
+                'r' => ('\r', 2),
+                '\\' => ('\\', 2),
+                d if d.is_digit(8) => {
+                    let digits: String = chars[i + 1..]
+                        .iter()
+                        .take(3)
+                        .take_while(|c| c.is_digit(8))
+                        .collect();
+                    let code = u32::from_str_radix(&digits, 8).ok()?;
+                    (char::from_u32(code)?, 1 + digits.len())
+                }
+                other => (*other, 2),
+            },
+            c => (c, 1),
+        };
+        i += width;
+        if chars.get(i) == Some(&'-') && i + 1 < chars.len() {
+            let end = chars[i + 1];
+            if end < c || (end as usize - c as usize) > MAX_SET {
+                return None;
+            }
+            set.extend(c..=end);
+            i += 2;
+        } else {
+            set.push(c);
+        }
+        if set.len() > MAX_SET {
+            return None;
+        }
+    }
+    Some(set)
 }
 
 /// A decoding stage: its output is its input decoded, if that is known and decodes.
@@ -2315,6 +2398,7 @@ mod launch {
             "su" => hands_option(args, &SU, "su -c"),
             "script" => hands_option(args, &SCRIPT, "script -c"),
             "eval" => hands_script(operands(args, 1), "eval".to_string()),
+            "alias" => alias(args),
             "watch" => watch(args),
             "ssh" => ssh(args),
             "docker" | "podman" | "nerdctl" => container_exec(name, args),
@@ -2601,6 +2685,26 @@ mod launch {
         };
         let labels = std::iter::once(label).chain(decoders).collect();
         Launch::Hands(vec![Nested::Script { text, labels }])
+    }
+
+    /// `alias name='BODY' …`: each body is read as the command it will run. Defining an alias
+    /// for a forbidden command is worth an alert before anyone types the alias.
+    fn alias(args: &[Arg]) -> Launch {
+        let bodies: Vec<Nested> = operands(args, 1)
+            .iter()
+            .filter(|arg| !arg.opaque)
+            .filter_map(|arg| assignment(&arg.text).map(|(_, _, value)| value.to_string()))
+            .filter(|body| !body.trim().is_empty())
+            .map(|text| Nested::Script {
+                text,
+                labels: vec!["alias".to_string()],
+            })
+            .collect();
+        if bodies.is_empty() {
+            Launch::Itself
+        } else {
+            Launch::Hands(bodies)
+        }
     }
 
     /// `su -c BODY`, `script -c BODY`: the command string is an option's value.
@@ -3543,6 +3647,43 @@ mod tests {
             via("echo 726d202d7266202f | xxd -r -p | sh", "rm -rf /"),
             ["xxd"]
         );
+    }
+
+    #[test]
+    fn rot13_through_tr_is_decoded() {
+        assert_eq!(
+            via("tr 'a-z' 'n-za-m' <<< 'ez -es /' | sh", "rm -rf /"),
+            ["tr"]
+        );
+        assert_eq!(
+            via(
+                "echo 'EZ -ES /' | tr A-Za-z N-ZA-Mn-za-m | tr '[:upper:]' '[:lower:]' | bash",
+                "rm -rf /"
+            ),
+            ["tr", "tr"]
+        );
+    }
+
+    #[test]
+    fn tr_with_options_or_unknown_sets_yields_no_payload() {
+        for line in [
+            "echo 'rxm -rf /' | tr -d x | sh",
+            "echo 'ez -es /' | tr '[=e=]' r | sh",
+            "echo 'ez -es /' | tr z-a a-z | sh",
+        ] {
+            assert!(!has(line, "rm -rf /"), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_alias_body_is_read_as_the_command_it_runs() {
+        assert_eq!(via("alias x='rm -rf /'; x", "rm -rf /"), ["alias"]);
+        assert!(has(
+            "alias ll='ls -l' wipe='dd if=/dev/zero of=/dev/sda'",
+            "dd if=/dev/zero of=/dev/sda"
+        ));
+        assert!(has("alias", "alias"));
+        assert!(has("alias ll", "alias ll"));
     }
 
     #[test]
