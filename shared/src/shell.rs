@@ -2405,8 +2405,136 @@ mod launch {
             "kubectl" | "oc" => kubectl_exec(name, args),
             "find" => find_exec(args),
             _ if SHELLS.contains(&name) => shell(name, args),
+            _ if super::interpreter_flag(name).is_some() => interpreter(name, args),
             _ => Launch::Itself,
         }
+    }
+
+    /// `perl -e '…system("rm -rf /")…'`, `python3 -c 'import os; os.system("…")'`: the shell
+    /// commands a one-liner passes to its language's shell-out calls, when they are literals.
+    fn interpreter(name: &str, args: &[Arg]) -> Launch {
+        let Some(flag) = super::interpreter_flag(name) else {
+            return Launch::Itself;
+        };
+        let program = args[1..].iter().enumerate().find_map(|(i, arg)| {
+            let text = arg.text.as_str();
+            if text == flag || (name == "perl" && text == "-E") {
+                args.get(i + 2)
+                    .filter(|a| !a.opaque)
+                    .map(|a| a.text.clone())
+            } else {
+                None
+            }
+        });
+        let Some(program) = program else {
+            return Launch::Itself;
+        };
+        let label = format!("{name} {flag}");
+        let commands: Vec<Nested> = shell_outs(&program, name.starts_with("node"))
+            .into_iter()
+            .map(|text| Nested::Script {
+                text,
+                labels: vec![label.clone()],
+            })
+            .collect();
+        if commands.is_empty() {
+            Launch::Itself
+        } else {
+            Launch::Hands(commands)
+        }
+    }
+
+    /// Functions that run a command line through a shell, across the one-liner languages.
+    const SHELL_OUT_CALLS: &[&str] = &[
+        "system",
+        "exec",
+        "popen",
+        "shell_exec",
+        "passthru",
+        "proc_open",
+        "execSync",
+        "getoutput",
+        "getstatusoutput",
+        "check_output",
+        "check_call",
+        "call",
+        "run",
+        "Popen",
+    ];
+    const MAX_SHELL_OUTS: usize = 16;
+
+    /// String literals given to a shell-out call (`system "…"`, `os.system('…')`) and, outside
+    /// JavaScript (where they are template strings), backtick commands.
+    pub(super) fn shell_outs(program: &str, javascript: bool) -> Vec<String> {
+        let bytes = program.as_bytes();
+        let mut found = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() && found.len() < MAX_SHELL_OUTS {
+            let c = bytes[i];
+            if c == b'`'
+                && !javascript
+                && let Some((body, end)) = literal(bytes, i)
+            {
+                found.push(body);
+                i = end;
+                continue;
+            }
+            let starts_word =
+                i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+            if starts_word && (c.is_ascii_alphabetic() || c == b'_') {
+                let end = bytes[i..]
+                    .iter()
+                    .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                    .map_or(bytes.len(), |n| i + n);
+                let word = &program[i..end];
+                if SHELL_OUT_CALLS.contains(&word) {
+                    let mut j = end;
+                    while j < bytes.len() && (bytes[j] == b' ' || bytes[j] == b'(') {
+                        j += 1;
+                    }
+                    if let Some((body, after)) = literal(bytes, j) {
+                        found.push(body);
+                        i = after;
+                        continue;
+                    }
+                }
+                i = end;
+                continue;
+            }
+            i += 1;
+        }
+        found
+    }
+
+    /// The quoted literal starting at `start` (`"`, `'` or a backtick), unescaped, and the
+    /// index after its closing quote.
+    fn literal(bytes: &[u8], start: usize) -> Option<(String, usize)> {
+        let quote = *bytes.get(start)?;
+        if !matches!(quote, b'"' | b'\'' | b'`') {
+            return None;
+        }
+        let mut body = Vec::new();
+        let mut i = start + 1;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'\\' if i + 1 < bytes.len() => {
+                    let next = bytes[i + 1];
+                    if next != quote && next != b'\\' {
+                        body.push(b'\\');
+                    }
+                    body.push(next);
+                    i += 2;
+                }
+                b if b == quote => {
+                    return Some((String::from_utf8_lossy(&body).into_owned(), i + 1));
+                }
+                b => {
+                    body.push(b);
+                    i += 1;
+                }
+            }
+        }
+        None
     }
 
     /// Options of one launcher: short letters that take a value, long names that take one,
@@ -3673,6 +3801,36 @@ mod tests {
         ] {
             assert!(!has(line, "rm -rf /"), "{line}");
         }
+    }
+
+    #[test]
+    fn shell_commands_inside_interpreter_one_liners_are_read() {
+        assert_eq!(
+            via(r#"perl -e 'system("rm -rf /")'"#, "rm -rf /"),
+            ["perl -e"]
+        );
+        assert!(has(
+            r#"python3 -c 'import os; os.system("rm -rf /")'"#,
+            "rm -rf /"
+        ));
+        assert!(has(r#"ruby -e '`rm -rf /`'"#, "rm -rf /"));
+        assert!(has(
+            r#"php -r 'shell_exec("dd if=/dev/zero of=/dev/sda");'"#,
+            "dd if=/dev/zero of=/dev/sda"
+        ));
+        assert!(has(
+            r#"node -e 'require("child_process").execSync("rm -rf /")'"#,
+            "rm -rf /"
+        ));
+        assert!(has(r#"perl -e 'system "rm -rf /"'"#, "rm -rf /"));
+    }
+
+    #[test]
+    fn an_interpreter_one_liner_stays_an_entry_of_its_own() {
+        let line = r#"python3 -c 'import os; os.system("id")'"#;
+        assert!(has(line, "id"));
+        assert!(texts(line).iter().any(|t| t.starts_with("python3 -c")));
+        assert!(!has(r#"node -e 'console.log(`rm -rf /`)'"#, "rm -rf /"));
     }
 
     #[test]
