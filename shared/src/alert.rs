@@ -303,25 +303,31 @@ mod tests {
         assert!(alert.subject.ends_with("..."));
     }
 
-    #[test]
-    fn a_huge_command_is_clipped_in_the_body_with_what_was_left_out() {
+    /// A finding alert for a custom rule with `title`, showing `extra`.
+    fn finding_alert(title: &str, extra: Vec<(&'static str, String)>) -> Alert {
         let s = session("03-start-role-without-mfa.json");
-        let zone = jiff::tz::TimeZone::UTC;
-        let command = format!("echo {} | base64 -d | sh", "QUFB".repeat(4_000));
-        let ctx = AlertContext {
+        render(&AlertContext {
             session: &s,
             kind: "finding",
-            alert_key: "finding:x",
+            alert_key: "finding:custom.rule",
             severity: Severity::High,
-            rule_id: Some("x"),
-            title: "Encoded payload piped into a shell",
-            why: "a rule matched",
-            extra: vec![("Command:", command.clone())],
+            rule_id: Some("custom.rule"),
+            title,
+            why: "a custom rule matched",
+            extra,
             action: ActionTaken::AlertOnly,
             event_id: None,
-            local_zone: &zone,
-        };
-        let alert = render(&ctx);
+            local_zone: &TimeZone::UTC,
+        })
+    }
+
+    #[test]
+    fn a_huge_command_is_clipped_in_the_body_with_what_was_left_out() {
+        let command = format!("echo {} | base64 -d | sh", "QUFB".repeat(4_000));
+        let alert = finding_alert(
+            "Encoded payload piped into a shell",
+            vec![("Command:", command.clone())],
+        );
         let shown = MAX_EXTRA_CHARS;
         assert!(alert.body.contains(&command[..shown]));
         assert!(!alert.body.contains(&command[..shown + 1]));
@@ -337,22 +343,7 @@ mod tests {
 
     #[test]
     fn subject_is_printable_ascii_whatever_a_custom_rule_title_holds() {
-        let s = session("03-start-role-without-mfa.json");
-        let zone = jiff::tz::TimeZone::UTC;
-        let ctx = AlertContext {
-            session: &s,
-            kind: "finding",
-            alert_key: "finding:custom.wipe",
-            severity: Severity::High,
-            rule_id: Some("custom.wipe"),
-            title: "Löschen der Platte\r\nBcc: someone",
-            why: "a custom rule matched",
-            extra: vec![],
-            action: ActionTaken::AlertOnly,
-            event_id: None,
-            local_zone: &zone,
-        };
-        let alert = render(&ctx);
+        let alert = finding_alert("Löschen der Platte\r\nBcc: someone", vec![]);
         assert!(
             alert.subject.bytes().all(|b| (b' '..=b'~').contains(&b)),
             "{}",

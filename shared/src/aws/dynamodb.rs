@@ -61,6 +61,27 @@ impl DynamoStore {
         }
     }
 
+    /// When an item written with reference to `at` leaves the table (DynamoDB TTL).
+    fn expires_at(&self, at: Timestamp) -> AttributeValue {
+        let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
+        AttributeValue::N(expires.to_string())
+    }
+
+    /// A put of the alert item for `key`, kept for the retention period from `at`; the caller
+    /// adds the claim or sent attribute.
+    fn alert_put(
+        &self,
+        key: &AlertKey,
+        at: Timestamp,
+    ) -> aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", session_pk(&key.session_id))
+            .item("sk", alert_sk(key))
+            .item("expires_at", self.expires_at(at))
+    }
+
     /// Writes an alert item unless the alert is marked sent: the first mark stands. Alert items
     /// are only ever put, never updated or deleted, so the functions need no other write
     /// permission on the table.
@@ -195,15 +216,9 @@ impl SessionStore for DynamoStore {
         now: Timestamp,
         until: Timestamp,
     ) -> Result<AlertClaim, StoreError> {
-        let expires = until.as_second() + i64::from(self.retention_days) * 86_400;
         let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", session_pk(&key.session_id))
-            .item("sk", alert_sk(key))
+            .alert_put(key, until)
             .item("claimed_until", millis(until))
-            .item("expires_at", AttributeValue::N(expires.to_string()))
             .condition_expression(
                 "attribute_not_exists(pk) OR \
                  (attribute_not_exists(sent_at) AND claimed_until < :now)",
@@ -221,29 +236,17 @@ impl SessionStore for DynamoStore {
     }
 
     async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
-        let expires = at.as_second() + i64::from(self.retention_days) * 86_400;
         let mark = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", session_pk(&key.session_id))
-            .item("sk", alert_sk(key))
-            .item("sent_at", AttributeValue::S(at.to_string()))
-            .item("expires_at", AttributeValue::N(expires.to_string()));
+            .alert_put(key, at)
+            .item("sent_at", AttributeValue::S(at.to_string()));
         self.put_unless_sent(mark, key).await
     }
 
     async fn release_alert(&self, key: &AlertKey) -> Result<(), StoreError> {
         // A claim that lapsed at the epoch: the next delivery takes it at once.
-        let expires = Timestamp::now().as_second() + i64::from(self.retention_days) * 86_400;
         let released = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", session_pk(&key.session_id))
-            .item("sk", alert_sk(key))
-            .item("claimed_until", millis(Timestamp::UNIX_EPOCH))
-            .item("expires_at", AttributeValue::N(expires.to_string()));
+            .alert_put(key, Timestamp::now())
+            .item("claimed_until", millis(Timestamp::UNIX_EPOCH));
         self.put_unless_sent(released, key).await
     }
 
@@ -305,8 +308,7 @@ impl SessionStore for DynamoStore {
             "sk".into(),
             AttributeValue::S(format!("FINDING#{}", finding.key())),
         );
-        let expires = finding.found_at.as_second() + i64::from(self.retention_days) * 86_400;
-        item.insert("expires_at".into(), AttributeValue::N(expires.to_string()));
+        item.insert("expires_at".into(), self.expires_at(finding.found_at));
         let result = self
             .client
             .put_item()
