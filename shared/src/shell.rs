@@ -947,8 +947,8 @@ fn step(cmd: &Command, input: Option<Value>) -> Step {
         "xxd" if decodes_hex(args) => decoding(input, decode_hex, "xxd"),
         "tr" => match translation(rest) {
             Some(table) => Step::Output(input.map(|v| {
-                let text = v.text.chars().map(|c| table.get(&c).copied().unwrap_or(c));
-                v.then(text.collect(), "tr")
+                let bytes = v.text.bytes().map(|b| table[usize::from(b)]).collect();
+                v.then(lossy_owned(bytes), "tr")
             })),
             None => Step::Output(None),
         },
@@ -956,74 +956,68 @@ fn step(cmd: &Command, input: Option<Value>) -> Step {
     }
 }
 
-/// `tr SET1 SET2` as a character map (`tr 'a-z' 'n-za-m'` decodes ROT13); `None` for options
-/// (`-d`, `-s`, `-c` change what tr does) or sets it does not understand.
-fn translation(args: &[Arg]) -> Option<std::collections::HashMap<char, char>> {
+/// `tr SET1 SET2` as a byte map, as GNU tr applies it (`tr 'a-z' 'n-za-m'` decodes ROT13);
+/// `None` for options (`-d`, `-s`, `-c` change what tr does) or sets it does not understand.
+fn translation(args: &[Arg]) -> Option<[u8; 256]> {
     let [from, to] = args else { return None };
     if from.opaque || to.opaque || from.text.starts_with('-') {
         return None;
     }
-    let from = tr_set(&from.text)?;
-    let to = tr_set(&to.text)?;
+    let from = tr_set(from.text.as_bytes())?;
+    let to = tr_set(to.text.as_bytes())?;
     let last = *to.last()?;
-    // GNU tr pads a shorter SET2 with its last character.
-    let padded = to.into_iter().chain(std::iter::repeat(last));
-    Some(from.into_iter().zip(padded).collect())
+    let mut table: [u8; 256] = std::array::from_fn(|b| b as u8);
+    // GNU tr pads a shorter SET2 with its last byte.
+    for (f, t) in from
+        .into_iter()
+        .zip(to.into_iter().chain(std::iter::repeat(last)))
+    {
+        table[usize::from(f)] = t;
+    }
+    Some(table)
 }
 
-/// One `tr` set: characters, `a-z` ranges, backslash escapes and `[:lower:]`-style classes.
-fn tr_set(spec: &str) -> Option<Vec<char>> {
+/// One `tr` set: bytes, `a-z` ranges, backslash escapes (as printf reads them) and the
+/// `[:lower:]`, `[:upper:]`, `[:digit:]` classes.
+fn tr_set(spec: &[u8]) -> Option<Vec<u8>> {
     const MAX_SET: usize = 1024;
-    let chars: Vec<char> = spec.chars().collect();
     let mut set = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
-        let rest: String = chars[i..].iter().collect();
-        if let Some(class) = ["[:lower:]", "[:upper:]", "[:digit:]"]
-            .into_iter()
-            .find(|class| rest.starts_with(class))
+    while i < spec.len() {
+        let rest = &spec[i..];
+        if let Some((class, lo, hi)) = [
+            (&b"[:lower:]"[..], b'a', b'z'),
+            (&b"[:upper:]"[..], b'A', b'Z'),
+            (&b"[:digit:]"[..], b'0', b'9'),
+        ]
+        .into_iter()
+        .find(|(class, ..)| rest.starts_with(class))
         {
-            let (lo, hi) = match class {
-                "[:lower:]" => ('a', 'z'),
-                "[:upper:]" => ('A', 'Z'),
-                _ => ('0', '9'),
-            };
             set.extend(lo..=hi);
             i += class.len();
             continue;
         }
-        if rest.starts_with("[:") || rest.starts_with("[=") {
+        if rest.starts_with(b"[:") || rest.starts_with(b"[=") {
             return None;
         }
-        let (c, width) = match chars[i] {
-            '\\' => match chars.get(i + 1)? {
-                'n' => ('\n', 2),
-                't' => ('\t', 2),
-                'r' => ('\r', 2),
-                '\\' => ('\\', 2),
-                d if d.is_digit(8) => {
-                    let digits: String = chars[i + 1..]
-                        .iter()
-                        .take(3)
-                        .take_while(|c| c.is_digit(8))
-                        .collect();
-                    let code = u32::from_str_radix(&digits, 8).ok()?;
-                    (char::from_u32(code)?, 1 + digits.len())
-                }
-                other => (*other, 2),
-            },
-            c => (c, 1),
+        let (c, width) = if rest[0] == b'\\' {
+            let mut decoded = Vec::new();
+            let used = escape::one(&rest[1..], escape::Dialect::Printf, &mut decoded)?;
+            let [byte] = decoded[..] else { return None };
+            (byte, 1 + used)
+        } else {
+            (rest[0], 1)
         };
         i += width;
-        if chars.get(i) == Some(&'-') && i + 1 < chars.len() {
-            let end = chars[i + 1];
-            if end < c || (end as usize - c as usize) > MAX_SET {
-                return None;
+        match spec.get(i..i + 2) {
+            Some(&[b'-', end]) => {
+                if end < c {
+                    return None;
+                }
+                set.extend(c..=end);
+                i += 2;
             }
-            set.extend(c..=end);
-            i += 2;
-        } else {
-            set.push(c);
+            _ => set.push(c),
         }
         if set.len() > MAX_SET {
             return None;
@@ -2405,8 +2399,8 @@ mod launch {
             "kubectl" | "oc" => kubectl_exec(name, args),
             "find" => find_exec(args),
             _ if SHELLS.contains(&name) => shell(name, args),
-            _ if super::interpreter_flag(name).is_some() => interpreter(name, args),
-            _ => Launch::Itself,
+            // Anything else is itself, unless it is an interpreter one-liner that shells out.
+            _ => interpreter(name, args),
         }
     }
 
