@@ -21,3 +21,17 @@ pub fn shared_sample(name: &str) -> Value {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// A valid custom rule, as an operator would add one, for rule-pack tests to vary.
+pub const KUBECTL_RULE: &str = r#"
+[[rule]]
+id = "custom.kubectl_delete_namespace"
+title = "Kubernetes namespace deleted"
+category = "destructive"
+severity = "high"
+action = "alert"
+patterns = ['^kubectl\s+delete\s+(ns|namespace)\s']
+[rule.examples]
+must_match = ["kubectl delete namespace prod"]
+must_not_match = ["kubectl get namespace prod"]
+"#;

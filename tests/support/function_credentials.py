@@ -148,7 +148,6 @@ def main():
         credentials[logical_id] = {
             "access_key_id": key["AccessKeyId"],
             "secret_access_key": key["SecretAccessKey"],
-            "statements": statements,
         }
     json.dump(credentials, sys.stdout)
 

@@ -2,7 +2,7 @@
 //! Runtime API (`http_stub::LambdaRuntimeApi`).
 #![allow(dead_code)]
 
-use super::http_stub::LambdaRuntimeApi;
+use super::http_stub::{LambdaRuntimeApi, Outcome};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,23 @@ pub struct Function {
 }
 
 impl Function {
+    /// The JSON body of an invocation that succeeded; a failed or non-JSON one panics with the
+    /// function's output, which says why.
+    pub fn response_json(&self, outcome: &Outcome) -> serde_json::Value {
+        match outcome {
+            Outcome::Response(body) => serde_json::from_str(body).unwrap_or_else(|e| {
+                panic!(
+                    "response is not JSON ({e}): {body}\nfunction output:\n{}",
+                    self.output()
+                )
+            }),
+            Outcome::Error { .. } => panic!(
+                "expected a response, got {outcome:?}\nfunction output:\n{}",
+                self.output()
+            ),
+        }
+    }
+
     /// Starts the binary with only the runtime API's variables, the region (so the SDK never
     /// looks for it in instance metadata) and `env`: nothing leaks in from the test's own
     /// environment.

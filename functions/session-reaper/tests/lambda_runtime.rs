@@ -9,7 +9,7 @@ mod lambda_process;
 #[path = "../../../tests/support/moto.rs"]
 mod moto;
 
-use http_stub::{LambdaRuntimeApi, Outcome, ScriptedHttpServer, ScriptedResponse};
+use http_stub::{LambdaRuntimeApi, ScriptedHttpServer, ScriptedResponse};
 use lambda_process::Function;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -33,13 +33,6 @@ fn schedule(time: &str) -> String {
 fn ssm(body: Value) -> ScriptedResponse {
     ScriptedResponse::new(200, body.to_string())
         .with_header("Content-Type", "application/x-amz-json-1.1")
-}
-
-fn response(outcome: &Outcome) -> Value {
-    match outcome {
-        Outcome::Response(body) => serde_json::from_str(body).unwrap(),
-        other => panic!("expected a response, got {other:?}"),
-    }
 }
 
 #[test]
@@ -115,7 +108,7 @@ async fn reaps_through_the_runtime_api_and_a_rerun_changes_nothing() {
             .unwrap_or_else(|e| panic!("{e}\nfunction output:\n{}", function.output()));
     let output = function.output();
 
-    let first = response(&results[0].outcome);
+    let first = function.response_json(&results[0].outcome);
     assert_eq!(
         (first["ended"].as_u64(), first["recorded"].as_u64()),
         (Some(1), Some(1)),
@@ -125,7 +118,7 @@ async fn reaps_through_the_runtime_api_and_a_rerun_changes_nothing() {
         first["alerts"], 2,
         "unrecorded_session and no_transcript for mallory: {first}"
     );
-    let again = response(&results[1].outcome);
+    let again = function.response_json(&results[1].outcome);
     assert_eq!(
         (
             again["ended"].as_u64(),

@@ -66,14 +66,6 @@ fn an_unknown_timezone_stops_the_function_at_init_naming_the_variable() {
     );
 }
 
-fn response_body(outcome: &Outcome, output: &str) -> Value {
-    match outcome {
-        Outcome::Response(body) => serde_json::from_str(body)
-            .unwrap_or_else(|e| panic!("response is not JSON ({e}): {body}")),
-        Outcome::Error { .. } => panic!("expected a response, got {outcome:?}; output:\n{output}"),
-    }
-}
-
 #[tokio::test]
 async fn records_events_end_to_end_through_the_runtime_api() {
     let Some(endpoint) = moto::endpoint() else {
@@ -114,19 +106,19 @@ async fn records_events_end_to_end_through_the_runtime_api() {
     let output = function.output();
     assert_eq!(results.len(), 4, "{results:#?}");
 
-    let first = response_body(&results[0].outcome, &output);
+    let first = function.response_json(&results[0].outcome);
     assert_eq!(
         first,
         json!({"status": "recorded", "session_id": SESSION_ID, "state": "active", "alerts": 1}),
         "{output}"
     );
-    let again = response_body(&results[1].outcome, &output);
+    let again = function.response_json(&results[1].outcome);
     assert_eq!(
         again,
         json!({"status": "duplicate", "session_id": SESSION_ID, "state": "active", "alerts": 0}),
         "{output}"
     );
-    let unrelated = response_body(&results[2].outcome, &output);
+    let unrelated = function.response_json(&results[2].outcome);
     assert_eq!(unrelated["status"], "ignored", "{unrelated}");
     assert!(
         unrelated["reason"]

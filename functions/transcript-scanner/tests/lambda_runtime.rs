@@ -27,15 +27,6 @@ const CONTROL: &str = concat!(
 );
 const SESSION_ID: &str = "carol-5e48b7f8b97acc971";
 
-fn response(outcome: &Outcome) -> Value {
-    match outcome {
-        Outcome::Response(body) => {
-            serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-        }
-        other => panic!("expected a response, got {other:?}"),
-    }
-}
-
 fn gzip_bomb() -> String {
     let batch = LogsBatch {
         message_type: "DATA_MESSAGE".into(),
@@ -108,17 +99,17 @@ async fn scans_batches_end_to_end_through_the_runtime_api() {
     let output = function.output();
 
     assert_eq!(
-        response(&results[0].outcome),
+        function.response_json(&results[0].outcome),
         json!({"status": "scanned", "session_id": SESSION_ID, "findings": 2, "alerts": 2}),
         "{output}"
     );
     assert_eq!(
-        response(&results[1].outcome),
+        function.response_json(&results[1].outcome),
         json!({"status": "scanned", "session_id": SESSION_ID, "findings": 2, "alerts": 0}),
         "a redelivery alerts nobody: {output}"
     );
     assert_eq!(
-        response(&results[2].outcome),
+        function.response_json(&results[2].outcome),
         json!({"status": "control_message"})
     );
     match &results[3].outcome {

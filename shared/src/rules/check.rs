@@ -118,19 +118,7 @@ fn conflicts(earlier: &[RulePack], pack: &RulePack) -> Vec<RuleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const RULE: &str = r#"
-[[rule]]
-id = "custom.kubectl_delete_namespace"
-title = "Kubernetes namespace deleted"
-category = "destructive"
-severity = "high"
-action = "alert"
-patterns = ['^kubectl\s+delete\s+(ns|namespace)\s']
-[rule.examples]
-must_match = ["kubectl delete namespace prod"]
-must_not_match = ["kubectl get namespace prod"]
-"#;
+    use crate::test_support::KUBECTL_RULE as RULE;
 
     fn check(text: &str) -> PackCheck {
         check_packs(&[("custom.toml".to_string(), text.to_string())])

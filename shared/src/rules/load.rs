@@ -248,30 +248,16 @@ pub fn default_with_files(paths: &[PathBuf]) -> Result<RuleSet, PackFileError> {
 mod tests {
     use super::*;
     use crate::local::CollectingNotifier;
-
-    /// Switches a default rule off (`DISABLED`, replaced by [`custom`]) and adds one of its own.
-    const CUSTOM: &str = r#"
-disable = ["DISABLED"]
-
-[[rule]]
-id = "custom.kubectl_delete_namespace"
-title = "Kubernetes namespace deleted"
-category = "destructive"
-severity = "high"
-action = "alert"
-patterns = ['^kubectl\s+delete\s+(ns|namespace)\s']
-[rule.examples]
-must_match = ["kubectl delete namespace prod"]
-must_not_match = ["kubectl get namespace prod"]
-"#;
+    use crate::test_support::KUBECTL_RULE;
 
     /// The default rule the custom pack disables: the first, whatever the default pack holds.
     fn disabled_id() -> String {
         super::super::default_rules().rules()[0].id.clone()
     }
 
+    /// Switches the first default rule off and adds one of its own.
     fn custom() -> String {
-        CUSTOM.replace("DISABLED", &disabled_id())
+        format!("disable = [\"{}\"]\n{KUBECTL_RULE}", disabled_id())
     }
 
     fn pack(source: &str, text: &str) -> CustomPack {
@@ -348,8 +334,7 @@ must_not_match = ["kubectl get namespace prod"]
     #[test]
     fn a_bad_regex_skips_only_that_pack() {
         let good = pack("good.toml", &custom());
-        let bad_regex = CUSTOM
-            .replace("disable = [\"DISABLED\"]", "")
+        let bad_regex = KUBECTL_RULE
             .replace("custom.kubectl", "custom.other")
             .replace(r"'^kubectl\s+delete\s+(ns|namespace)\s'", "'^kubectl(('");
         let (rules, problems) = assemble(vec![good, pack("bad.toml", &bad_regex)]);

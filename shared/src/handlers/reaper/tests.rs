@@ -49,6 +49,15 @@ fn world(vars: &[(&str, &str)]) -> World {
     }
 }
 
+impl World {
+    /// Delivers these CloudTrail samples (`events/1-cloudtrail/`) to the recorder, in order.
+    async fn started(&self, files: &[&str]) {
+        for file in files {
+            self.recorder.handle(&event_json(file)).await.unwrap();
+        }
+    }
+}
+
 fn described(
     id: &str,
     status: &str,
@@ -80,23 +89,27 @@ fn lists(world: &World, sessions: Vec<DescribedSession>) {
 
 const SHELL: &str = "SSM-SessionManagerRunShell";
 
+/// Alice's shell session (`01-start-role-with-mfa.json`) as Session Manager lists it while open.
+fn alice_connected() -> DescribedSession {
+    described(ALICE, "Connected", "2026-11-23T09:14:37Z", None, SHELL)
+}
+
+/// Alice's shell session as Session Manager lists it after it ended at 10:02.
+fn alice_ended() -> DescribedSession {
+    described(
+        ALICE,
+        "Terminated",
+        "2026-11-23T09:14:37Z",
+        Some("2026-11-23T10:02:00Z"),
+        SHELL,
+    )
+}
+
 /// Alice's session recorded from CloudTrail and still open in Session Manager.
 async fn alice_open(vars: &[(&str, &str)]) -> World {
     let w = world(vars);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
-    lists(
-        &w,
-        vec![described(
-            ALICE,
-            "Connected",
-            "2026-11-23T09:14:37Z",
-            None,
-            SHELL,
-        )],
-    );
+    w.started(&["01-start-role-with-mfa.json"]).await;
+    lists(&w, vec![alice_connected()]);
     w
 }
 const ALICE: &str = "alice-ea1181f76f3adcbdc";
@@ -126,20 +139,8 @@ fn alert_kinds(reaped: &Reaped) -> Vec<&str> {
 #[tokio::test]
 async fn a_session_that_ended_without_an_api_call_is_closed_with_the_api_end_time() {
     let w = world(&[]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
-    lists(
-        &w,
-        vec![described(
-            ALICE,
-            "Terminated",
-            "2026-11-23T09:14:37Z",
-            Some("2026-11-23T10:02:00Z"),
-            SHELL,
-        )],
-    );
+    w.started(&["01-start-role-with-mfa.json"]).await;
+    lists(&w, vec![alice_ended()]);
     let reaped = w.reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
     assert_eq!(
         reaped.ended,
@@ -165,20 +166,11 @@ async fn a_session_that_ended_without_an_api_call_is_closed_with_the_api_end_tim
 #[tokio::test]
 async fn a_rerun_changes_nothing_and_alerts_no_one() {
     let w = world(&[]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
+    w.started(&["01-start-role-with-mfa.json"]).await;
     lists(
         &w,
         vec![
-            described(
-                ALICE,
-                "Terminated",
-                "2026-11-23T09:14:37Z",
-                Some("2026-11-23T10:02:00Z"),
-                SHELL,
-            ),
+            alice_ended(),
             described(
                 "mallory-0f0f0f0f0f0f0f0f0",
                 "Connected",
@@ -269,14 +261,8 @@ async fn fail_mode_closed_terminates_a_session_without_a_transcript() {
 #[tokio::test]
 async fn a_session_with_a_transcript_or_a_tunnel_needs_none() {
     let w = world(&[]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
-    w.recorder
-        .handle(&event_json("09-start-ssh-tunnel.json"))
-        .await
-        .unwrap();
+    w.started(&["01-start-role-with-mfa.json", "09-start-ssh-tunnel.json"])
+        .await;
     update_session(w.store.as_ref(), ALICE, |r| {
         r.note_transcript(&TranscriptSeen {
             processed_at: Some(at("2026-11-23T09:15:00Z")),
@@ -305,10 +291,7 @@ async fn a_session_with_a_transcript_or_a_tunnel_needs_none() {
 #[tokio::test]
 async fn a_transcript_the_scanner_could_not_process_is_alerted_after_the_retries() {
     let w = world(&[("WARDEN_FAIL_MODE", "closed")]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
+    w.started(&["01-start-role-with-mfa.json"]).await;
     update_session(w.store.as_ref(), ALICE, |r| {
         r.note_transcript(&TranscriptSeen {
             processed_at: Some(at("2026-11-23T09:16:00Z")),
@@ -319,16 +302,7 @@ async fn a_transcript_the_scanner_could_not_process_is_alerted_after_the_retries
     })
     .await
     .unwrap();
-    lists(
-        &w,
-        vec![described(
-            ALICE,
-            "Connected",
-            "2026-11-23T09:14:37Z",
-            None,
-            SHELL,
-        )],
-    );
+    lists(&w, vec![alice_connected()]);
     let during_retries = w.reaper.run(at("2026-11-23T09:22:00Z")).await.unwrap();
     assert!(during_retries.alerts.is_empty());
     let after = w.reaper.run(at("2026-11-23T09:30:00Z")).await.unwrap();
@@ -339,10 +313,7 @@ async fn a_transcript_the_scanner_could_not_process_is_alerted_after_the_retries
 #[tokio::test]
 async fn a_session_missing_from_session_manager_stays_open_until_it_is_surely_over() {
     let w = world(&[]);
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
+    w.started(&["01-start-role-with-mfa.json"]).await;
     lists(&w, vec![]);
     w.reaper.run(at("2026-11-23T10:00:00Z")).await.unwrap();
     assert_eq!(record(&w, ALICE).await.state, SessionState::Active);
@@ -398,13 +369,7 @@ async fn one_failing_session_does_not_stop_the_run() {
     let inner = RecordedDirectory::new();
     inner.replace(DescribeSessionsResponse {
         sessions: vec![
-            described(
-                ALICE,
-                "Terminated",
-                "2026-11-23T09:14:37Z",
-                Some("2026-11-23T10:02:00Z"),
-                SHELL,
-            ),
+            alice_ended(),
             described(
                 "bob-2731a0ce76f67ca89",
                 "Terminated",
@@ -456,28 +421,16 @@ fn only_schedule_events_start_a_run() {
 #[tokio::test]
 async fn a_limited_batch_takes_the_oldest_active_sessions_first() {
     let w = world(&[("WARDEN_REAPER_BATCH", "1")]);
-    w.recorder
-        .handle(&event_json("03-start-role-without-mfa.json"))
-        .await
-        .unwrap();
-    w.recorder
-        .handle(&event_json("01-start-role-with-mfa.json"))
-        .await
-        .unwrap();
-    w.recorder
-        .handle(&event_json("05-start-off-hours.json"))
-        .await
-        .unwrap();
+    w.started(&[
+        "03-start-role-without-mfa.json",
+        "01-start-role-with-mfa.json",
+        "05-start-off-hours.json",
+    ])
+    .await;
     lists(
         &w,
         vec![
-            described(
-                ALICE,
-                "Terminated",
-                "2026-11-23T09:14:37Z",
-                Some("2026-11-23T10:02:00Z"),
-                SHELL,
-            ),
+            alice_ended(),
             described(
                 "bob-2731a0ce76f67ca89",
                 "Terminated",
