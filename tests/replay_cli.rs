@@ -262,7 +262,7 @@ fn a_dead_lettered_invocation_record_replays_its_event() {
     let dir = std::env::temp_dir().join(format!("warden-replay-dlq-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sample = format!(
-        "{}/../shared/samples/lambda-async-onfailure-invocation-record.json",
+        "{}/tests/fixtures/lambda-async-onfailure-invocation-record.json",
         env!("CARGO_MANIFEST_DIR")
     );
     let mut record: Value =

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 fn warden(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
@@ -76,7 +76,8 @@ fn a_subscription_event_counts_lines_across_its_log_events() {
 #[test]
 fn streaming_records_one_per_line_are_recognised() {
     let record =
-        std::fs::read_to_string(format!("{SAMPLES}/ssm-session-stream-record-linux.json")).unwrap();
+        std::fs::read_to_string(format!("{FIXTURES}/ssm-session-stream-record-linux.json"))
+            .unwrap();
     let compact: Value = serde_json::from_str(&record).unwrap();
     let input = format!(
         "{compact}\n{}\n",

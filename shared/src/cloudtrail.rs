@@ -290,7 +290,7 @@ fn non_empty(value: Option<String>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{event_json as event_file, shared_sample};
+    use crate::test_support::{event_json as event_file, fixture};
     use serde_json::json;
 
     fn wrap(detail: Value) -> Value {
@@ -300,35 +300,32 @@ mod tests {
     }
 
     #[test]
-    fn parses_the_public_console_start_session_sample() {
-        let event = parse_event(&shared_sample(
-            "eventbridge-startsession-assumedrole-console.json",
-        ))
-        .unwrap();
+    fn parses_a_console_start_session() {
+        let event = parse_event(&fixture("eventbridge-startsession-console.json")).unwrap();
         assert_eq!(event.call, SessionCall::Start);
         assert_eq!(
             event.session_id.as_deref(),
-            Some("jojithom-Isengard-08ea7d78b1fd0d119")
+            Some("dana.ops-07c1d2e3f4a5b6c7d")
         );
-        assert_eq!(event.event_id, "8217f18e-a892-42b6-91c8-1d42b571d440");
-        assert_eq!(event.target.as_deref(), Some("i-023ad911b5d49dece"));
+        assert_eq!(event.event_id, "3f0c6a52-9d1e-4b7a-8c2f-5e6d7a8b9c01");
+        assert_eq!(event.target.as_deref(), Some("i-0b1c2d3e4f5a6b7c8"));
         assert_eq!(event.document.as_deref(), Some(DEFAULT_SHELL_DOCUMENT));
-        assert_eq!(event.account.as_deref(), Some("459850734427"));
-        assert_eq!(event.event_time.to_string(), "2021-01-31T02:31:47Z");
+        assert_eq!(event.account.as_deref(), Some("444455556666"));
+        assert_eq!(event.event_time.to_string(), "2026-10-12T02:31:47Z");
         let attrs = event.identity.session_context.unwrap().attributes.unwrap();
         assert_eq!(attrs.mfa_authenticated.as_deref(), Some("false"));
     }
 
     #[test]
     fn parses_an_iam_user_record_without_session_context_wrapped_in_eventbridge() {
-        let event = parse_event(&wrap(shared_sample(
+        let event = parse_event(&wrap(fixture(
             "cloudtrail-record-startsession-iamuser-customdoc.json",
         )))
         .unwrap();
         assert_eq!(event.identity.identity_type.as_deref(), Some("IAMUser"));
         assert!(event.identity.session_context.is_none());
         assert_eq!(event.document.as_deref(), Some("SSM-sudo"));
-        assert_eq!(event.source_ip.as_deref(), Some("38.30.8.138"));
+        assert_eq!(event.source_ip.as_deref(), Some("198.51.100.23"));
     }
 
     #[test]

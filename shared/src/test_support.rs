@@ -1,4 +1,4 @@
-//! Fixtures for unit tests: the project's own sample events and the public samples beside it.
+//! Fixtures for unit tests: the project's own sample events and the payload fixtures in `tests/fixtures/`.
 
 use crate::cloudtrail::{SessionApiEvent, parse_event};
 use serde_json::Value;
@@ -16,8 +16,9 @@ pub fn event(file: &str) -> SessionApiEvent {
     parse_event(&event_json(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
-pub fn shared_sample(name: &str) -> Value {
-    let path = format!("{}/../../shared/samples/{name}", env!("CARGO_MANIFEST_DIR"));
+/// A payload fixture from `tests/fixtures/` (AWS shapes, values written for these tests).
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }

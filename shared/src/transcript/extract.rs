@@ -988,7 +988,7 @@ mod tests {
     fn streaming_sample_yields_its_command() {
         let raw = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/samples/ssm-session-stream-record-linux.json"
+            "/../tests/fixtures/ssm-session-stream-record-linux.json"
         ));
         let record: serde_json::Value = serde_json::from_str(raw).expect("sample is JSON");
         let data = record["sessionData"].as_array().expect("sessionData");
@@ -1005,7 +1005,7 @@ mod tests {
             got,
             [
                 command("sh-4.2$ ", "date"),
-                output("Thu Jan  4 05:45:59 UTC 2024")
+                output("Mon Oct 12 02:32:09 UTC 2026")
             ]
         );
     }
@@ -1014,7 +1014,7 @@ mod tests {
     fn upload_at_end_sample_yields_its_commands() {
         let raw = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/samples/ssm-transcript-upload-at-end-linux.txt"
+            "/../tests/fixtures/ssm-transcript-upload-at-end-linux.txt"
         ));
         let mut terminal = Terminal::new(LogMode::Raw);
         let mut screen = Vec::new();
@@ -1022,9 +1022,18 @@ mod tests {
         terminal.finish(&mut screen);
         let mut extractor = CommandExtractor::new();
         let got: Vec<TranscriptLine> = screen.iter().map(|l| extractor.classify(l)).collect();
-        // The first command wrapped at column 80; the sample lost the `\r` of the wrap (see
-        // formats.md §2.3), so only its first screen row is on the prompt line.
-        let logger = "/usr/bin/ssm-session-logger /var/lib/amazon/ssm/i-0c76bc102a2c8324b/sess";
-        assert_eq!(commands(&got), [logger, "# test 1", "ls /", "exit", "exit"]);
+        // The first command wrapped at column 80 and the `\r` of the wrap was lost, as in logs
+        // of older agents, so only its first screen row is on the prompt line.
+        let logger = "/usr/bin/ssm-session-logger /var/lib/amazon/ssm/i-0b1c2d3e4f5a6b7c8/sess";
+        assert_eq!(
+            commands(&got),
+            [
+                logger,
+                "# check the root filesystem",
+                "df -h /",
+                "exit",
+                "exit"
+            ]
+        );
     }
 }

@@ -159,7 +159,7 @@ pub fn chunk_of(message: &str) -> TranscriptChunk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::shared_sample;
+    use crate::test_support::fixture;
 
     fn batch(messages: &[&str]) -> LogsBatch {
         LogsBatch {
@@ -181,13 +181,11 @@ mod tests {
     }
 
     #[test]
-    fn decodes_the_public_subscription_sample() {
+    fn decodes_a_subscription_event() {
         let decoded =
-            decode_subscription(&shared_sample("cwlogs-subscription-envelope.json"), 1 << 20)
-                .unwrap();
+            decode_subscription(&fixture("cwlogs-subscription-envelope.json"), 1 << 20).unwrap();
         let expected: LogsBatch =
-            serde_json::from_value(shared_sample("cwlogs-subscription-envelope.decoded.json"))
-                .unwrap();
+            serde_json::from_value(fixture("cwlogs-subscription-envelope.decoded.json")).unwrap();
         assert_eq!(decoded, expected);
         assert_eq!(decoded.message_type, "DATA_MESSAGE");
     }
@@ -258,7 +256,7 @@ mod tests {
 
     #[test]
     fn stream_records_and_raw_text_are_told_apart() {
-        let record = shared_sample("ssm-session-stream-record-linux.json");
+        let record = fixture("ssm-session-stream-record-linux.json");
         match chunk_of(&record.to_string()) {
             TranscriptChunk::Stream(r) => {
                 assert!(r.session_data.iter().any(|l| l.contains("date")))
