@@ -42,6 +42,11 @@ enum Command {
         rules: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Also print every screen line the scanner rebuilt, how it was read (command,
+        /// continuation, candidate, output) and why: which prompt, learned from where. The
+        /// first thing to look at when a command was missed.
+        #[arg(long)]
+        lines: bool,
     },
     /// Make sample events.
     #[command(subcommand)]
@@ -160,7 +165,8 @@ async fn main() -> ExitCode {
             input,
             rules,
             format,
-        } => scan::run(&rules, format, input.as_deref()),
+            lines,
+        } => scan::run(&rules, format, lines, input.as_deref()),
         Command::Events(EventsCommand::Subscription(args)) => events::subscription(args),
         Command::Rules(command) => rules_cli::run_command(command),
     };

@@ -6,56 +6,90 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use warden_core::rules::RuleSet;
-use warden_core::transcript::scan::{TranscriptInput, scan_input};
+use warden_core::transcript::scan::{Hit, LineReport, TranscriptInput, scan_input_with_lines};
 
 /// Offline, a transcript may be far larger than one Lambda batch.
 const MAX_INPUT_BYTES: u64 = 1024 * 1024 * 1024;
 
-pub fn run(rules: &[PathBuf], format: Format, input: Option<&Path>) -> Result<ExitCode, String> {
+pub fn run(
+    rules: &[PathBuf],
+    format: Format,
+    lines: bool,
+    input: Option<&Path>,
+) -> Result<ExitCode, String> {
     let rules = load_rules(rules)?;
     let text = read_input(input)?;
     let transcript = TranscriptInput::detect(&text, MAX_INPUT_BYTES as usize)
         .map_err(|e| format!("input: {e}"))?;
-    let hits = scan_input(&rules, &transcript);
-    match format {
-        Format::Json => {
-            for hit in &hits {
-                println!(
-                    "{}",
-                    json!({
-                        "rule_id": hit.rule.id,
-                        "category": hit.rule.category,
-                        "severity": hit.rule.severity.as_str(),
-                        "action": hit.rule.action.as_str(),
-                        "line": hit.line,
-                        "command": hit.command,
-                        "normalized": hit.normalized,
-                    })
-                );
-            }
-        }
-        Format::Human => {
-            for hit in &hits {
-                println!(
-                    "line {:>5}  {:<8}  {:<9}  {}\n             {}\n             normalised: {}",
-                    hit.line,
-                    hit.rule.severity.as_str().to_uppercase(),
-                    hit.rule.action.as_str(),
-                    hit.rule.id,
-                    hit.command,
-                    hit.normalized
-                );
-            }
-            println!(
-                "{} finding{} in a {} ({} rules)",
-                hits.len(),
-                if hits.len() == 1 { "" } else { "s" },
-                transcript.describe(),
-                rules.rules().len()
-            );
+    let (hits, reports) = scan_input_with_lines(&rules, &transcript);
+    let reports = if lines { reports } else { Vec::new() };
+    // Lines and the findings on them, in transcript order.
+    let mut pending = hits.iter().peekable();
+    for report in &reports {
+        print_line(format, report);
+        while let Some(hit) = pending.next_if(|h| h.line <= report.line) {
+            print_hit(format, hit);
         }
     }
+    pending.for_each(|hit| print_hit(format, hit));
+    if format == Format::Human {
+        println!(
+            "{} finding{} in a {} ({} rules)",
+            hits.len(),
+            if hits.len() == 1 { "" } else { "s" },
+            transcript.describe(),
+            rules.rules().len()
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_line(format: Format, report: &LineReport) {
+    match format {
+        Format::Json => println!(
+            "{}",
+            json!({
+                "type": "line",
+                "line": report.line,
+                "kind": report.kind,
+                "text": report.text,
+                "command": report.command,
+                "prompt": report.prompt,
+                "why": report.why,
+            })
+        ),
+        Format::Human => println!(
+            "{:>5}  {:<12}  {}\n{:>21}{}",
+            report.line, report.kind, report.text, "", report.why
+        ),
+    }
+}
+
+fn print_hit(format: Format, hit: &Hit) {
+    match format {
+        Format::Json => println!(
+            "{}",
+            json!({
+                "type": "finding",
+                "rule_id": hit.rule.id,
+                "category": hit.rule.category,
+                "severity": hit.rule.severity.as_str(),
+                "action": hit.rule.action.as_str(),
+                "line": hit.line,
+                "command": hit.command,
+                "normalized": hit.normalized,
+            })
+        ),
+        Format::Human => println!(
+            "line {:>5}  {:<8}  {:<9}  {}\n             {}\n             normalised: {}",
+            hit.line,
+            hit.rule.severity.as_str().to_uppercase(),
+            hit.rule.action.as_str(),
+            hit.rule.id,
+            hit.command,
+            hit.normalized
+        ),
+    }
 }
 
 /// The default pack plus the given packs, in order.

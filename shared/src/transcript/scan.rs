@@ -1,7 +1,7 @@
 //! The detection pipeline over a transcript: terminal reconstruction → command extraction →
 //! shell normalisation → rule matching.
 
-use super::extract::{CommandExtractor, TranscriptLine};
+use super::extract::{CommandExtractor, Signal, TranscriptLine};
 use super::payload::TranscriptChunk;
 use super::terminal::{LogMode, ScreenLine, Terminal};
 use crate::rules::{Rule, RuleSet, Scope};
@@ -19,6 +19,21 @@ pub struct Hit<'r> {
     pub normalized: String,
 }
 
+/// The rule raised when the session hides its prompt (see `extract::Signal::PromptHidden`).
+pub const PROMPT_HIDDEN_RULE: &str = "defense_evasion.prompt_hidden";
+
+/// How one screen line was read: what `warden scan --lines` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineReport {
+    pub line: usize,
+    /// `command`, `continuation`, `candidate` or `output`.
+    pub kind: &'static str,
+    pub text: String,
+    pub command: Option<String>,
+    pub prompt: Option<String>,
+    pub why: String,
+}
+
 /// Scans one session's transcript, chunk by chunk, keeping terminal and prompt state between
 /// chunks so a command split across log events is still seen whole.
 pub struct TranscriptScanner<'r> {
@@ -28,6 +43,8 @@ pub struct TranscriptScanner<'r> {
     extractor: CommandExtractor,
     lines_seen: usize,
     screen: Vec<ScreenLine>,
+    /// Kept only when asked for (`report_lines`): diagnostics, not the hot path.
+    reports: Option<Vec<LineReport>>,
 }
 
 impl<'r> TranscriptScanner<'r> {
@@ -39,7 +56,21 @@ impl<'r> TranscriptScanner<'r> {
             extractor: CommandExtractor::new(),
             lines_seen: 0,
             screen: Vec::new(),
+            reports: None,
         }
+    }
+
+    /// Keeps a [`LineReport`] for every line read, for [`Self::take_line_reports`].
+    pub fn report_lines(mut self) -> Self {
+        self.reports = Some(Vec::new());
+        self
+    }
+
+    pub fn take_line_reports(&mut self) -> Vec<LineReport> {
+        self.reports
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     pub fn lines_seen(&self) -> usize {
@@ -92,13 +123,15 @@ impl<'r> TranscriptScanner<'r> {
         for screen_line in std::mem::take(&mut self.screen) {
             self.lines_seen += 1;
             let line = self.lines_seen;
-            match self.extractor.classify(&screen_line) {
+            let (read, reading) = self.extractor.read(&screen_line);
+            let first_hit = out.len();
+            match &read {
                 TranscriptLine::Command {
                     command,
                     alternatives,
                     ..
                 } => {
-                    for (rule, normalized) in match_command(self.rules, &command, &alternatives) {
+                    for (rule, normalized) in match_command(self.rules, command, alternatives) {
                         out.push(Hit {
                             rule,
                             line,
@@ -108,7 +141,7 @@ impl<'r> TranscriptScanner<'r> {
                     }
                 }
                 TranscriptLine::Output(text) => {
-                    for m in self.rules.matches(Scope::Output, &text) {
+                    for m in self.rules.matches(Scope::Output, text) {
                         out.push(Hit {
                             rule: m.rule,
                             line,
@@ -118,7 +151,51 @@ impl<'r> TranscriptScanner<'r> {
                     }
                 }
             }
+            if let Some(Signal::PromptHidden { .. }) = self.extractor.take_signal()
+                && let Some(rule) = self.rules.find(PROMPT_HIDDEN_RULE)
+                && !out[first_hit..].iter().any(|h| h.rule.id == rule.id)
+            {
+                let text = match &read {
+                    TranscriptLine::Command { command, .. } => command.clone(),
+                    TranscriptLine::Output(text) => text.clone(),
+                };
+                out.push(Hit {
+                    rule,
+                    line,
+                    command: text.clone(),
+                    normalized: text,
+                });
+            }
+            if let Some(reports) = self.reports.as_mut() {
+                reports.push(report(line, &screen_line, read, reading.to_string()));
+            }
         }
+    }
+}
+
+fn report(line: usize, screen: &ScreenLine, read: TranscriptLine, why: String) -> LineReport {
+    match read {
+        TranscriptLine::Command {
+            kind,
+            prompt,
+            command,
+            ..
+        } => LineReport {
+            line,
+            kind: kind.as_str(),
+            text: screen.text.clone(),
+            command: Some(command),
+            prompt: Some(prompt.trim_end().to_string()).filter(|p| !p.is_empty()),
+            why,
+        },
+        TranscriptLine::Output(text) => LineReport {
+            line,
+            kind: "output",
+            text,
+            command: None,
+            prompt: None,
+            why,
+        },
     }
 }
 
@@ -219,7 +296,21 @@ impl TranscriptInput {
 
 /// Scans a whole transcript; hits in transcript order.
 pub fn scan_input<'r>(rules: &'r RuleSet, input: &TranscriptInput) -> Vec<Hit<'r>> {
-    let mut scanner = TranscriptScanner::new(rules);
+    scan_with(TranscriptScanner::new(rules), input).0
+}
+
+/// Scans a whole transcript and reports how every line was read.
+pub fn scan_input_with_lines<'r>(
+    rules: &'r RuleSet,
+    input: &TranscriptInput,
+) -> (Vec<Hit<'r>>, Vec<LineReport>) {
+    scan_with(TranscriptScanner::new(rules).report_lines(), input)
+}
+
+fn scan_with<'r>(
+    mut scanner: TranscriptScanner<'r>,
+    input: &TranscriptInput,
+) -> (Vec<Hit<'r>>, Vec<LineReport>) {
     let mut hits = Vec::new();
     match input {
         TranscriptInput::Subscription(batch) => {
@@ -237,5 +328,147 @@ pub fn scan_input<'r>(rules: &'r RuleSet, input: &TranscriptInput) -> Vec<Hit<'r
         TranscriptInput::Text(text) => scanner.feed_text(LogMode::Raw, text, &mut hits),
     }
     scanner.finish(&mut hits);
-    hits
+    let reports = scanner.take_line_reports();
+    (hits, reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::default_rules;
+    use crate::transcript::payload::StreamRecord;
+    use std::sync::LazyLock;
+
+    static RULES: LazyLock<RuleSet> = LazyLock::new(default_rules);
+
+    /// A session transcript in both logging modes: upload-at-end text (pty lines ending in
+    /// `\r\n`, turned into `\n`) and streaming records (two lines per record).
+    fn both_modes(lines: &[&str]) -> [TranscriptInput; 2] {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let records = lines
+            .chunks(2)
+            .map(|chunk| StreamRecord {
+                session_data: chunk.iter().map(|l| l.to_string()).collect(),
+                ..StreamRecord::default()
+            })
+            .collect();
+        [
+            TranscriptInput::Text(text),
+            TranscriptInput::Records(records),
+        ]
+    }
+
+    fn fired(input: &TranscriptInput) -> Vec<String> {
+        scan_input(&RULES, input)
+            .into_iter()
+            .map(|h| h.rule.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_same_attack_is_found_behind_every_prompt_shape() {
+        let sessions: &[&[&str]] = &[
+            &["$ sudo rm -rf /"],
+            &["$", "$ sudo rm -rf /"],
+            &["# rm -rf /"],
+            &["ip-10-0-1-5% rm -rf /"],
+            &["ip-10-0-1-5# rm -rf /"],
+            &["alice@ip-10-0-1-5 ~ % rm -rf /"],
+            &["➜  ~ rm -rf /"],
+            &["➜  app git:(main) ✗ rm -rf /"],
+            &["ec2-user@ip-10-0-1-5 ~> rm -rf /"],
+            &["root@ip-10-0-1-5 /etc# rm -rf /"],
+            &["~/app on  main", "❯ rm -rf /"],
+            &["λ rm -rf /"],
+            &["~ # rm -rf /"],
+            &["~/app (main) $ rm -rf /"],
+            &["[10:01:02] 0 root@ip-10-0-1-5:~# rm -rf /"],
+            &["(⎈ |prod:default) alice@ip-10-0-1-5:~$ sudo rm -rf /"],
+            &[
+                "sh-5.2$ export PS1='[prod \\W] ops > '",
+                "[prod ~] ops > rm -rf /",
+            ],
+            &["sh-5.2$ PROMPT='%n@%m %1~ %# '", "root@web-1 ~ # rm -rf /"],
+            &["sh-5.2$ PS1=''", "rm -rf /"],
+            &["sh-5.2$ ls", "notes.txt", "sh-5.2$ sh", "$ rm -rf /"],
+            &[
+                "sh-5.2$ sudo su -",
+                "Last login: Mon Nov 30 03:00:01 UTC 2026",
+                "# rm -rf /",
+            ],
+            &["sh-5.2$ docker exec -i web sh", "rm -rf /"],
+        ];
+        for session in sessions {
+            for input in both_modes(session) {
+                assert!(
+                    fired(&input).contains(&"destructive.rm_system_path".to_string()),
+                    "{session:?} as {}",
+                    input.describe()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hiding_the_prompt_is_raised_once() {
+        let session = [
+            "sh-5.2$ PS1=''",
+            "echo one",
+            "PS1=",
+            "export PS1=\"\"",
+            "rm -rf /",
+        ];
+        for input in both_modes(&session) {
+            let ids = fired(&input);
+            let hidden = ids.iter().filter(|id| *id == PROMPT_HIDDEN_RULE).count();
+            // Once by the scanner for the session; the later plain `PS1=` lines are matched by
+            // the rule's own patterns on the lines that show them.
+            assert!(hidden >= 1, "{ids:?}");
+            assert!(ids.contains(&"destructive.rm_system_path".to_string()));
+        }
+        let unreadable = ["sh-5.2$ PS1='$(tput sgr0)'", "cat /etc/shadow"];
+        for input in both_modes(&unreadable) {
+            let ids = fired(&input);
+            assert_eq!(
+                ids.iter().filter(|id| *id == PROMPT_HIDDEN_RULE).count(),
+                1,
+                "{ids:?}"
+            );
+            assert!(
+                ids.iter().any(|id| id.starts_with("credential_access")),
+                "{ids:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn output_that_looks_like_prompts_stays_output_once_the_prompt_is_known() {
+        let session = [
+            "[ec2-user@ip-10-0-0-1 ~]$ cat deploy.sh",
+            "#!/bin/bash",
+            "# rm -rf /",
+            "$ rm -rf /",
+            "% rm -rf /",
+            "[ec2-user@ip-10-0-0-1 ~]$ ls",
+        ];
+        for input in both_modes(&session) {
+            assert!(fired(&input).is_empty(), "{}", input.describe());
+        }
+    }
+
+    #[test]
+    fn line_reports_say_how_each_line_was_read() {
+        let session = ["sh-5.2$ PS1=''", "rm -rf /tmp/scratch", "total 0"];
+        let [text, _] = both_modes(&session);
+        let (_, reports) = scan_input_with_lines(&RULES, &text);
+        let kinds: Vec<&str> = reports.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, ["command", "candidate", "output"]);
+        assert_eq!(reports[1].command.as_deref(), Some("rm -rf /tmp/scratch"));
+        assert!(
+            reports[1].why.contains("hidden on line 1"),
+            "{}",
+            reports[1].why
+        );
+        assert_eq!(reports[0].prompt.as_deref(), Some("sh-5.2$"));
+    }
 }

@@ -1,0 +1,460 @@
+//! Prompt shapes recognised without learning anything: the default prompts of the shells and
+//! distributions Session Manager lands in, and the common themes built on them.
+//!
+//! Hand-written matchers (linear, bounded, no regex): they run on every screen line.
+//!
+//! A shape is *weak* when the same text is common in program output: a bare `$ `, `# ` or `% `
+//! (dash, ash, busybox, `PS1='$ '`). Whether a weak prompt counts depends on what the session
+//! has shown so far (see [`super::CommandExtractor`]); every other shape always counts.
+
+/// How far into a line a prompt may reach (long paths in `\w` prompts included).
+pub const MAX_PROMPT_BYTES: usize = 512;
+const MAX_NAME_BYTES: usize = 64;
+const MAX_PREFIXES: usize = 3;
+
+/// A prompt found at the start of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Byte offset just past the prompt (its trailing space excluded).
+    pub end: usize,
+    pub name: &'static str,
+    pub weak: bool,
+}
+
+/// Symbols that end two-line and minimal theme prompts (starship, powerline, pure, spaceship).
+const SYMBOL_PROMPTS: &[char] = &['❯', 'λ', '»', '➜', '→', '▶', '❱', '⟩', '➤', '✗'];
+
+/// Matches a stock prompt at the start of `text`.
+pub fn stock_prompt(text: &str) -> Option<Shape> {
+    let base = prefixes(text);
+    let rest = text.get(base..)?;
+    let found = shell_version_prompt(rest)
+        .map(|n| (n, "shell default `sh-4.2$`"))
+        .or_else(|| bracketed_prompt(rest).map(|n| (n, "`[user@host dir]$` (Amazon Linux, RHEL)")))
+        .or_else(|| debian_prompt(rest).map(|n| (n, "`user@host:dir$` (Debian, Ubuntu)")))
+        .or_else(|| user_host_prompt(rest).map(|n| (n, "`user@host dir %` (zsh, fish)")))
+        .or_else(|| oh_my_zsh_prompt(rest).map(|n| (n, "`➜  dir git:(branch)` (oh-my-zsh)")))
+        .or_else(|| git_dir_prompt(rest).map(|n| (n, "`dir git:(branch)` (zsh theme)")))
+        .or_else(|| symbol_prompt(rest).map(|n| (n, "`❯` (two-line or minimal theme)")))
+        .or_else(|| host_prompt(rest).map(|n| (n, "`host%` (zsh default)")))
+        .or_else(|| path_prompt(rest).map(|n| (n, "`dir $` (busybox, git-branch themes)")))
+        .or_else(|| powershell_prompt(rest).map(|n| (n, "`PS C:\\>` (PowerShell)")));
+    if let Some((len, name)) = found {
+        let end = base + len;
+        return at_boundary(text, end).then_some(Shape {
+            end,
+            name,
+            weak: false,
+        });
+    }
+    let end = base + bare_prompt(rest)?;
+    at_boundary(text, end).then_some(Shape {
+        end,
+        name: "bare `$`, `#` or `%` (dash, ash, busybox)",
+        weak: true,
+    })
+}
+
+/// A prompt is followed by a space or ends the (trimmed) line.
+pub fn at_boundary(text: &str, end: usize) -> bool {
+    match text.as_bytes().get(end) {
+        None => end == text.len(),
+        Some(b) => *b == b' ',
+    }
+}
+
+/// Context that themes put before the prompt proper: `(venv) `, `(base) `, a kube context
+/// `(⎈|prod:default) `, the time `[10:01:02] ` or `10:01 `, an exit status `0 ` / `✔ ` / `✘ 1 `.
+fn prefixes(text: &str) -> usize {
+    let mut used = 0;
+    for _ in 0..MAX_PREFIXES {
+        let Some(rest) = text.get(used..) else { break };
+        let Some(len) = paren_prefix(rest)
+            .or_else(|| time_prefix(rest))
+            .or_else(|| status_prefix(rest))
+        else {
+            break;
+        };
+        // A prefix is always followed by the rest of the prompt, never by the end of the line.
+        if rest.len() <= len {
+            break;
+        }
+        used += len;
+    }
+    used
+}
+
+/// `(name) ` with no nested parentheses; the name may hold spaces (`(⎈ |prod:default) `).
+fn paren_prefix(s: &str) -> Option<usize> {
+    let inner = s.strip_prefix('(')?;
+    let close = inner
+        .bytes()
+        .take(MAX_NAME_BYTES + 1)
+        .position(|b| b == b')')?;
+    let name = inner.get(..close)?;
+    let valid = !name.trim().is_empty() && !name.contains('(');
+    (valid && inner.as_bytes().get(close + 1) == Some(&b' ')).then_some(close + 3)
+}
+
+/// `[10:01:02] `, `10:01:02 `, `[10:01] ` (bash `\t`, `\A`, zsh `%*`).
+fn time_prefix(s: &str) -> Option<usize> {
+    let (open, body) = match s.strip_prefix('[') {
+        Some(body) => (1, body),
+        None => (0, s),
+    };
+    let len = clock(body.as_bytes())?;
+    let mut end = open + len;
+    if open == 1 {
+        if s.as_bytes().get(end) != Some(&b']') {
+            return None;
+        }
+        end += 1;
+    }
+    (s.as_bytes().get(end) == Some(&b' ')).then_some(end + 1)
+}
+
+/// `HH:MM` or `HH:MM:SS`.
+fn clock(b: &[u8]) -> Option<usize> {
+    let two = |i: usize| {
+        b.get(i..i + 2)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    if !(two(0) && b.get(2) == Some(&b':') && two(3)) {
+        return None;
+    }
+    if b.get(5) == Some(&b':') && two(6) {
+        Some(8)
+    } else {
+        Some(5)
+    }
+}
+
+/// An exit status before the prompt: `0 `, `127 `, `✔ `, `✘ `, `✘ 1 `.
+fn status_prefix(s: &str) -> Option<usize> {
+    for mark in ["✔ ", "✘ ", "✓ ", "✗ "] {
+        if s.starts_with(mark) {
+            return Some(mark.len());
+        }
+    }
+    let b = s.as_bytes();
+    let n = b.iter().take(4).take_while(|c| c.is_ascii_digit()).count();
+    (n > 0 && n <= 3 && b.get(n) == Some(&b' ')).then_some(n + 1)
+}
+
+/// `sh-4.2$`, `bash-5.1#`: the default PS1 of a shell started without a profile (SSM's `sh`).
+fn shell_version_prompt(s: &str) -> Option<usize> {
+    let name = ["bash", "dash", "zsh", "ksh", "sh"]
+        .into_iter()
+        .find(|n| s.starts_with(n))?;
+    let b = s.as_bytes();
+    let mut i = name.len();
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i = digits(b, i + 1)?;
+    while b.get(i) == Some(&b'.') {
+        i = digits(b, i + 1)?;
+    }
+    matches!(b.get(i), Some(b'$' | b'#')).then_some(i + 1)
+}
+
+/// `[ec2-user@ip-10-0-0-1 ~]$`: Amazon Linux / RHEL `[\u@\h \W]\$`.
+fn bracketed_prompt(s: &str) -> Option<usize> {
+    let inner_start = s.strip_prefix('[')?;
+    let close = inner_start
+        .bytes()
+        .take(MAX_PROMPT_BYTES)
+        .position(|b| b == b']')?;
+    let inner = inner_start.get(..close)?;
+    let (user_host, path) = inner.split_once(' ')?;
+    let (user, host) = user_host.split_once('@')?;
+    let valid = is_name(user) && is_name(host) && !path.trim().is_empty();
+    // `[` + inner + `]` + mark: the mark sits at `close + 2`.
+    let mark = s.as_bytes().get(close + 2);
+    (valid && matches!(mark, Some(b'$' | b'#'))).then_some(close + 3)
+}
+
+/// `ubuntu@ip-172-31-0-1:~$`, `root@web-1:/srv/app#`: Debian `\u@\h:\w\$`.
+fn debian_prompt(s: &str) -> Option<usize> {
+    let (_, after_at) = user_at_host(s)?;
+    let b = s.as_bytes();
+    if b.get(after_at) != Some(&b':') {
+        return None;
+    }
+    let path = after_at + 1;
+    if !matches!(b.get(path), Some(b'~' | b'/')) {
+        return None;
+    }
+    // The path may hold spaces; the prompt ends at the first `$`/`#` that ends a word.
+    mark_at_word_end(s, path, b"$#")
+}
+
+/// zsh `%n@%m %1~ %#` (`root@web-1 ~ #`, `alice@host app %`) and fish's default
+/// (`alice@host ~>`, `root@host /etc#`).
+fn user_host_prompt(s: &str) -> Option<usize> {
+    let (_, after_at) = user_at_host(s)?;
+    let b = s.as_bytes();
+    if b.get(after_at) != Some(&b' ') {
+        return None;
+    }
+    let path = after_at + 1;
+    if b.get(path).is_none_or(|c| *c == b' ') {
+        return None;
+    }
+    mark_at_word_end(s, path, b"%#$>")
+}
+
+/// `user@host` at the start; returns the user and the offset after the host name.
+fn user_at_host(s: &str) -> Option<(&str, usize)> {
+    let b = s.as_bytes();
+    let at = b.iter().take(MAX_NAME_BYTES + 1).position(|&c| c == b'@')?;
+    let user = s.get(..at)?;
+    let host_len = b
+        .get(at + 1..)?
+        .iter()
+        .take(MAX_NAME_BYTES + 1)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        .count();
+    let host = s.get(at + 1..at + 1 + host_len)?;
+    (is_name(user) && is_name(host)).then_some((user, at + 1 + host_len))
+}
+
+/// The end of the first mark (one of `marks`) at or after `from` that is followed by a space
+/// or the end of the line, within `MAX_PROMPT_BYTES`.
+fn mark_at_word_end(s: &str, from: usize, marks: &[u8]) -> Option<usize> {
+    let b = s.as_bytes();
+    (from..b.len().min(from + MAX_PROMPT_BYTES))
+        .find(|&i| b.get(i).is_some_and(|c| marks.contains(c)) && at_boundary(s, i + 1))
+        .map(|i| i + 1)
+}
+
+/// oh-my-zsh's robbyrussell and its many copies: `➜  dir`, `➜  dir git:(main)`,
+/// `➜  dir git:(main) ✗`.
+fn oh_my_zsh_prompt(s: &str) -> Option<usize> {
+    let rest = s.strip_prefix('➜')?;
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    if spaces == 0 {
+        return None;
+    }
+    let start = s.len() - rest.len() + spaces;
+    let word = s.get(start..)?;
+    let dir = word.find(' ').unwrap_or(word.len());
+    if dir == 0 || dir > MAX_PROMPT_BYTES {
+        return None;
+    }
+    Some(start + dir + vcs_suffix(s.get(start + dir..)?))
+}
+
+/// A theme prompt without the arrow: `~/app git:(main)`, `app git:(main) ✗`.
+fn git_dir_prompt(s: &str) -> Option<usize> {
+    let dir = s.find(' ')?;
+    if dir == 0 || dir > MAX_PROMPT_BYTES {
+        return None;
+    }
+    let suffix = vcs_suffix(s.get(dir..)?);
+    (suffix > 0).then_some(dir + suffix)
+}
+
+/// ` git:(branch)`, ` hg:(branch)`, optionally followed by ` ✗`: the length, 0 when absent.
+fn vcs_suffix(s: &str) -> usize {
+    for tool in [" git:(", " hg:(", " svn:("] {
+        let Some(rest) = s.strip_prefix(tool) else {
+            continue;
+        };
+        let Some(close) = rest
+            .bytes()
+            .take(MAX_NAME_BYTES + 1)
+            .position(|b| b == b')')
+        else {
+            return 0;
+        };
+        let mut len = tool.len() + close + 1;
+        if s.get(len..).is_some_and(|r| r.starts_with(" ✗")) {
+            len += " ✗".len();
+        }
+        return len;
+    }
+    0
+}
+
+/// A lone prompt symbol at the start of a line: the second line of a two-line prompt
+/// (`~/app on  main` then `❯ `) or a minimal theme (`λ `, `» `).
+fn symbol_prompt(s: &str) -> Option<usize> {
+    let c = s.chars().next()?;
+    SYMBOL_PROMPTS.contains(&c).then_some(c.len_utf8())
+}
+
+/// zsh's default `%m%# `: `ip-10-0-1-5% `, `web-1# `. The host starts with a letter so
+/// percentages and counters in output (`100% done`, `3# `) are not prompts.
+fn host_prompt(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let n = b
+        .iter()
+        .take(MAX_NAME_BYTES + 1)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        .count();
+    (n <= MAX_NAME_BYTES && matches!(b.get(n), Some(b'%' | b'#'))).then_some(n + 1)
+}
+
+/// A path, an optional `(branch)`, then the mark: busybox's `\w \$` (`~ # `, `/tmp $ `) and
+/// bash git-branch prompts (`~/app (main) $ `, `/srv (main)$ `).
+fn path_prompt(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    if !matches!(b.first(), Some(b'~' | b'/')) {
+        return None;
+    }
+    let mut i = b
+        .iter()
+        .take(MAX_PROMPT_BYTES)
+        .take_while(|c| **c != b' ')
+        .count();
+    if b.get(i..i + 2) == Some(b" (") {
+        let close = b
+            .get(i + 2..)?
+            .iter()
+            .take(MAX_NAME_BYTES + 1)
+            .position(|c| *c == b')')?;
+        i += 2 + close + 1;
+    }
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    matches!(b.get(i), Some(b'$' | b'#')).then_some(i + 1)
+}
+
+/// `PS C:\Users\ssm-user>` (Windows PowerShell) or `PS /home/ssm-user>` (pwsh on Linux).
+fn powershell_prompt(s: &str) -> Option<usize> {
+    let path = s.strip_prefix("PS ")?.as_bytes();
+    let drive = path.first().is_some_and(u8::is_ascii_alphabetic) && path.get(1) == Some(&b':');
+    if !drive && !matches!(path.first(), Some(b'/' | b'\\')) {
+        return None;
+    }
+    let close = (0..path.len().min(MAX_PROMPT_BYTES))
+        .find(|&i| path.get(i) == Some(&b'>') && at_boundary(s, i + 4))?;
+    Some(close + 4)
+}
+
+/// dash, ash and busybox as a user (`$ `) or root (`# `); zsh started as `sh` (`% `).
+fn bare_prompt(s: &str) -> Option<usize> {
+    matches!(s.as_bytes().first(), Some(b'$' | b'#' | b'%')).then_some(1)
+}
+
+fn digits(b: &[u8], from: usize) -> Option<usize> {
+    let n = b
+        .get(from..)?
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    (n > 0).then_some(from + n)
+}
+
+/// User and host names as they appear in prompts.
+pub fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NAME_BYTES
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt_of(line: &str) -> Option<(&str, bool)> {
+        stock_prompt(line).map(|s| (&line[..s.end], s.weak))
+    }
+
+    #[test]
+    fn distribution_and_shell_defaults() {
+        for (line, prompt) in [
+            ("sh-5.2$ id", "sh-5.2$"),
+            ("bash-5.2# id", "bash-5.2#"),
+            ("[ec2-user@ip-10-0-0-1 ~]$ id", "[ec2-user@ip-10-0-0-1 ~]$"),
+            ("ubuntu@ip-172-31-0-1:~$ id", "ubuntu@ip-172-31-0-1:~$"),
+            ("root@web-1:/srv/my app# id", "root@web-1:/srv/my app#"),
+            ("ip-10-0-1-5% id", "ip-10-0-1-5%"),
+            ("web-1# id", "web-1#"),
+            ("alice@ip-10-0-1-5 ~ % id", "alice@ip-10-0-1-5 ~ %"),
+            ("root@web-1 /etc # id", "root@web-1 /etc #"),
+            ("ec2-user@ip-10-0-1-5 ~> id", "ec2-user@ip-10-0-1-5 ~>"),
+            (
+                "root@ip-10-0-1-5 /var/log# id",
+                "root@ip-10-0-1-5 /var/log#",
+            ),
+            ("~ # id", "~ #"),
+            ("/tmp $ id", "/tmp $"),
+            ("~/app (main) $ id", "~/app (main) $"),
+            ("/srv (release/1.2)$ id", "/srv (release/1.2)$"),
+            (
+                r"PS C:\Users\ssm-user> Get-Process",
+                r"PS C:\Users\ssm-user>",
+            ),
+        ] {
+            assert_eq!(prompt_of(line), Some((prompt, false)), "{line}");
+        }
+    }
+
+    #[test]
+    fn theme_prompts() {
+        for (line, prompt) in [
+            ("➜  ~ id", "➜  ~"),
+            ("➜  app git:(main) id", "➜  app git:(main)"),
+            ("➜  app git:(main) ✗ id", "➜  app git:(main) ✗"),
+            ("app git:(main) id", "app git:(main)"),
+            ("❯ id", "❯"),
+            ("λ id", "λ"),
+            ("» id", "»"),
+        ] {
+            assert_eq!(prompt_of(line), Some((prompt, false)), "{line}");
+        }
+    }
+
+    #[test]
+    fn context_before_the_prompt() {
+        for (line, prompt) in [
+            ("(venv) ubuntu@h:~/app$ pip list", "(venv) ubuntu@h:~/app$"),
+            (
+                "(base) (venv) [ec2-user@h ~]$ ls",
+                "(base) (venv) [ec2-user@h ~]$",
+            ),
+            (
+                "(⎈ |prod:default) alice@h:~$ ls",
+                "(⎈ |prod:default) alice@h:~$",
+            ),
+            ("[10:01:02] 0 root@h:~# ls", "[10:01:02] 0 root@h:~#"),
+            ("10:01 ✔ ❯ ls", "10:01 ✔ ❯"),
+            ("✘ 1 alice@h:~$ ls", "✘ 1 alice@h:~$"),
+        ] {
+            assert_eq!(prompt_of(line), Some((prompt, false)), "{line}");
+        }
+    }
+
+    #[test]
+    fn bare_marks_are_weak() {
+        assert_eq!(prompt_of("$ sudo rm -rf /"), Some(("$", true)));
+        assert_eq!(prompt_of("# cat /etc/shadow"), Some(("#", true)));
+        assert_eq!(prompt_of("% ls"), Some(("%", true)));
+        assert_eq!(prompt_of("$"), Some(("$", true)));
+    }
+
+    #[test]
+    fn output_that_is_not_a_prompt() {
+        for line in [
+            "100% done",
+            "3# of 4",
+            "$HOME is set",
+            "#!/bin/bash",
+            "user@example.com wrote:",
+            "Total: 42",
+            "[INFO] starting",
+            "(1 row)",
+            "~/notes.txt",
+            "> quoted",
+        ] {
+            assert_eq!(prompt_of(line), None, "{line}");
+        }
+    }
+}

