@@ -1,5 +1,6 @@
 //! Session transcripts: CloudWatch Logs payloads, stream records, terminal clean-up, command extraction.
 
+pub mod agent;
 pub mod extract;
 pub mod payload;
 pub mod scan;

@@ -63,7 +63,7 @@ impl PromptPattern {
     pub fn is_bare_mark(&self) -> bool {
         match self.tokens.as_slice() {
             [Token::Mark] => true,
-            [Token::Lit(l)] => matches!(l.as_str(), "$" | "#" | "%"),
+            [Token::Lit(l)] => matches!(l.as_str(), "$" | "#" | "%" | ">"),
             _ => false,
         }
     }

@@ -33,10 +33,10 @@ use std::fmt;
 
 use super::terminal::ScreenLine;
 use learned::{PromptPattern, PromptValue, assigned_prompt};
-use shapes::{MAX_PROMPT_BYTES, at_boundary, stock_prompt};
+use shapes::{EXTRA_MARKS, MAX_PROMPT_BYTES, at_boundary, stock_prompt};
 use syntax::ShellState;
 pub use words::looks_like_command;
-use words::switches_shell;
+use words::{could_be_command, switches_shell};
 
 const MAX_LEARNED: usize = 16;
 const MAX_CUSTOM_PROMPT_CHARS: usize = 80;
@@ -48,7 +48,7 @@ const MIN_INNER_PROMPT_CHARS: usize = 4;
 const RECURRING_WINDOW: usize = 64;
 const MAX_RECURRING: usize = 32;
 /// Sightings (with different command lines after them) that make a prefix a prompt.
-const RECURRING_SIGHTINGS: u32 = 2;
+const RECURRING_SIGHTINGS: u32 = 3;
 const PS2: &str = "> ";
 /// zsh's PS2 (`%_> `) names what is open: `quote> `, `for dquote> `, `heredoc> `.
 const ZSH_PS2_WORDS: &[&str] = &[
@@ -78,8 +78,13 @@ const ZSH_PS2_WORDS: &[&str] = &[
     "until",
     "while",
 ];
-/// Chars that end a prompt whose prefix may recur (`ops> `, `[prod ~] ops $ `).
-const PROMPT_ENDS: &[char] = &['$', '#', '%', '>', '❯', '»', 'λ', '➜'];
+/// zsh's PROMPT_SP: a `%` (or `#`) and spaces to the margin before each prompt. Streaming logs
+/// lose the `\r` after it, so the prompt follows the padding on the same line.
+const PROMPT_SP_MIN_SPACES: usize = 8;
+/// Prompt redraws followed on one streamed line.
+const MAX_REDRAWS: usize = 8;
+/// Shortest typed prefix recognised in front of its own redraw (see `undo_redraw`).
+const MIN_REDRAWN_PREFIX: usize = 2;
 /// Programs that execute a heredoc body as shell commands.
 const SCRIPT_READERS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "busybox", "ssh", "su",
@@ -248,7 +253,7 @@ impl LearnedPrompt {
 
     fn is_bare(&self) -> bool {
         match &self.matcher {
-            Matcher::Literal(p) => matches!(p.as_str(), "$" | "#" | "%"),
+            Matcher::Literal(p) => matches!(p.as_str(), "$" | "#" | "%" | ">"),
             Matcher::Pattern(p) => p.is_bare_mark(),
         }
     }
@@ -322,6 +327,13 @@ impl CommandExtractor {
     /// Classifies the next screen line and says why.
     pub fn read(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         self.line += 1;
+        if let Some(unpadded) = without_prompt_sp(line) {
+            return self.read_line(&unpadded);
+        }
+        self.read_line(line)
+    }
+
+    fn read_line(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         let text = line.text.as_str();
         if is_script_banner(text) {
             self.end_command();
@@ -408,7 +420,7 @@ impl CommandExtractor {
             }
             PromptState::Known | PromptState::Hidden(_) => return None,
         };
-        if !(rest.is_empty() || looks_like_command(rest)) {
+        if !(rest.is_empty() || could_be_command(rest)) {
             return None;
         }
         self.learn(
@@ -503,9 +515,12 @@ impl CommandExtractor {
         if command.is_empty() {
             return output(line, "a prompt with nothing typed after it");
         }
+        let (command, completed) = undo_redraw(command);
         let mut alternatives: Vec<String> = Vec::new();
-        if let Some(first) = redrawn.filter(|r| *r != command) {
-            alternatives.push(first.to_string());
+        for reading in [redrawn, completed].into_iter().flatten() {
+            if reading != command {
+                alternatives.push(reading.to_string());
+            }
         }
         let erased = line
             .erased
@@ -535,6 +550,9 @@ impl CommandExtractor {
                 "a custom prompt with nothing typed after it (learned)",
             );
         }
+        if let Some(found) = self.first_prompt(text) {
+            return self.prompt_line(line, found);
+        }
         if let Some(end) = self.recurring_prompt(text) {
             self.prompt_seen();
             let found = Found {
@@ -563,21 +581,48 @@ impl CommandExtractor {
         (read, Reading::Candidate(reason))
     }
 
+    /// While the prompt is not known (the start of a session, a new shell), a line that starts
+    /// with text ending in a prompt mark and goes on with a command is taken at its word: a
+    /// session opens with its prompt, so this is how an unfamiliar prompt is learned.
+    fn first_prompt(&mut self, text: &str) -> Option<Found> {
+        if !matches!(self.state, PromptState::Unknown | PromptState::ExpectNew(_)) {
+            return None;
+        }
+        let end = prompt_prefix(text)?;
+        let prompt = text.get(..end)?;
+        let rest = text.get(end..)?.trim();
+        // `$`/`#` end most prompts; other marks need a command that is certainly one.
+        let command_like = if prompt.ends_with(['$', '#']) {
+            could_be_command(rest)
+        } else {
+            looks_like_command(rest)
+        };
+        if !command_like {
+            return None;
+        }
+        self.learn(
+            Matcher::Literal(prompt.to_string()),
+            Origin::FirstPrompt(self.line),
+        );
+        self.prompt_seen();
+        Some(Found {
+            start: 0,
+            end,
+            reading: Reading::LearnedPrompt {
+                prompt: prompt.to_string(),
+                origin: Origin::FirstPrompt(self.line),
+            },
+        })
+    }
+
     /// Tracks prefixes ending in a prompt char (`ops> `, `[prod ~] ops $ `) before lines that
     /// read as commands; the second sighting with a different command makes it a prompt.
     /// Returns the prompt's end when this line completes one.
     fn recurring_prompt(&mut self, text: &str) -> Option<usize> {
-        let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
-        let (index, c) = window.char_indices().find(|&(i, c)| {
-            PROMPT_ENDS.contains(&c) && text.as_bytes().get(i + c.len_utf8()) == Some(&b' ')
-        })?;
-        let end = index + c.len_utf8();
+        let end = prompt_prefix(text)?;
         let prefix = text.get(..end)?;
         let rest = text.get(end..)?.trim();
-        let plausible = prefix.chars().any(char::is_alphanumeric)
-            && !prefix.starts_with(char::is_whitespace)
-            && looks_like_command(rest);
-        if !plausible {
+        if !looks_like_command(rest) {
             return None;
         }
         let entry = match self.recurring.iter_mut().find(|r| r.prefix == prefix) {
@@ -749,6 +794,39 @@ fn output(line: &ScreenLine, why: &'static str) -> (TranscriptLine, Reading) {
     )
 }
 
+/// The end of a line-start prefix that ends in a prompt mark followed by a space
+/// (`ops> `, `[prod ~] ops $ `, `edgemax_update$ `), within the first few dozen chars.
+fn prompt_prefix(text: &str) -> Option<usize> {
+    let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
+    let (index, c) = window.char_indices().find(|&(i, c)| {
+        (c == '$' || c == '#' || EXTRA_MARKS.contains(&c))
+            && text.as_bytes().get(i + c.len_utf8()) == Some(&b' ')
+    })?;
+    let prefix = text.get(..index + c.len_utf8())?;
+    // Log and tool output (`ok: [host] => (item=x)`, `step -> done`) is not a prompt.
+    let plausible = prefix.chars().any(char::is_alphanumeric)
+        && !prefix.starts_with(char::is_whitespace)
+        && !prefix.contains(": ")
+        && !prefix.ends_with("=>")
+        && !prefix.ends_with("->");
+    plausible.then_some(index + c.len_utf8())
+}
+
+/// The line without zsh's PROMPT_SP padding in front (see `PROMPT_SP_MIN_SPACES`).
+fn without_prompt_sp(line: &ScreenLine) -> Option<ScreenLine> {
+    let strip = |text: &str| -> Option<String> {
+        let rest = text.strip_prefix(['%', '#'])?;
+        let padded = rest.trim_start_matches(' ');
+        let spaces = rest.len() - padded.len();
+        (spaces >= PROMPT_SP_MIN_SPACES && !padded.is_empty()).then(|| padded.to_string())
+    };
+    let text = strip(&line.text)?;
+    Some(ScreenLine {
+        text,
+        erased: line.erased.as_deref().and_then(strip),
+    })
+}
+
 fn floor_char_boundary(text: &str, index: usize) -> usize {
     let mut i = index.min(text.len());
     while !text.is_char_boundary(i) {
@@ -780,31 +858,68 @@ fn looks_like_custom_prompt(text: &str) -> bool {
 /// A trailing `^C` (the line was cancelled: typed, not run) is dropped.
 fn last_redraw<'a>(after: &'a str, prompt: &str) -> (&'a str, Option<&'a str>) {
     let first = clean_command(after);
-    let mut last = after;
+    let mut last_copy = None;
     let mut search_from = 0;
     while let Some(offset) = after.get(search_from..).and_then(|s| s.find(prompt)) {
         let at = search_from + offset;
         let end = at + prompt.len();
-        if at_boundary(after, end) {
-            last = after.get(end..).unwrap_or_default();
+        if at_boundary(after, end) || stock_prompt(&after[at..]).is_some_and(|s| !s.weak) {
+            last_copy = Some(at);
         }
         search_from = end;
         if search_from >= after.len().min(MAX_PROMPT_BYTES * 8) {
             break;
         }
     }
-    let command = clean_command(last);
-    // Copies of the prompt before the command are only redraws; anything else before the last
-    // copy is kept as another reading (a typed `echo 'sh-4.2$ ls'` must not hide what precedes).
-    let mut copies_only = first;
-    while let Some(next) = copies_only.strip_prefix(prompt) {
-        copies_only = next.trim_start();
-    }
-    if command.is_empty() || copies_only == command {
+    // From the last copy, strip the prompt as redrawn: a redraw may print a fuller prompt
+    // (oh-my-zsh adds the git status when it is ready: `➜  app ➜  app git:(main) ls`).
+    let command = strip_redrawn_prompts(
+        match last_copy {
+            Some(at) => clean_command(&after[at..]),
+            None => first,
+        },
+        prompt,
+    );
+    // Anything other than prompt copies before the last copy is kept as another reading (a
+    // typed `echo 'sh-4.2$ ls'` must not hide what precedes it).
+    if command.is_empty() || strip_redrawn_prompts(first, prompt) == command {
         (if command.is_empty() { first } else { command }, None)
     } else {
         (command, Some(first))
     }
+}
+
+/// Strips prompts at the start of `text` as a redraw prints them: the same prompt, or a fuller
+/// one (oh-my-zsh adds the git status when it is ready: `➜  app ➜  app git:(main) ls`).
+fn strip_redrawn_prompts<'a>(mut text: &'a str, prompt: &str) -> &'a str {
+    for _ in 0..MAX_REDRAWS {
+        let end = match stock_prompt(text) {
+            Some(shape) if !shape.weak => shape.end,
+            _ if text.starts_with(prompt) && at_boundary(text, prompt.len()) => prompt.len(),
+            _ => break,
+        };
+        text = clean_command(&text[end..]);
+    }
+    text
+}
+
+/// Streaming logs drop the cursor moves of a redraw, so the redrawn text follows what was
+/// already there: `echo xecho x` (the whole line again) or `echecho x` (typed `ech`, then the
+/// line completed and redrawn). The first is read as `echo x`; the second is returned as
+/// another reading.
+fn undo_redraw(command: &str) -> (&str, Option<&str>) {
+    let half = command.len() / 2;
+    if command.len().is_multiple_of(2)
+        && command.is_char_boundary(half)
+        && command[..half] == command[half..]
+        && half > 0
+    {
+        return (&command[..half], None);
+    }
+    let repeated = (MIN_REDRAWN_PREFIX..=half)
+        .filter(|&k| command.is_char_boundary(k))
+        .find(|&k| command[k..].starts_with(&command[..k]));
+    (command, repeated.map(|k| &command[k..]))
 }
 
 fn clean_command(text: &str) -> &str {
@@ -994,9 +1109,15 @@ mod tests {
     }
 
     #[test]
-    fn unlearned_custom_prompt_is_output() {
-        let got = classify_all(&["myhost $ sudo reboot"]);
-        assert_eq!(got, [output("myhost $ sudo reboot")]);
+    fn unlearned_custom_prompt_is_output_once_the_prompt_is_known() {
+        let got = classify_all(&["sh-5.2$ cat notes", "myhost $ sudo reboot"]);
+        assert_eq!(got[1], output("myhost $ sudo reboot"));
+    }
+
+    #[test]
+    fn an_unfamiliar_prompt_that_opens_the_session_is_learned() {
+        let got = classify_all(&["myhost $ sudo reboot", "done", "myhost $ uptime"]);
+        assert_eq!(commands(&got), ["sudo reboot", "uptime"]);
     }
 
     #[test]
@@ -1024,6 +1145,21 @@ mod tests {
     fn repeated_prompt_redraw_is_stripped() {
         let got = classify_all(&["sh-4.2$ sh-4.2$ sh-4.2$ date"]);
         assert_eq!(got, [command("sh-4.2$ ", "date")]);
+    }
+
+    #[test]
+    fn a_streamed_redraw_of_the_whole_line_reads_once() {
+        let got = classify_all(&["➜  app ➜  app git:(main) ✗ echo hiecho hi"]);
+        assert_eq!(got, [command("➜  app ", "echo hi")]);
+    }
+
+    #[test]
+    fn a_streamed_completion_redraw_is_another_reading() {
+        let got = CommandExtractor::new().classify(&screen("sh-5.2$ rmrm -rf /"));
+        let TranscriptLine::Command { alternatives, .. } = got else {
+            panic!("{got:?}");
+        };
+        assert_eq!(alternatives, ["rm -rf /"]);
     }
 
     #[test]

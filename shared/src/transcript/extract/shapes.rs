@@ -22,7 +22,12 @@ pub struct Shape {
 }
 
 /// Symbols that end two-line and minimal theme prompts (starship, powerline, pure, spaceship).
-const SYMBOL_PROMPTS: &[char] = &['❯', 'λ', '»', '➜', '→', '▶', '❱', '⟩', '➤', '✗'];
+const SYMBOL_PROMPTS: &[char] = &['❯', 'λ', '»', '➜', '❱', '⟩'];
+/// Of those, the ones distinctive enough to end a one-line prompt after context
+/// (`~/app main ?1 ❯ `): output rarely holds them with a space on each side.
+const CONTEXT_SYMBOLS: &[char] = &['❯', '❱', '➜', 'λ'];
+/// Marks a bracketed or recurring prompt may end in besides `$` and `#`.
+pub const EXTRA_MARKS: &[char] = &['%', '>', '±', '❯', '»', 'λ', '➜'];
 
 /// Matches a stock prompt at the start of `text`.
 pub fn stock_prompt(text: &str) -> Option<Shape> {
@@ -36,6 +41,9 @@ pub fn stock_prompt(text: &str) -> Option<Shape> {
         .or_else(|| oh_my_zsh_prompt(rest).map(|n| (n, "`➜  dir git:(branch)` (oh-my-zsh)")))
         .or_else(|| git_dir_prompt(rest).map(|n| (n, "`dir git:(branch)` (zsh theme)")))
         .or_else(|| symbol_prompt(rest).map(|n| (n, "`❯` (two-line or minimal theme)")))
+        .or_else(|| box_prompt(rest).map(|n| (n, "`╰─` (two-line box theme)")))
+        .or_else(|| mac_prompt(rest).map(|n| (n, "`host:dir user$` (macOS)")))
+        .or_else(|| context_symbol_prompt(rest).map(|n| (n, "`context ❯` (one-line theme)")))
         .or_else(|| host_prompt(rest).map(|n| (n, "`host%` (zsh default)")))
         .or_else(|| path_prompt(rest).map(|n| (n, "`dir $` (busybox, git-branch themes)")))
         .or_else(|| powershell_prompt(rest).map(|n| (n, "`PS C:\\>` (PowerShell)")));
@@ -166,17 +174,30 @@ fn bracketed_prompt(s: &str) -> Option<usize> {
         .take(MAX_PROMPT_BYTES)
         .position(|b| b == b']')?;
     let inner = inner_start.get(..close)?;
-    let (user_host, path) = inner.split_once(' ')?;
+    let (user_host, path) = inner.split_once([' ', ':'])?;
     let (user, host) = user_host.split_once('@')?;
     let valid = is_name(user) && is_name(host) && !path.trim().is_empty();
-    // `[` + inner + `]` + mark: the mark sits at `close + 2`.
-    let mark = s.as_bytes().get(close + 2);
-    (valid && matches!(mark, Some(b'$' | b'#'))).then_some(close + 3)
+    // `[` + inner + `]`, an optional space, then the mark.
+    let after = s.get(close + 2..)?;
+    let gap = usize::from(after.starts_with(' '));
+    let mark = after.get(gap..)?.chars().next()?;
+    let is_mark = mark == '$' || mark == '#' || EXTRA_MARKS.contains(&mark);
+    (valid && is_mark).then_some(close + 2 + gap + mark.len_utf8())
 }
 
-/// `ubuntu@ip-172-31-0-1:~$`, `root@web-1:/srv/app#`: Debian `\u@\h:\w\$`.
+/// `ubuntu@ip-172-31-0-1:~$`, `root@web-1:/srv/app#`: Debian `\u@\h:\w\$`; also without
+/// the user (`\h:\w\$`: `desktop:~/src$`).
 fn debian_prompt(s: &str) -> Option<usize> {
-    let (_, after_at) = user_at_host(s)?;
+    let after_at = match user_at_host(s) {
+        Some((_, after_at)) => after_at,
+        None => {
+            let host = s.find(':').filter(|&i| i > 0 && is_name(&s[..i]))?;
+            if !s.as_bytes()[0].is_ascii_alphabetic() {
+                return None;
+            }
+            host
+        }
+    };
     let b = s.as_bytes();
     if b.get(after_at) != Some(&b':') {
         return None;
@@ -325,6 +346,88 @@ fn path_prompt(s: &str) -> Option<usize> {
     matches!(b.get(i), Some(b'$' | b'#')).then_some(i + 1)
 }
 
+/// The second line of a box-drawing two-line prompt: `╰─ `, `╰─➤ `, `└─$ `, `└──╼ # ` (kali).
+/// A bare `└──` starts tree output (`tree`, `clusterctl describe`), so `└` needs a mark.
+fn box_prompt(s: &str) -> Option<usize> {
+    let rounded = s.starts_with('╰');
+    if !rounded && !s.starts_with('└') {
+        return None;
+    }
+    let rest = s.get('╰'.len_utf8()..)?;
+    let dashes = rest.chars().take_while(|c| *c == '─').count();
+    if dashes == 0 {
+        return None;
+    }
+    let mut end = s.len() - rest.len() + dashes * '─'.len_utf8();
+    // Then a few symbols: `$`, `#`, `╼`, `➤`, or icon-font glyphs.
+    let symbols: String = s
+        .get(end..)?
+        .chars()
+        .take_while(|c| !c.is_alphanumeric() && !c.is_whitespace())
+        .take(4)
+        .collect();
+    let marked = symbols.contains(['$', '#', '╼', '➤', '❯', '>']);
+    end += symbols.len();
+    // `└──╼ $`: a mark after the arrow.
+    if s.get(end..)
+        .is_some_and(|r| r.starts_with(" $") || r.starts_with(" #"))
+    {
+        end += 2;
+        return Some(end);
+    }
+    (rounded || marked).then_some(end)
+}
+
+/// macOS bash's default `\h:\W \u\$`: `mbp:app alice$`, `pwny:/Users/felix/Desktop/Pwny felix$`.
+fn mac_prompt(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let host = b
+        .iter()
+        .take(MAX_NAME_BYTES + 1)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        .count();
+    if host == 0 || b.get(host) != Some(&b':') {
+        return None;
+    }
+    let dir_end = host
+        + 1
+        + b.get(host + 1..)?
+            .iter()
+            .take(MAX_PROMPT_BYTES)
+            .take_while(|c| **c != b' ')
+            .count();
+    if dir_end == host + 1 || b.get(dir_end) != Some(&b' ') {
+        return None;
+    }
+    let user = b
+        .get(dir_end + 1..)?
+        .iter()
+        .take(MAX_NAME_BYTES + 1)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        .count();
+    let mark = dir_end + 1 + user;
+    (user > 0 && matches!(b.get(mark), Some(b'$' | b'#'))).then_some(mark + 1)
+}
+
+/// A one-line theme: context (path, branch, status) then `❯`, `➜` or `λ` between spaces.
+fn context_symbol_prompt(s: &str) -> Option<usize> {
+    let window = s.get(..floor_boundary(s, MAX_PROMPT_BYTES))?;
+    window
+        .char_indices()
+        .find(|&(i, c)| {
+            CONTEXT_SYMBOLS.contains(&c) && i > 0 && window.as_bytes().get(i - 1) == Some(&b' ')
+        })
+        .map(|(i, c)| i + c.len_utf8())
+}
+
+fn floor_boundary(s: &str, index: usize) -> usize {
+    let mut i = index.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// `PS C:\Users\ssm-user>` (Windows PowerShell) or `PS /home/ssm-user>` (pwsh on Linux).
 fn powershell_prompt(s: &str) -> Option<usize> {
     let path = s.strip_prefix("PS ")?.as_bytes();
@@ -338,8 +441,9 @@ fn powershell_prompt(s: &str) -> Option<usize> {
 }
 
 /// dash, ash and busybox as a user (`$ `) or root (`# `); zsh started as `sh` (`% `).
+/// `> ` too, for sessions whose PS1 is `> ` (it is also PS2, read first when a command continues).
 fn bare_prompt(s: &str) -> Option<usize> {
-    matches!(s.as_bytes().first(), Some(b'$' | b'#' | b'%')).then_some(1)
+    matches!(s.as_bytes().first(), Some(b'$' | b'#' | b'%' | b'>')).then_some(1)
 }
 
 fn digits(b: &[u8], from: usize) -> Option<usize> {
@@ -407,6 +511,12 @@ mod tests {
             ("❯ id", "❯"),
             ("λ id", "λ"),
             ("» id", "»"),
+            ("╰─ id", "╰─"),
+            ("╰─➤ id", "╰─➤"),
+            ("╰─\u{e285}\u{e285} id", "╰─\u{e285}\u{e285}"),
+            ("└─$ id", "└─$"),
+            ("└──╼ $ id", "└──╼ $"),
+            ("~/app main ?1 ❯ id", "~/app main ?1 ❯"),
         ] {
             assert_eq!(prompt_of(line), Some((prompt, false)), "{line}");
         }
@@ -438,6 +548,7 @@ mod tests {
         assert_eq!(prompt_of("# cat /etc/shadow"), Some(("#", true)));
         assert_eq!(prompt_of("% ls"), Some(("%", true)));
         assert_eq!(prompt_of("$"), Some(("$", true)));
+        assert_eq!(prompt_of("> ls"), Some((">", true)));
     }
 
     #[test]
@@ -452,7 +563,9 @@ mod tests {
             "[INFO] starting",
             "(1 row)",
             "~/notes.txt",
-            "> quoted",
+            "└── src",
+            "➤  Menu entry",
+            "a → b",
         ] {
             assert_eq!(prompt_of(line), None, "{line}");
         }

@@ -436,17 +436,35 @@ pub fn looks_like_command(line: &str) -> bool {
         first = trimmed;
         break;
     }
-    if is_assignment(first) {
+    // `(item=x)` in tool output is not an assignment in a subshell.
+    if is_assignment(first) && !(line.starts_with('(') && first.ends_with(')')) {
         return true;
     }
     if first.starts_with(['/', '~']) || first.starts_with("./") || first.starts_with("../") {
-        // A path alone is usually output (`ls` listing one per line); a program with
-        // arguments, or a script, is a command.
-        return first.len() > 1 && first.contains('/') && words.next().is_some()
-            || first.ends_with(".sh");
+        // A path alone is usually output (`ls` listing one per line), and so is a directory;
+        // a program with arguments, or a script, is a command.
+        let program = first.chars().any(|c| c.is_ascii_alphanumeric()) && !first.ends_with('/');
+        return program && (words.next().is_some() || first.ends_with(".sh"));
     }
     let name = first.rsplit('/').next().unwrap_or(first);
     KNOWN_COMMANDS.binary_search(&name).is_ok()
+}
+
+/// Looser than [`looks_like_command`], for the text after a prompt that is likely but not
+/// certain (a bare `$ ` at the start of a session): any word that could name a program, or a
+/// comment typed at the prompt.
+pub fn could_be_command(line: &str) -> bool {
+    let line = line.trim_start();
+    if line.starts_with('#') || looks_like_command(line) {
+        return true;
+    }
+    let Some(first) = line.split_whitespace().next() else {
+        return false;
+    };
+    first.starts_with(|c: char| c.is_ascii_alphabetic() || "./~_".contains(c))
+        && first
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+/~-=".contains(c))
 }
 
 fn is_assignment(word: &str) -> bool {
@@ -567,6 +585,8 @@ mod tests {
             "Reading package lists... Done",
             "",
             "[INFO] rm -rf / is blocked",
+            "/teams/   /users/",
+            "// /       \\_ /  -\\",
         ] {
             assert!(!looks_like_command(line), "{line}");
         }
