@@ -83,6 +83,8 @@ const ZSH_PS2_WORDS: &[&str] = &[
 const PROMPT_SP_MIN_SPACES: usize = 8;
 /// Prompt redraws followed on one streamed line.
 const MAX_REDRAWS: usize = 8;
+/// Shortest command read as printed twice (`pp` is a command, `lsls` would be a redraw).
+const MIN_DOUBLED_COMMAND: usize = 3;
 /// Shortest typed prefix recognised in front of its own redraw (see `undo_redraw`).
 const MIN_REDRAWN_PREFIX: usize = 2;
 /// Programs that execute a heredoc body as shell commands.
@@ -529,7 +531,17 @@ impl CommandExtractor {
             .and_then(|e| e.get(found.end..))
             .map(|after| last_redraw(after, prompt).0)
             .filter(|alt| !alt.is_empty() && *alt != command);
-        alternatives.extend(erased.map(str::to_string));
+        // Shells move the cursor to the end of the line before running it, so a streamed line
+        // that ends with the cursor further left kept stale text past it (the `ESC[K` that
+        // erased it was stripped: `docker-compose upwn.yml` after recalling a shorter command).
+        // The text up to the cursor is what ran; the whole line stays another reading.
+        let command = match erased {
+            Some(upto) => {
+                alternatives.push(command.to_string());
+                upto
+            }
+            None => command,
+        };
         self.start_command(command);
         let read = self.command(CommandKind::Prompted, prompt, command, alternatives);
         (read, found.reading)
@@ -910,11 +922,11 @@ fn strip_redrawn_prompts<'a>(mut text: &'a str, prompt: &str) -> &'a str {
 fn undo_redraw(command: &str) -> (&str, Option<&str>) {
     let half = command.len() / 2;
     if command.len().is_multiple_of(2)
+        && half >= MIN_DOUBLED_COMMAND
         && command.is_char_boundary(half)
         && command[..half] == command[half..]
-        && half > 0
     {
-        return (&command[..half], None);
+        return (&command[..half], Some(command));
     }
     let repeated = (MIN_REDRAWN_PREFIX..=half)
         .filter(|&k| command.is_char_boundary(k))
@@ -1150,7 +1162,10 @@ mod tests {
     #[test]
     fn a_streamed_redraw_of_the_whole_line_reads_once() {
         let got = classify_all(&["➜  app ➜  app git:(main) ✗ echo hiecho hi"]);
-        assert_eq!(got, [command("➜  app ", "echo hi")]);
+        let TranscriptLine::Command { command, .. } = &got[0] else {
+            panic!("{got:?}");
+        };
+        assert_eq!(command, "echo hi");
     }
 
     #[test]
@@ -1172,7 +1187,7 @@ mod tests {
     }
 
     #[test]
-    fn erased_reading_becomes_an_alternative() {
+    fn text_up_to_the_cursor_is_read_first_and_the_whole_line_too() {
         let line = ScreenLine {
             text: "sh-5.2$ rm -rf /x".to_string(),
             erased: Some("sh-5.2$ rm -rf /".to_string()),
@@ -1181,8 +1196,8 @@ mod tests {
         let want = TranscriptLine::Command {
             kind: CommandKind::Prompted,
             prompt: "sh-5.2$ ".to_string(),
-            command: "rm -rf /x".to_string(),
-            alternatives: vec!["rm -rf /".to_string()],
+            command: "rm -rf /".to_string(),
+            alternatives: vec!["rm -rf /x".to_string()],
         };
         assert_eq!(got, want);
     }
