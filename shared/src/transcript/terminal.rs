@@ -210,7 +210,7 @@ impl Terminal {
             '\x20'..='\x2f' => self.csi.intermediate = true,
             '\x40'..='\x7e' => {
                 self.parse = Parse::Ground;
-                self.csi_dispatch(c);
+                self.csi_dispatch(c, out);
             }
             '\x1b' => self.parse = Parse::Esc,
             '\x18' | '\x1a' => self.parse = Parse::Ground,
@@ -248,7 +248,7 @@ impl Terminal {
         }
     }
 
-    fn csi_dispatch(&mut self, final_char: char) {
+    fn csi_dispatch(&mut self, final_char: char, out: &mut Vec<ScreenLine>) {
         if self.csi.intermediate {
             return;
         }
@@ -258,9 +258,15 @@ impl Terminal {
             match final_char {
                 'K' => self.erase_in_line(p.get(0)),
                 'J' => self.erase_in_display(p.get(0)),
+                'h' | 'l' if matches!(p.get(0), 47 | 1047 | 1049) => self.switch_screen(out),
                 _ => {}
             }
             return;
+        }
+        // A full-screen program places text by absolute row (`ESC[12;1H`): each such move
+        // starts another screen row, so what it drew never glues onto the next command.
+        if matches!(final_char, 'H' | 'f') && p.get(0) > 1 {
+            self.break_line(out);
         }
         match final_char {
             'K' => self.erase_in_line(p.get(0)),
@@ -348,6 +354,28 @@ impl Terminal {
         };
         out.push(ScreenLine { text, erased });
         self.reset_line();
+    }
+
+    /// Entering or leaving the alternate screen (vim, less, top): the line so far is finished,
+    /// and what the program drew there is not part of the next line.
+    fn switch_screen(&mut self, out: &mut Vec<ScreenLine>) {
+        self.settle();
+        if self.mode == LogMode::Raw {
+            // The cursor returns to where it was on the other screen; the column is unknown.
+            self.break_line(out);
+            self.cursor = 0;
+        }
+    }
+
+    /// Ends the current line if it shows anything; otherwise starts afresh.
+    fn break_line(&mut self, out: &mut Vec<ScreenLine>) {
+        if self.line.iter().any(|c| !c.is_whitespace()) {
+            let cursor = self.cursor.saturating_sub(self.row_start());
+            self.end_line(out);
+            self.cursor = cursor.min(MAX_LINE);
+        } else {
+            self.reset_line();
+        }
     }
 
     fn reset_line(&mut self) {
@@ -790,6 +818,21 @@ mod tests {
     fn finish_flushes_partial_line_only_if_not_blank() {
         assert_eq!(texts(LogMode::Raw, "sh-5.2$ exit"), vec!["sh-5.2$ exit"]);
         assert!(texts(LogMode::Raw, "  \x1b[0m").is_empty());
+    }
+
+    #[test]
+    fn leaving_a_full_screen_program_ends_the_line() {
+        let got = texts(
+            LogMode::Raw,
+            "$ vim notes\r\n\x1b[?1049h\x1b[1;1Hline one\x1b[2;1H~\x1b[?1049l$ ls\r\n",
+        );
+        assert_eq!(got, ["$ vim notes", "line one", "~", "$ ls"]);
+    }
+
+    #[test]
+    fn absolute_row_moves_split_what_a_program_draws() {
+        let got = texts(LogMode::Raw, "\x1b[3;1Hmenu\x1b[4;1Hquit\x1b[10;1H$ ls\n");
+        assert_eq!(got, ["menu", "quit", "$ ls"]);
     }
 
     #[test]

@@ -237,7 +237,7 @@ fn user_at_host(s: &str) -> Option<(&str, usize)> {
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
         .count();
     let host = s.get(at + 1..at + 1 + host_len)?;
-    (is_name(user) && is_name(host)).then_some((user, at + 1 + host_len))
+    (is_name(user) && is_host(host)).then_some((user, at + 1 + host_len))
 }
 
 /// The end of the first mark (one of `marks`) at or after `from` that is followed by a space
@@ -309,15 +309,25 @@ fn symbol_prompt(s: &str) -> Option<usize> {
 /// percentages and counters in output (`100% done`, `3# `) are not prompts.
 fn host_prompt(s: &str) -> Option<usize> {
     let b = s.as_bytes();
-    if !b.first().is_some_and(u8::is_ascii_alphabetic) {
-        return None;
-    }
     let n = b
         .iter()
         .take(MAX_NAME_BYTES + 1)
         .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
         .count();
-    (n <= MAX_NAME_BYTES && matches!(b.get(n), Some(b'%' | b'#'))).then_some(n + 1)
+    let host = s.get(..n)?;
+    // Host names are lower case; ASCII art and banners (`ttS%`, `SS%`) are not prompts.
+    let plausible = n >= 2
+        && b[0].is_ascii_alphabetic()
+        && is_host(host)
+        && !host.bytes().any(|c| c.is_ascii_uppercase());
+    (plausible && n <= MAX_NAME_BYTES && matches!(b.get(n), Some(b'%' | b'#'))).then_some(n + 1)
+}
+
+/// A host name: a name that starts with a letter or digit and holds a letter.
+fn is_host(s: &str) -> bool {
+    is_name(s)
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.bytes().any(|c| c.is_ascii_alphabetic())
 }
 
 /// A path, an optional `(branch)`, then the mark: busybox's `\w \$` (`~ # `, `/tmp $ `) and
@@ -339,6 +349,10 @@ fn path_prompt(s: &str) -> Option<usize> {
             .take(MAX_NAME_BYTES + 1)
             .position(|c| *c == b')')?;
         i += 2 + close + 1;
+        // fish themes: `~/src/app (main ↩=) ` with no mark after the branch.
+        if b.get(i) == Some(&b' ') && !matches!(b.get(i + 1), Some(b'$' | b'#')) {
+            return Some(i);
+        }
     }
     if b.get(i) == Some(&b' ') {
         i += 1;
@@ -496,6 +510,13 @@ mod tests {
                 r"PS C:\Users\ssm-user> Get-Process",
                 r"PS C:\Users\ssm-user>",
             ),
+            (
+                "[ops@terraform:~/infra] ± npm ci",
+                "[ops@terraform:~/infra] ±",
+            ),
+            ("mbp:app alice$ id", "mbp:app alice$"),
+            ("desktop:~/git-nomad$ id", "desktop:~/git-nomad$"),
+            ("~/src/app (develop ↩=) vim", "~/src/app (develop ↩=)"),
         ] {
             assert_eq!(prompt_of(line), Some((prompt, false)), "{line}");
         }
@@ -566,6 +587,8 @@ mod tests {
             "└── src",
             "➤  Menu entry",
             "a → b",
+            "S8X@. ;%;:::tSS;:  .:;%t%;;",
+            "ttS%     %%;          .;%SSSS:",
         ] {
             assert_eq!(prompt_of(line), None, "{line}");
         }
