@@ -39,6 +39,11 @@ pub struct ScreenLine {
     /// backspace arrives as `rm -rf /x\b`: the screen text is ambiguous and both readings must be
     /// checked. None when equal to `text`.
     pub erased: Option<String>,
+    /// Streaming mode: nothing was written past the cursor since the cursor last went back to
+    /// its leftmost point, so the text past it is a leftover of a longer line (a recalled
+    /// shorter command over it, the erase stripped) and `erased` is what the shell ran. False
+    /// when the tail was rewritten after that (an insert in the middle reprints the tail).
+    pub stale_tail: bool,
 }
 
 /// Where the escape-sequence parser is between two chars (input may stop anywhere).
@@ -101,6 +106,10 @@ pub struct Terminal {
     appended_space: bool,
     /// A `\r` that may be a soft wrap; the next printable char decides. Holds the new row start.
     pending_wrap: Option<usize>,
+    /// Leftmost cursor position a backward move reached on this line, and how far text was
+    /// written after it (see `ScreenLine::stale_tail`).
+    low_mark: usize,
+    written_past_low: usize,
 }
 
 impl Terminal {
@@ -116,6 +125,8 @@ impl Terminal {
             csi: CsiParams::default(),
             appended_space: false,
             pending_wrap: None,
+            low_mark: usize::MAX,
+            written_past_low: 0,
         }
     }
 
@@ -271,6 +282,10 @@ impl Terminal {
         match final_char {
             'K' => self.erase_in_line(p.get(0)),
             'J' => self.erase_in_display(p.get(0)),
+            // A streamed line keeps its escapes only when the agent could not strip them (fish's
+            // prompts), and every `\r` is gone: fish's `\r ESC[nC` redraw then reads "go to
+            // column n", which is what it meant.
+            'C' if self.mode == LogMode::Streaming => self.set_column(p.count(0)),
             'C' | 'a' => self.move_right(p.count(0)),
             'D' => self.move_left(p.count(0)),
             'G' | '`' => self.set_column(p.count(0) - 1),
@@ -326,7 +341,16 @@ impl Terminal {
             None => self.line.push(c),
         }
         self.cursor += 1;
+        self.written_past_low = self.written_past_low.max(self.cursor);
         self.appended_space = appended && c == ' ';
+    }
+
+    /// Records how far left the cursor went (see `ScreenLine::stale_tail`).
+    fn moved_back(&mut self) {
+        if self.cursor < self.low_mark {
+            self.low_mark = self.cursor;
+            self.written_past_low = self.cursor;
+        }
     }
 
     /// Emits the first `MAX_LINE` chars as a line of their own so one line never grows unbounded.
@@ -335,6 +359,7 @@ impl Terminal {
         out.push(ScreenLine {
             text: trimmed(&self.line),
             erased: None,
+            stale_tail: false,
         });
         self.line = rest;
         self.cursor = self.cursor.saturating_sub(MAX_LINE);
@@ -352,7 +377,12 @@ impl Terminal {
             }
             _ => None,
         };
-        out.push(ScreenLine { text, erased });
+        let stale_tail = erased.is_some() && self.written_past_low <= self.cursor;
+        out.push(ScreenLine {
+            text,
+            erased,
+            stale_tail,
+        });
         self.reset_line();
     }
 
@@ -379,6 +409,8 @@ impl Terminal {
     }
 
     fn reset_line(&mut self) {
+        self.low_mark = usize::MAX;
+        self.written_past_low = 0;
         self.line.clear();
         self.cursor = 0;
         self.rows = vec![0];
@@ -441,6 +473,7 @@ impl Terminal {
         if self.cursor > self.row_start() {
             self.cursor -= 1;
         }
+        self.moved_back();
     }
 
     fn tab(&mut self) {
@@ -459,6 +492,7 @@ impl Terminal {
     fn move_left(&mut self, n: usize) {
         self.settle();
         self.cursor = self.cursor.saturating_sub(n).max(self.row_start());
+        self.moved_back();
     }
 
     fn set_column(&mut self, column: usize) {
@@ -601,6 +635,7 @@ mod tests {
 
     fn line(text: &str, erased: Option<&str>) -> ScreenLine {
         ScreenLine {
+            stale_tail: erased.is_some(),
             text: text.to_string(),
             erased: erased.map(str::to_string),
         }
@@ -818,6 +853,35 @@ mod tests {
     fn finish_flushes_partial_line_only_if_not_blank() {
         assert_eq!(texts(LogMode::Raw, "sh-5.2$ exit"), vec!["sh-5.2$ exit"]);
         assert!(texts(LogMode::Raw, "  \x1b[0m").is_empty());
+    }
+
+    #[test]
+    fn a_recalled_shorter_command_leaves_a_stale_tail() {
+        let back = "\x08".repeat("nano docker-compose.yml".len());
+        let got = run(
+            LogMode::Streaming,
+            &[&format!(
+                "$ nano docker-compose.yml{back}docker-compose up\n"
+            )],
+        );
+        assert_eq!(got[0].erased.as_deref(), Some("$ docker-compose up"));
+        assert!(got[0].stale_tail);
+    }
+
+    #[test]
+    fn an_insert_in_the_middle_reprints_a_live_tail() {
+        let got = run(LogMode::Streaming, &["$ echo insd\x08ed\x08\n"]);
+        assert_eq!(got[0].text, "$ echo insed");
+        assert!(!got[0].stale_tail);
+    }
+
+    #[test]
+    fn streamed_cursor_forward_goes_to_the_column_fish_meant() {
+        let got = texts(
+            LogMode::Streaming,
+            "root@vm /tmp# e\x1b[14Cech\x1b[14Cecho hi\n",
+        );
+        assert_eq!(got, ["root@vm /tmp# echo hi"]);
     }
 
     #[test]

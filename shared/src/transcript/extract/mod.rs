@@ -81,6 +81,11 @@ const ZSH_PS2_WORDS: &[&str] = &[
 /// zsh's PROMPT_SP: a `%` (or `#`) and spaces to the margin before each prompt. Streaming logs
 /// lose the `\r` after it, so the prompt follows the padding on the same line.
 const PROMPT_SP_MIN_SPACES: usize = 8;
+/// Terminal widths at which a streamed line is checked for readline's wrap space.
+const TERMINAL_WIDTHS: &[usize] = &[
+    80, 90, 100, 110, 120, 130, 132, 140, 150, 160, 170, 180, 190, 200, 210, 220, 240, 250, 280,
+    300,
+];
 /// Prompt redraws followed on one streamed line.
 const MAX_REDRAWS: usize = 8;
 /// Shortest command read as printed twice (`pp` is a command, `lsls` would be a redraw).
@@ -329,10 +334,26 @@ impl CommandExtractor {
     /// Classifies the next screen line and says why.
     pub fn read(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         self.line += 1;
-        if let Some(unpadded) = without_prompt_sp(line) {
+        if let Some(unpadded) = self.without_prompt_sp(line) {
             return self.read_line(&unpadded);
         }
         self.read_line(line)
+    }
+
+    /// zsh's PROMPT_SP (and fish's `⏎`): a marker and spaces to the margin before each prompt,
+    /// glued to it in streamed lines, and after output that had no newline (`done#   … vm# ls`).
+    /// Cut at the line start always; further in only when a prompt follows.
+    fn without_prompt_sp(&self, line: &ScreenLine) -> Option<ScreenLine> {
+        let text = line.text.as_str();
+        let end = prompt_sp_end(text, |rest| {
+            stock_prompt(rest).is_some_and(|s| !s.weak) || self.learned_at_start(rest).is_some()
+        })?;
+        let cut = |t: &str| t.get(end..).map(str::to_string);
+        Some(ScreenLine {
+            text: cut(text)?,
+            erased: line.erased.as_deref().and_then(cut),
+            stale_tail: line.stale_tail,
+        })
     }
 
     fn read_line(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
@@ -347,7 +368,9 @@ impl CommandExtractor {
             return result;
         }
         self.end_command();
-        if let Some(command) = reverse_search(text) {
+        if let Some(found) = reverse_search(text) {
+            // Streamed, the accepted line is redrawn after the search: `…': echo sh$ echo hi`.
+            let command = self.after_last_learned_prompt(found);
             self.start_command(command);
             let read = self.command(CommandKind::Prompted, "(reverse-i-search)", command, vec![]);
             return (read, Reading::ReverseSearch);
@@ -370,7 +393,11 @@ impl CommandExtractor {
 
     fn find_prompt(&mut self, text: &str) -> Option<Found> {
         if let Some(shape) = stock_prompt(text) {
-            if !shape.weak {
+            let rest_is_command = || {
+                text.get(shape.end..)
+                    .is_some_and(|rest| looks_like_command(rest.trim()))
+            };
+            if !shape.weak && (!shape.checked || rest_is_command()) {
                 let prompt = text.get(..shape.end)?;
                 self.learn(
                     Matcher::Literal(prompt.to_string()),
@@ -398,10 +425,19 @@ impl CommandExtractor {
     /// is unknown and the rest reads as a command line.
     fn bare_prompt(&mut self, text: &str, end: usize) -> Option<Found> {
         let mark = text.get(..end)?;
+        let rest = text.get(end..)?.trim();
+        // Even with the session's prompt known to be a bare mark, output shares the shape: a
+        // script's comments print as `# …`, so after `#` only a known command counts.
+        let follows = if mark == "#" {
+            rest.is_empty() || looks_like_command(rest)
+        } else {
+            rest.is_empty() || could_be_command(rest)
+        };
         if let Some(known) = self
             .learned
             .iter()
             .find(|p| p.is_bare() && p.match_start(text) == Some(end))
+            .filter(|_| follows)
         {
             let reading = Reading::LearnedPrompt {
                 prompt: mark.to_string(),
@@ -414,7 +450,6 @@ impl CommandExtractor {
                 reading,
             });
         }
-        let rest = text.get(end..)?.trim();
         let why = match self.state {
             PromptState::Unknown => "no prompt known yet and the rest reads as a command",
             PromptState::ExpectNew(_) => {
@@ -457,6 +492,9 @@ impl CommandExtractor {
     /// (`donesh-5.2$ rm -rf /`). Only learned prompts of some length are looked for there: they
     /// are specific to this session, so finding one inside output is itself suspicious.
     fn learned_inside(&self, text: &str) -> Option<Found> {
+        if let Some(found) = self.bare_prompt_inside(text) {
+            return Some(found);
+        }
         self.learned
             .iter()
             .filter_map(|p| {
@@ -481,6 +519,53 @@ impl CommandExtractor {
                     })
             })
             .min_by_key(|found| found.start)
+    }
+
+    /// `done$ echo next`: a learned bare prompt right after output that had no newline, when
+    /// what follows reads as a command line.
+    fn bare_prompt_inside(&self, text: &str) -> Option<Found> {
+        let bare = self.learned.iter().find(|p| p.is_bare())?;
+        let Matcher::Literal(mark) = &bare.matcher else {
+            return None;
+        };
+        let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
+        let (at, _) = window.match_indices(mark.as_str()).find(|&(at, _)| {
+            at > 0
+                && !text[..at].ends_with(char::is_whitespace)
+                && at_boundary(text, at + mark.len())
+        })?;
+        let end = at + mark.len();
+        if !looks_like_command(text[end..].trim()) {
+            return None;
+        }
+        Some(Found {
+            start: at,
+            end,
+            reading: Reading::LearnedPrompt {
+                prompt: mark.clone(),
+                origin: bare.origin,
+            },
+        })
+    }
+
+    /// The text after the last copy of a learned literal prompt in `text`, or all of it.
+    fn after_last_learned_prompt<'a>(&self, text: &'a str) -> &'a str {
+        let mut best: Option<usize> = None;
+        for learned in &self.learned {
+            let Matcher::Literal(prompt) = &learned.matcher else {
+                continue;
+            };
+            if let Some(at) = text.rfind(prompt.as_str())
+                && at_boundary(text, at + prompt.len())
+            {
+                let end = at + prompt.len();
+                best = Some(best.map_or(end, |b| b.max(end)));
+            }
+        }
+        match best {
+            Some(end) if !text[end..].trim().is_empty() => text[end..].trim(),
+            _ => text,
+        }
     }
 
     fn learn(&mut self, matcher: Matcher, origin: Origin) {
@@ -508,6 +593,19 @@ impl CommandExtractor {
     }
 
     fn prompt_line(&mut self, line: &ScreenLine, found: Found) -> (TranscriptLine, Reading) {
+        if line.erased.is_none()
+            && let Some(joined) = unwrapped(&line.text).filter(|j| j.len() > found.end)
+        {
+            let (read, reading) = self.prompt_line(
+                &ScreenLine {
+                    text: joined,
+                    erased: None,
+                    stale_tail: false,
+                },
+                found,
+            );
+            return (with_reading(read, &line.text), reading);
+        }
         let text = line.text.as_str();
         let (Some(prompt), Some(after)) = (text.get(found.start..found.end), text.get(found.end..))
         else {
@@ -536,9 +634,13 @@ impl CommandExtractor {
         // erased it was stripped: `docker-compose upwn.yml` after recalling a shorter command).
         // The text up to the cursor is what ran; the whole line stays another reading.
         let command = match erased {
-            Some(upto) => {
+            Some(upto) if line.stale_tail => {
                 alternatives.push(command.to_string());
                 upto
+            }
+            Some(upto) => {
+                alternatives.push(upto.to_string());
+                command
             }
             None => command,
         };
@@ -583,7 +685,7 @@ impl CommandExtractor {
             PromptState::ExpectNew(since) => CandidateReason::ShellSwitched(since),
             PromptState::Hidden(since) => CandidateReason::PromptHidden(since),
         };
-        let command = text.trim();
+        let command = clean_command(text);
         // Shells print `exit` / `logout` as they leave: not worth reading as typed.
         if matches!(command, "exit" | "logout") || !looks_like_command(command) {
             return output(line, "no prompt, and not a command line");
@@ -799,6 +901,33 @@ impl CommandExtractor {
     }
 }
 
+/// Adds the command as the line shows it (before a wrap was undone) as another reading.
+fn with_reading(read: TranscriptLine, text: &str) -> TranscriptLine {
+    match read {
+        TranscriptLine::Command {
+            kind,
+            prompt,
+            command,
+            mut alternatives,
+        } => {
+            if let Some(shown) = text
+                .strip_prefix(prompt.as_str())
+                .or(text.get(prompt.len()..))
+                && shown.trim() != command
+            {
+                alternatives.push(shown.trim().to_string());
+            }
+            TranscriptLine::Command {
+                kind,
+                prompt,
+                command,
+                alternatives,
+            }
+        }
+        other => other,
+    }
+}
+
 fn output(line: &ScreenLine, why: &'static str) -> (TranscriptLine, Reading) {
     (
         TranscriptLine::Output(line.text.clone()),
@@ -824,18 +953,43 @@ fn prompt_prefix(text: &str) -> Option<usize> {
     plausible.then_some(index + c.len_utf8())
 }
 
-/// The line without zsh's PROMPT_SP padding in front (see `PROMPT_SP_MIN_SPACES`).
-fn without_prompt_sp(line: &ScreenLine) -> Option<ScreenLine> {
-    let strip = |text: &str| -> Option<String> {
-        let rest = text.strip_prefix(['%', '#'])?;
-        let padded = rest.trim_start_matches(' ');
-        let spaces = rest.len() - padded.len();
-        (spaces >= PROMPT_SP_MIN_SPACES && !padded.is_empty()).then(|| padded.to_string())
-    };
-    let text = strip(&line.text)?;
-    Some(ScreenLine {
-        text,
-        erased: line.erased.as_deref().and_then(strip),
+/// Where a PROMPT_SP padding ends (see `CommandExtractor::without_prompt_sp`): a `%`, `#`,
+/// `⏎` or U+FFFD (a mangled `⏎`) and at least `PROMPT_SP_MIN_SPACES` spaces, at the start, or
+/// later when `prompt_follows` says the rest starts with a prompt.
+fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<usize> {
+    let padding = " ".repeat(PROMPT_SP_MIN_SPACES);
+    for (at, _) in text.match_indices(padding.as_str()) {
+        let marker = text[..at].chars().next_back()?;
+        if !matches!(marker, '%' | '#' | '⏎' | '\u{fffd}') {
+            continue;
+        }
+        let rest = text[at..].trim_start_matches(' ');
+        if rest.is_empty() {
+            return None;
+        }
+        let end = text.len() - rest.len();
+        let at_start = at == marker.len_utf8();
+        if at_start || prompt_follows(rest) {
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// Streaming logs keep the space readline writes past the last column when a long line wraps
+/// (the `\r` after it is deleted): `echo wrap-0123…89 0123…`. A single space splitting a word
+/// at a common terminal width is read as that wrap.
+fn unwrapped(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    TERMINAL_WIDTHS.iter().find_map(|&width| {
+        let split = chars.get(width) == Some(&' ')
+            && chars.get(width - 1).is_some_and(|c| !c.is_whitespace())
+            && chars.get(width + 1).is_some_and(|c| !c.is_whitespace());
+        split.then(|| {
+            let mut joined: String = chars[..width].iter().collect();
+            joined.extend(&chars[width + 1..]);
+            joined
+        })
     })
 }
 
@@ -993,6 +1147,7 @@ mod tests {
 
     fn screen(text: &str) -> ScreenLine {
         ScreenLine {
+            stale_tail: false,
             text: text.to_string(),
             erased: None,
         }
@@ -1178,6 +1333,36 @@ mod tests {
     }
 
     #[test]
+    fn a_streamed_wrap_space_is_read_away() {
+        let long = format!("sh-5.2$ echo {}", "x".repeat(100));
+        let shown = format!("{} {}", &long[..80], &long[80..]);
+        let got = classify_all(&[shown.as_str()]);
+        let TranscriptLine::Command {
+            command,
+            alternatives,
+            ..
+        } = &got[0]
+        else {
+            panic!("{got:?}");
+        };
+        assert_eq!(*command, long["sh-5.2$ ".len()..]);
+        assert_eq!(alternatives.len(), 1);
+    }
+
+    #[test]
+    fn a_bare_prompt_after_output_without_a_newline() {
+        let got = classify_all(&["$ printf done", "done$ echo next"]);
+        assert_eq!(commands(&got), ["printf done", "echo next"]);
+    }
+
+    #[test]
+    fn zsh_padding_after_output_without_a_newline() {
+        let padded = format!("done#{}vm# echo next", " ".repeat(40));
+        let got = classify_all(&["vm# printf done", padded.as_str()]);
+        assert_eq!(commands(&got), ["printf done", "echo next"]);
+    }
+
+    #[test]
     fn empty_prompt_is_output() {
         let got = classify_all(&["sh-4.2$", "[ec2-user@ip-10-0-0-1 ~]$"]);
         assert_eq!(
@@ -1191,6 +1376,7 @@ mod tests {
         let line = ScreenLine {
             text: "sh-5.2$ rm -rf /x".to_string(),
             erased: Some("sh-5.2$ rm -rf /".to_string()),
+            stale_tail: true,
         };
         let got = CommandExtractor::new().classify(&line);
         let want = TranscriptLine::Command {
@@ -1330,7 +1516,11 @@ mod tests {
                 text.push_str(pieces[(seed >> 16) as usize % pieces.len()]);
             }
             let erased = text.get(..text.len() / 2).map(str::to_string);
-            extractor.classify(&ScreenLine { text, erased });
+            extractor.classify(&ScreenLine {
+                text,
+                erased,
+                stale_tail: seed.is_multiple_of(2),
+            });
         }
     }
 

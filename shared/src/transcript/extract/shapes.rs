@@ -19,6 +19,9 @@ pub struct Shape {
     pub end: usize,
     pub name: &'static str,
     pub weak: bool,
+    /// Only a prompt when the rest of the line reads as a command line (a shape that output
+    /// can also take, such as a mangled symbol).
+    pub checked: bool,
 }
 
 /// Symbols that end two-line and minimal theme prompts (starship, powerline, pure, spaceship).
@@ -53,6 +56,16 @@ pub fn stock_prompt(text: &str) -> Option<Shape> {
             end,
             name,
             weak: false,
+            checked: false,
+        });
+    }
+    if let Some(len) = mangled_symbol_prompt(rest) {
+        let end = base + len;
+        return at_boundary(text, end).then_some(Shape {
+            end,
+            name: "`❯` or `➜` as a streamed record mangles it (U+FFFD)",
+            weak: false,
+            checked: true,
         });
     }
     let end = base + bare_prompt(rest)?;
@@ -60,7 +73,27 @@ pub fn stock_prompt(text: &str) -> Option<Shape> {
         end,
         name: "bare `$`, `#` or `%` (dash, ash, busybox)",
         weak: true,
+        checked: false,
     })
+}
+
+/// The agent's escape stripper reads bytes 0x80-0x9F as controls, so `❯` (E2 9D AF) and `➜`
+/// (E2 9E 9C) reach a streamed record as one or two U+FFFD. `\u{fffd}\u{fffd} ls` is the
+/// two-line prompt; robbyrussell's `➜  dir ` keeps its two spaces and its directory word.
+fn mangled_symbol_prompt(s: &str) -> Option<usize> {
+    let marks = s.chars().take_while(|c| *c == '\u{fffd}').take(4).count();
+    if marks == 0 {
+        return None;
+    }
+    let after = marks * '\u{fffd}'.len_utf8();
+    let rest = s.get(after..)?;
+    if !rest.starts_with("  ") {
+        return Some(after);
+    }
+    let start = after + 2;
+    let word = s.get(start..)?;
+    let dir = word.find(' ').unwrap_or(word.len());
+    Some(start + dir + vcs_suffix(s.get(start + dir..)?))
 }
 
 /// A prompt is followed by a space or ends the (trimmed) line.
@@ -560,6 +593,22 @@ mod tests {
             ("✘ 1 alice@h:~$ ls", "✘ 1 alice@h:~$"),
         ] {
             assert_eq!(prompt_of(line), Some((prompt, false)), "{line}");
+        }
+    }
+
+    #[test]
+    fn mangled_symbols_need_a_command_after_them() {
+        for (line, prompt) in [
+            ("\u{fffd}\u{fffd} ls", "\u{fffd}\u{fffd}"),
+            ("\u{fffd}  app git:(main) ls", "\u{fffd}  app git:(main)"),
+            ("\u{fffd}  ~ ls", "\u{fffd}  ~"),
+        ] {
+            let shape = stock_prompt(line).unwrap();
+            assert_eq!(
+                (&line[..shape.end], shape.checked),
+                (prompt, true),
+                "{line}"
+            );
         }
     }
 
