@@ -110,6 +110,8 @@ pub struct Terminal {
     /// written after it (see `ScreenLine::stale_tail`).
     low_mark: usize,
     written_past_low: usize,
+    /// Inside an OSC string (a window title).
+    in_title: bool,
 }
 
 impl Terminal {
@@ -127,6 +129,7 @@ impl Terminal {
             pending_wrap: None,
             low_mark: usize::MAX,
             written_past_low: 0,
+            in_title: false,
         }
     }
 
@@ -182,7 +185,11 @@ impl Terminal {
         self.parse = Parse::Ground;
         match c {
             '[' => self.start_csi(),
-            ']' | 'P' | 'X' | '^' | '_' => self.parse = Parse::Str,
+            ']' => {
+                self.parse = Parse::Str;
+                self.in_title = true;
+            }
+            'P' | 'X' | '^' | '_' => self.parse = Parse::Str,
             '7' => self.save_cursor(),
             '8' => self.restore_cursor(),
             '\x1b' => self.parse = Parse::Esc,
@@ -238,12 +245,20 @@ impl Terminal {
 
     fn string_char(&mut self, c: char, out: &mut Vec<ScreenLine>) {
         match c {
-            '\x07' | '\u{9c}' | '\x18' | '\x1a' => self.parse = Parse::Ground,
+            '\x07' | '\u{9c}' => {
+                self.parse = Parse::Ground;
+                self.title_set();
+            }
+            '\x18' | '\x1a' => {
+                self.parse = Parse::Ground;
+                self.in_title = false;
+            }
             '\x1b' => self.parse = Parse::StrEsc,
             // Window titles never span lines; ending here keeps an unterminated OSC from hiding
             // every later command.
             '\n' => {
                 self.parse = Parse::Ground;
+                self.in_title = false;
                 self.end_line(out);
             }
             _ => {}
@@ -253,9 +268,26 @@ impl Terminal {
     fn string_escape(&mut self, c: char, out: &mut Vec<ScreenLine>) {
         if c == '\\' {
             self.parse = Parse::Ground;
+            self.title_set();
         } else {
+            self.in_title = false;
             // ESC followed by anything else ends the string and starts a new sequence.
             self.escape(c, out);
+        }
+    }
+
+    /// A shell sets the window title right before it draws its prompt from column 0. A streamed
+    /// line only keeps escapes when the agent could not strip them (fish), and its `\r`s are
+    /// gone: the title is then the best mark of where the prompt line starts again (after
+    /// fish's `⏎` padding), so the columns its `ESC[nC` moves name are right.
+    fn title_set(&mut self) {
+        if std::mem::take(&mut self.in_title) && self.mode == LogMode::Streaming {
+            self.line.clear();
+            self.cursor = 0;
+            self.rows = vec![0];
+            self.row = 0;
+            self.low_mark = usize::MAX;
+            self.written_past_low = 0;
         }
     }
 
@@ -882,6 +914,12 @@ mod tests {
             "root@vm /tmp# e\x1b[14Cech\x1b[14Cecho hi\n",
         );
         assert_eq!(got, ["root@vm /tmp# echo hi"]);
+    }
+
+    #[test]
+    fn a_streamed_title_marks_where_fish_redraws_its_prompt() {
+        let line = "\u{23ce}      \u{23ce} \x1b[K\x1b]0;~/app\x07root@vm ~/app# \x1b[K\x1b[15Cl\x1b[16Cs\n";
+        assert_eq!(texts(LogMode::Streaming, line), ["root@vm ~/app# ls"]);
     }
 
     #[test]
