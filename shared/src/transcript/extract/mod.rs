@@ -593,19 +593,6 @@ impl CommandExtractor {
     }
 
     fn prompt_line(&mut self, line: &ScreenLine, found: Found) -> (TranscriptLine, Reading) {
-        if line.erased.is_none()
-            && let Some(joined) = unwrapped(&line.text).filter(|j| j.len() > found.end)
-        {
-            let (read, reading) = self.prompt_line(
-                &ScreenLine {
-                    text: joined,
-                    erased: None,
-                    stale_tail: false,
-                },
-                found,
-            );
-            return (with_reading(read, &line.text), reading);
-        }
         let text = line.text.as_str();
         let (Some(prompt), Some(after)) = (text.get(found.start..found.end), text.get(found.end..))
         else {
@@ -644,6 +631,12 @@ impl CommandExtractor {
             }
             None => command,
         };
+        if let Some(joined) = unwrapped(text, found.end)
+            && let Some(rest) = joined.get(found.end..).map(clean_command)
+            && rest != command
+        {
+            alternatives.push(rest.to_string());
+        }
         self.start_command(command);
         let read = self.command(CommandKind::Prompted, prompt, command, alternatives);
         (read, found.reading)
@@ -901,33 +894,6 @@ impl CommandExtractor {
     }
 }
 
-/// Adds the command as the line shows it (before a wrap was undone) as another reading.
-fn with_reading(read: TranscriptLine, text: &str) -> TranscriptLine {
-    match read {
-        TranscriptLine::Command {
-            kind,
-            prompt,
-            command,
-            mut alternatives,
-        } => {
-            if let Some(shown) = text
-                .strip_prefix(prompt.as_str())
-                .or(text.get(prompt.len()..))
-                && shown.trim() != command
-            {
-                alternatives.push(shown.trim().to_string());
-            }
-            TranscriptLine::Command {
-                kind,
-                prompt,
-                command,
-                alternatives,
-            }
-        }
-        other => other,
-    }
-}
-
 fn output(line: &ScreenLine, why: &'static str) -> (TranscriptLine, Reading) {
     (
         TranscriptLine::Output(line.text.clone()),
@@ -978,18 +944,24 @@ fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<us
 
 /// Streaming logs keep the space readline writes past the last column when a long line wraps
 /// (the `\r` after it is deleted): `echo wrap-0123…89 0123…`. A single space splitting a word
-/// at a common terminal width is read as that wrap.
-fn unwrapped(text: &str) -> Option<String> {
-    let chars: Vec<char> = text.chars().collect();
+/// at a common terminal width, after byte `from`, may be that wrap: the line without it is
+/// another reading (the terminal's width is not known, so it is never the only one).
+fn unwrapped(text: &str, from: usize) -> Option<String> {
+    if text.len() <= TERMINAL_WIDTHS[0] {
+        return None;
+    }
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
     TERMINAL_WIDTHS.iter().find_map(|&width| {
-        let split = chars.get(width) == Some(&' ')
-            && chars.get(width - 1).is_some_and(|c| !c.is_whitespace())
-            && chars.get(width + 1).is_some_and(|c| !c.is_whitespace());
-        split.then(|| {
-            let mut joined: String = chars[..width].iter().collect();
-            joined.extend(&chars[width + 1..]);
-            joined
-        })
+        let (at, c) = *chars.get(width)?;
+        let split = c == ' '
+            && at > from
+            && chars
+                .get(width - 1)
+                .is_some_and(|(_, c)| !c.is_whitespace())
+            && chars
+                .get(width + 1)
+                .is_some_and(|(_, c)| !c.is_whitespace());
+        split.then(|| format!("{}{}", &text[..at], &text[at + 1..]))
     })
 }
 
@@ -1333,7 +1305,7 @@ mod tests {
     }
 
     #[test]
-    fn a_streamed_wrap_space_is_read_away() {
+    fn a_streamed_wrap_space_is_another_reading() {
         let long = format!("sh-5.2$ echo {}", "x".repeat(100));
         let shown = format!("{} {}", &long[..80], &long[80..]);
         let got = classify_all(&[shown.as_str()]);
@@ -1345,8 +1317,8 @@ mod tests {
         else {
             panic!("{got:?}");
         };
-        assert_eq!(*command, long["sh-5.2$ ".len()..]);
-        assert_eq!(alternatives.len(), 1);
+        assert_eq!(*command, shown["sh-5.2$ ".len()..]);
+        assert_eq!(alternatives, &[long["sh-5.2$ ".len()..].to_string()]);
     }
 
     #[test]
