@@ -1024,6 +1024,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--configs", default="",
                    help="only prompt configurations whose name contains one of these "
                         "comma-separated words")
+    p.add_argument("--min-recovered", type=float, default=100 * TARGET_RECOVERED,
+                   metavar="PERCENT",
+                   help="fail below this share of typed commands recovered (default: the target)")
+    p.add_argument("--max-output-taken", type=float, default=100 * TARGET_OUTPUT_TAKEN,
+                   metavar="PERCENT",
+                   help="fail above this share of output lines taken for commands "
+                        "(default: the target)")
     p.add_argument("--report-only", action="store_true",
                    help="exit 0 even when the targets are missed")
     p.add_argument("--verbose", action="store_true",
@@ -1081,11 +1088,18 @@ def main(argv: list[str]) -> int:
     if args.verbose:
         for r in results:
             print_details(r)
-    met = typed_ > 0 and rec / typed_ >= TARGET_RECOVERED and (
+    on_target = typed_ > 0 and rec / typed_ >= TARGET_RECOVERED and (
         out == 0 or extra / out <= TARGET_OUTPUT_TAKEN)
     print(f"\ntargets: recovered >= {100 * TARGET_RECOVERED:.0f}% and output taken for "
-          f"commands <= {100 * TARGET_OUTPUT_TAKEN:.1f}%: {'met' if met else 'NOT met'} "
+          f"commands <= {100 * TARGET_OUTPUT_TAKEN:.1f}%: {'met' if on_target else 'NOT met'} "
           f"({len(results)} sessions, {time.monotonic() - began:.1f} s)")
+    # The gate the test command holds (the targets by default; lower floors while the
+    # extractor is still short of them, so that a regression fails).
+    met = typed_ > 0 and 100 * rec / typed_ >= args.min_recovered and (
+        out == 0 or 100 * extra / out <= args.max_output_taken)
+    if not on_target:
+        print(f"gate: recovered >= {args.min_recovered:g}% and output taken <= "
+              f"{args.max_output_taken:g}%: {'held' if met else 'FAILED'}")
     if broken or (missing and os.environ.get("CI")):
         return 2
     return 0 if met or args.report_only else 1

@@ -446,8 +446,7 @@ pub fn looks_like_command(line: &str) -> bool {
         let program = first.chars().any(|c| c.is_ascii_alphanumeric()) && !first.ends_with('/');
         return program && (words.next().is_some() || first.ends_with(".sh"));
     }
-    let name = first.rsplit('/').next().unwrap_or(first);
-    KNOWN_COMMANDS.binary_search(&name).is_ok()
+    KNOWN_COMMANDS.binary_search(&first).is_ok()
 }
 
 /// Looser than [`looks_like_command`], for the text after a prompt that is likely but not
@@ -586,6 +585,7 @@ mod tests {
             "",
             "[INFO] rm -rf / is blocked",
             "/teams/   /users/",
+            "noLnfTXJTd6nmtgUJ5g+YDchEaGtvRxegu69U30NQUz0hzLXihB0z16ul0gmzA+Et2YZJja9J8/w",
             "// /       \\_ /  -\\",
         ] {
             assert!(!looks_like_command(line), "{line}");
