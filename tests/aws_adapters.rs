@@ -85,21 +85,53 @@ async fn an_alert_claim_admits_one_delivery_until_it_lapses_or_is_released() {
     };
     let at = |second: i64| jiff::Timestamp::from_second(1_795_000_000 + second).unwrap();
     assert_eq!(
-        store.claim_alert(&key, at(0), at(30)).await,
+        store.claim_alert(&key, "first", at(0), at(30)).await,
         Ok(AlertClaim::Claimed)
     );
     assert_eq!(
-        store.claim_alert(&key, at(5), at(35)).await,
+        store.claim_alert(&key, "second", at(5), at(35)).await,
         Ok(AlertClaim::InFlight)
     );
-    store.release_alert(&key).await.unwrap();
+    store.release_alert(&key, "first").await.unwrap();
     assert_eq!(
-        store.claim_alert(&key, at(6), at(36)).await,
+        store.claim_alert(&key, "second", at(6), at(36)).await,
         Ok(AlertClaim::Claimed)
     );
     assert_eq!(
-        store.claim_alert(&key, at(37), at(67)).await,
+        store.claim_alert(&key, "third", at(37), at(67)).await,
         Ok(AlertClaim::Claimed)
+    );
+}
+
+#[tokio::test]
+async fn a_claim_whose_reply_was_lost_is_granted_to_its_holder_and_only_to_it() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, _, _) = store(&endpoint).await;
+    let key = AlertKey {
+        session_id: "carol-3".into(),
+        kind: "root_user".into(),
+    };
+    let at = |second: i64| jiff::Timestamp::from_second(1_795_000_000 + second).unwrap();
+    store
+        .claim_alert(&key, "first", at(0), at(30))
+        .await
+        .unwrap();
+    // The SDK retries the put: the item already holds this delivery's claim.
+    assert_eq!(
+        store.claim_alert(&key, "first", at(1), at(31)).await,
+        Ok(AlertClaim::Claimed)
+    );
+    assert_eq!(
+        store.claim_alert(&key, "second", at(2), at(32)).await,
+        Ok(AlertClaim::InFlight)
+    );
+    store.release_alert(&key, "second").await.unwrap();
+    assert_eq!(
+        store.claim_alert(&key, "second", at(3), at(33)).await,
+        Ok(AlertClaim::InFlight),
+        "another delivery released a claim it did not hold"
     );
 }
 
@@ -115,15 +147,15 @@ async fn a_sent_alert_stays_sent_whatever_later_deliveries_do() {
     };
     let now = jiff::Timestamp::now();
     assert_eq!(
-        store.claim_alert(&key, now, now).await,
+        store.claim_alert(&key, "first", now, now).await,
         Ok(AlertClaim::Claimed)
     );
     store.mark_alert_sent(&key, now).await.unwrap();
     store.mark_alert_sent(&key, now).await.unwrap();
-    store.release_alert(&key).await.unwrap();
+    store.release_alert(&key, "first").await.unwrap();
     let later = now + jiff::SignedDuration::from_hours(1);
     assert_eq!(
-        store.claim_alert(&key, later, later).await,
+        store.claim_alert(&key, "second", later, later).await,
         Ok(AlertClaim::AlreadySent)
     );
 }

@@ -196,12 +196,12 @@ async fn claim_release_and_mark(store: &DynamoStore, function: &str) {
     let now = jiff::Timestamp::now();
     let later = now + jiff::SignedDuration::from_secs(30);
     assert_eq!(
-        store.claim_alert(&key, now, later).await,
+        store.claim_alert(&key, "first", now, later).await,
         Ok(AlertClaim::Claimed)
     );
-    store.release_alert(&key).await.unwrap();
+    store.release_alert(&key, "first").await.unwrap();
     assert_eq!(
-        store.claim_alert(&key, now, later).await,
+        store.claim_alert(&key, "second", now, later).await,
         Ok(AlertClaim::Claimed)
     );
     store.mark_alert_sent(&key, now).await.unwrap();

@@ -172,6 +172,13 @@ pub fn render(ctx: &AlertContext<'_>) -> Alert {
         ("severity".to_string(), ctx.severity.as_str().to_string()),
         ("kind".to_string(), ctx.kind.to_string()),
         ("session_id".to_string(), s.session_id.clone()),
+        // The same for every delivery of this alert: subscribers drop repeats by it (SNS
+        // standard topics deliver at least once, and a publish whose reply was lost is sent
+        // again by the retry).
+        (
+            "alert_id".to_string(),
+            format!("{}/{}", s.session_id, ctx.alert_key),
+        ),
     ]);
     if let Some(rule) = ctx.rule_id {
         attributes.insert("rule_id".to_string(), rule.to_string());
@@ -291,6 +298,10 @@ mod tests {
         assert_eq!(alert.attributes["severity"], "high");
         assert_eq!(alert.attributes["kind"], "no_mfa");
         assert_eq!(alert.attributes["session_id"], s.session_id);
+        assert_eq!(
+            alert.attributes["alert_id"],
+            format!("{}/{}", s.session_id, alert.key.kind)
+        );
         assert!(!alert.attributes.contains_key("rule_id"));
     }
 

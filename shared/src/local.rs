@@ -13,6 +13,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+/// An unsent alert's claim: who holds it and until when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct HeldClaim {
+    holder: String,
+    until: Timestamp,
+}
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct MemoryState {
     sessions: BTreeMap<String, Versioned<SessionRecord>>,
@@ -20,7 +27,7 @@ struct MemoryState {
     alerts: BTreeMap<String, Timestamp>,
     /// Alert mark → until when a delivery holds the claim to send it.
     #[serde(default)]
-    alert_claims: BTreeMap<String, Timestamp>,
+    alert_claims: BTreeMap<String, HeldClaim>,
     /// Session id → finding key → finding.
     #[serde(default)]
     findings: BTreeMap<String, BTreeMap<String, FindingRecord>>,
@@ -134,6 +141,7 @@ impl SessionStore for MemoryStore {
     async fn claim_alert(
         &self,
         key: &AlertKey,
+        holder: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> Result<AlertClaim, StoreError> {
@@ -145,11 +153,15 @@ impl SessionStore for MemoryStore {
         if state
             .alert_claims
             .get(&mark)
-            .is_some_and(|held| *held >= now)
+            .is_some_and(|held| held.until >= now && held.holder != holder)
         {
             return Ok(AlertClaim::InFlight);
         }
-        state.alert_claims.insert(mark, until);
+        let claim = HeldClaim {
+            holder: holder.to_string(),
+            until,
+        };
+        state.alert_claims.insert(mark, claim);
         Ok(AlertClaim::Claimed)
     }
 
@@ -161,8 +173,16 @@ impl SessionStore for MemoryStore {
         Ok(())
     }
 
-    async fn release_alert(&self, key: &AlertKey) -> Result<(), StoreError> {
-        self.lock().alert_claims.remove(&alert_mark(key));
+    async fn release_alert(&self, key: &AlertKey, holder: &str) -> Result<(), StoreError> {
+        let mark = alert_mark(key);
+        let mut state = self.lock();
+        if state
+            .alert_claims
+            .get(&mark)
+            .is_some_and(|held| held.holder == holder)
+        {
+            state.alert_claims.remove(&mark);
+        }
         Ok(())
     }
 
@@ -298,7 +318,7 @@ mod tests {
         assert_eq!(reopened.load("s-1").await.unwrap().unwrap().version, 1);
         let now = Timestamp::now();
         assert_eq!(
-            reopened.claim_alert(&key, now, now).await,
+            reopened.claim_alert(&key, "retry", now, now).await,
             Ok(AlertClaim::AlreadySent)
         );
         std::fs::remove_dir_all(dir).unwrap();
@@ -316,19 +336,48 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_claim_retried_by_its_own_holder_is_granted() {
+        let store = MemoryStore::new();
+        let key = alert_key();
+        store
+            .claim_alert(&key, "first", at(0), at(30))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.claim_alert(&key, "first", at(1), at(31)).await,
+            Ok(AlertClaim::Claimed)
+        );
+    }
+
+    #[tokio::test]
+    async fn another_holder_cannot_release_a_claim() {
+        let store = MemoryStore::new();
+        let key = alert_key();
+        store
+            .claim_alert(&key, "first", at(0), at(30))
+            .await
+            .unwrap();
+        store.release_alert(&key, "second").await.unwrap();
+        assert_eq!(
+            store.claim_alert(&key, "second", at(1), at(31)).await,
+            Ok(AlertClaim::InFlight)
+        );
+    }
+
+    #[tokio::test]
     async fn a_held_alert_claim_turns_other_deliveries_away_until_it_lapses() {
         let store = MemoryStore::new();
         let key = alert_key();
         assert_eq!(
-            store.claim_alert(&key, at(0), at(30)).await,
+            store.claim_alert(&key, "first", at(0), at(30)).await,
             Ok(AlertClaim::Claimed)
         );
         assert_eq!(
-            store.claim_alert(&key, at(10), at(40)).await,
+            store.claim_alert(&key, "second", at(10), at(40)).await,
             Ok(AlertClaim::InFlight)
         );
         assert_eq!(
-            store.claim_alert(&key, at(31), at(61)).await,
+            store.claim_alert(&key, "second", at(31), at(61)).await,
             Ok(AlertClaim::Claimed)
         );
     }
@@ -337,16 +386,19 @@ mod tests {
     async fn a_released_alert_claim_can_be_taken_at_once_and_a_sent_mark_survives_release() {
         let store = MemoryStore::new();
         let key = alert_key();
-        store.claim_alert(&key, at(0), at(30)).await.unwrap();
-        store.release_alert(&key).await.unwrap();
+        store
+            .claim_alert(&key, "first", at(0), at(30))
+            .await
+            .unwrap();
+        store.release_alert(&key, "first").await.unwrap();
         assert_eq!(
-            store.claim_alert(&key, at(1), at(31)).await,
+            store.claim_alert(&key, "later", at(1), at(31)).await,
             Ok(AlertClaim::Claimed)
         );
         store.mark_alert_sent(&key, at(2)).await.unwrap();
-        store.release_alert(&key).await.unwrap();
+        store.release_alert(&key, "later").await.unwrap();
         assert_eq!(
-            store.claim_alert(&key, at(100), at(130)).await,
+            store.claim_alert(&key, "later", at(100), at(130)).await,
             Ok(AlertClaim::AlreadySent)
         );
     }

@@ -82,11 +82,14 @@ pub trait SessionStore: Send + Sync {
         expected: Option<u64>,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Claims the right to publish an alert until `until`, unless it was sent or another
-    /// delivery holds an unexpired claim (one that has not reached `until` by `now`).
+    /// Claims the right to publish an alert for `holder` (one delivery's token) until `until`,
+    /// unless it was sent or another holder has an unexpired claim (one that has not reached
+    /// `until` by `now`). Claiming again with the same holder is granted: a claim whose reply
+    /// was lost, retried by the SDK, must not be mistaken for a concurrent delivery's.
     fn claim_alert(
         &self,
         key: &AlertKey,
+        holder: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> impl Future<Output = Result<AlertClaim, StoreError>> + Send;
@@ -98,9 +101,13 @@ pub trait SessionStore: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Drops an unsent claim, so a retry after a failed publish need not wait for it to lapse.
-    /// A sent mark is kept.
-    fn release_alert(&self, key: &AlertKey) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Drops `holder`'s unsent claim, so a retry after a failed publish need not wait for it to
+    /// lapse. A sent mark, and another holder's claim, are kept.
+    fn release_alert(
+        &self,
+        key: &AlertKey,
+        holder: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn list(
         &self,
@@ -210,10 +217,11 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
     fn claim_alert(
         &self,
         key: &AlertKey,
+        holder: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> impl Future<Output = Result<AlertClaim, StoreError>> + Send {
-        (**self).claim_alert(key, now, until)
+        (**self).claim_alert(key, holder, now, until)
     }
 
     fn mark_alert_sent(
@@ -224,8 +232,12 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
         (**self).mark_alert_sent(key, at)
     }
 
-    fn release_alert(&self, key: &AlertKey) -> impl Future<Output = Result<(), StoreError>> + Send {
-        (**self).release_alert(key)
+    fn release_alert(
+        &self,
+        key: &AlertKey,
+        holder: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        (**self).release_alert(key, holder)
     }
 
     fn list(

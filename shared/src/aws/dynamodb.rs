@@ -1,7 +1,8 @@
 //! The session store on one DynamoDB table (see `template.yaml`):
 //! session items `pk=SESSION#<id>, sk=META`, alert marks `sk=ALERT#<kind>` under the same
-//! session (`claimed_until` in epoch milliseconds while a delivery publishes, `sent_at` once
-//! sent), and a sparse `active-sessions` index on `active_shard` / `active_since`.
+//! session (`claimed_until` in epoch milliseconds and the delivery's `holder` token while it
+//! publishes, `sent_at` once sent), and a sparse `active-sessions` index on `active_shard` /
+//! `active_since`.
 
 use super::attribute_json::{from_item, to_item};
 use super::{Failure, classify};
@@ -103,8 +104,10 @@ impl DynamoStore {
         }
     }
 
-    /// Why a claim was refused: the alert was sent, or another delivery holds it.
-    async fn held_alert(&self, key: &AlertKey) -> Result<AlertClaim, StoreError> {
+    /// Why a claim was refused: the alert was sent, or another delivery holds it. A claim held
+    /// by `holder` itself (a put that succeeded but whose reply was lost, then retried) is
+    /// granted.
+    async fn held_alert(&self, key: &AlertKey, holder: &str) -> Result<AlertClaim, StoreError> {
         let output = self
             .client
             .get_item()
@@ -112,13 +115,16 @@ impl DynamoStore {
             .key("pk", session_pk(&key.session_id))
             .key("sk", alert_sk(key))
             .consistent_read(true)
-            .projection_expression("sent_at")
+            .projection_expression("sent_at, holder")
             .send()
             .await
             .map_err(|e| store_error(&e, &key.session_id))?;
-        let sent = output.item.is_some_and(|item| item.contains_key("sent_at"));
-        Ok(if sent {
+        let item = output.item.unwrap_or_default();
+        let ours = matches!(item.get("holder"), Some(AttributeValue::S(h)) if h == holder);
+        Ok(if item.contains_key("sent_at") {
             AlertClaim::AlreadySent
+        } else if ours {
+            AlertClaim::Claimed
         } else {
             AlertClaim::InFlight
         })
@@ -213,23 +219,26 @@ impl SessionStore for DynamoStore {
     async fn claim_alert(
         &self,
         key: &AlertKey,
+        holder: &str,
         now: Timestamp,
         until: Timestamp,
     ) -> Result<AlertClaim, StoreError> {
         let result = self
             .alert_put(key, until)
             .item("claimed_until", millis(until))
+            .item("holder", AttributeValue::S(holder.to_string()))
             .condition_expression(
                 "attribute_not_exists(pk) OR \
-                 (attribute_not_exists(sent_at) AND claimed_until < :now)",
+                 (attribute_not_exists(sent_at) AND (claimed_until < :now OR holder = :holder))",
             )
             .expression_attribute_values(":now", millis(now))
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_string()))
             .send()
             .await;
         match result {
             Ok(_) => Ok(AlertClaim::Claimed),
             Err(e) => match store_error(&e, &key.session_id) {
-                StoreError::Conflict(_) => self.held_alert(key).await,
+                StoreError::Conflict(_) => self.held_alert(key, holder).await,
                 other => Err(other),
             },
         }
@@ -242,12 +251,23 @@ impl SessionStore for DynamoStore {
         self.put_unless_sent(mark, key).await
     }
 
-    async fn release_alert(&self, key: &AlertKey) -> Result<(), StoreError> {
-        // A claim that lapsed at the epoch: the next delivery takes it at once.
-        let released = self
+    async fn release_alert(&self, key: &AlertKey, holder: &str) -> Result<(), StoreError> {
+        // A claim that lapsed at the epoch: the next delivery takes it at once. Only the
+        // holder's own claim is released, and never a sent mark.
+        let result = self
             .alert_put(key, Timestamp::now())
-            .item("claimed_until", millis(Timestamp::UNIX_EPOCH));
-        self.put_unless_sent(released, key).await
+            .item("claimed_until", millis(Timestamp::UNIX_EPOCH))
+            .condition_expression("attribute_not_exists(sent_at) AND holder = :holder")
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match store_error(&e, &key.session_id) {
+                StoreError::Conflict(_) => Ok(()),
+                other => Err(other),
+            },
+        }
     }
 
     async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {

@@ -112,9 +112,26 @@ pub async fn terminate_once<S: SessionStore, T: Terminator>(
 /// asynchronous invocation a minute or more later, when a crashed delivery's claim has lapsed.
 pub const ALERT_CLAIM_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 
+/// A token naming one delivery's claim on an alert: unique per call, so the SDK retrying a claim
+/// whose reply was lost finds its own claim, while a concurrent delivery (another invocation, or
+/// a Lambda retry after the lease) holds a different one.
+fn delivery_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    hasher.write_i128(Timestamp::now().as_nanosecond());
+    format!("{:016x}{:08x}", hasher.finish(), std::process::id())
+}
+
 /// Publishes the alert unless it was sent before or a concurrent delivery is sending it: the
 /// delivery that claims it publishes, then marks it sent. A failed publish releases the claim
-/// and fails the invocation, so the retry sends it.
+/// and fails the invocation, so the retry sends it. A publish that succeeded is never undone:
+/// if marking it sent fails, the alert stands and the invocation goes on (failing it would make
+/// Lambda's retry, after the lease, send it again); the message's `alert_id` attribute lets a
+/// subscriber drop the repeat a later redelivery could still cause.
 pub async fn alert_once<S: SessionStore, N: Notifier>(
     store: &S,
     notifier: &N,
@@ -124,9 +141,10 @@ pub async fn alert_once<S: SessionStore, N: Notifier>(
         session_id: context.session.session_id.clone(),
         kind: context.alert_key.to_string(),
     };
+    let holder = delivery_token();
     let now = Timestamp::now();
     match store
-        .claim_alert(&key, now, now + ALERT_CLAIM_LEASE)
+        .claim_alert(&key, &holder, now, now + ALERT_CLAIM_LEASE)
         .await?
     {
         AlertClaim::Claimed => {}
@@ -142,7 +160,7 @@ pub async fn alert_once<S: SessionStore, N: Notifier>(
     }
     let alert = render(context);
     if let Err(failed) = notifier.publish(&alert).await {
-        if let Err(release) = store.release_alert(&key).await {
+        if let Err(release) = store.release_alert(&key, &holder).await {
             tracing::warn!(
                 session_id = %key.session_id,
                 alert = %key.kind,
@@ -152,6 +170,13 @@ pub async fn alert_once<S: SessionStore, N: Notifier>(
         }
         return Err(failed.into());
     }
-    store.mark_alert_sent(&key, Timestamp::now()).await?;
+    if let Err(mark) = store.mark_alert_sent(&key, Timestamp::now()).await {
+        tracing::error!(
+            session_id = %key.session_id,
+            alert = %key.kind,
+            error = %mark,
+            "alert sent but not marked sent; a redelivery after the lease may send it again"
+        );
+    }
     Ok(Some(alert))
 }

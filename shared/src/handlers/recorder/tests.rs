@@ -363,3 +363,121 @@ async fn every_sample_replays_in_any_order_to_the_same_table() {
         backward.notifier().take().len()
     );
 }
+
+/// The memory store as DynamoDB behaves when replies are lost: every alert claim is written,
+/// its reply lost, and the SDK's retry sends the same claim again; marking an alert sent
+/// fails `mark_failures` times (the write may or may not have happened).
+struct LostReplies {
+    inner: MemoryStore,
+    mark_failures: AtomicUsize,
+}
+
+impl LostReplies {
+    fn new(mark_failures: usize) -> Self {
+        LostReplies {
+            inner: MemoryStore::new(),
+            mark_failures: AtomicUsize::new(mark_failures),
+        }
+    }
+}
+
+impl SessionStore for LostReplies {
+    async fn load(
+        &self,
+        session_id: &str,
+    ) -> Result<Option<crate::ports::Versioned<SessionRecord>>, StoreError> {
+        self.inner.load(session_id).await
+    }
+
+    async fn save(&self, record: &SessionRecord, expected: Option<u64>) -> Result<u64, StoreError> {
+        self.inner.save(record, expected).await
+    }
+
+    async fn claim_alert(
+        &self,
+        key: &crate::alert::AlertKey,
+        holder: &str,
+        now: jiff::Timestamp,
+        until: jiff::Timestamp,
+    ) -> Result<crate::ports::AlertClaim, StoreError> {
+        self.inner.claim_alert(key, holder, now, until).await?;
+        self.inner.claim_alert(key, holder, now, until).await
+    }
+
+    async fn mark_alert_sent(
+        &self,
+        key: &crate::alert::AlertKey,
+        at: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        if self.mark_failures.load(Ordering::SeqCst) > 0 {
+            self.mark_failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(StoreError::Unavailable("connection reset".into()));
+        }
+        self.inner.mark_alert_sent(key, at).await
+    }
+
+    async fn release_alert(
+        &self,
+        key: &crate::alert::AlertKey,
+        holder: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.release_alert(key, holder).await
+    }
+
+    async fn list(
+        &self,
+        filter: crate::ports::SessionFilter,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.inner.list(filter).await
+    }
+
+    async fn record_finding(
+        &self,
+        finding: &crate::finding::FindingRecord,
+    ) -> Result<bool, StoreError> {
+        self.inner.record_finding(finding).await
+    }
+
+    async fn findings(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<crate::finding::FindingRecord>, StoreError> {
+        self.inner.findings(session_id).await
+    }
+}
+
+#[tokio::test]
+async fn a_claim_whose_reply_was_lost_still_pages() {
+    let r = Recorder::new(
+        LostReplies::new(0),
+        CollectingNotifier::new(),
+        DryRunTerminator::new(),
+        config(&[]),
+    );
+    let out = r.handle(&event_json("08-start-root.json")).await.unwrap();
+    assert_eq!(out.alerts.len(), 1, "the root-user alert was dropped");
+    assert_eq!(r.notifier().take().len(), 1);
+}
+
+#[tokio::test]
+async fn an_alert_sent_but_not_marked_is_not_sent_again_by_a_retry() {
+    let r = Recorder::new(
+        LostReplies::new(1),
+        CollectingNotifier::new(),
+        DryRunTerminator::new(),
+        config(&[]),
+    );
+    let event = event_json("08-start-root.json");
+    let first = r.handle(&event).await.unwrap();
+    assert_eq!(first.alerts.len(), 1);
+    // A redelivery while the claim holds sends nothing; the message carries a stable id for
+    // a redelivery after the lease.
+    let again = r.handle(&event).await.unwrap();
+    assert!(again.alerts.is_empty());
+    let sent = r.notifier().take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].attributes["alert_id"],
+        format!("{}/{}", first.session_id, sent[0].key.kind)
+    );
+}
