@@ -255,6 +255,7 @@ fn explain(out: &mut String, rules: &RuleSet, id: &str) -> Result<ExitCode, Stri
         out,
         "Action:",
         match rule.action {
+            RuleAction::Record => "record with the session (a finding, never an alert)",
             RuleAction::Alert => "alert",
             RuleAction::Terminate => {
                 "terminate the session and alert (with WARDEN_ENFORCE=false the termination is only reported)"

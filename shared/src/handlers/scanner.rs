@@ -221,6 +221,10 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
         batch: &LogsBatch,
         scanned: &mut Scanned,
     ) -> Result<SessionRecord, ScannerError> {
+        // Record-tier findings are context: stored with the session (above), never paged.
+        if finding.action == RuleAction::Record {
+            return Ok(record);
+        }
         let reason = format!("rule:{}", finding.rule_id);
         let (record, action) = if finding.action == RuleAction::Terminate {
             let (record, step) =
@@ -312,7 +316,11 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
                 );
                 metrics.count("TranscriptLines", done.lines as f64);
                 for finding in &done.findings {
-                    metrics.count(format!("Findings_{}", finding.severity.as_str()), 1.0);
+                    let metric = match finding.action {
+                        RuleAction::Record => "RecordedSignals".to_string(),
+                        _ => format!("Findings_{}", finding.severity.as_str()),
+                    };
+                    metrics.count(metric, 1.0);
                 }
                 metrics.count("AlertsSent", done.alerts.len() as f64);
                 metrics.count("Terminations", done.terminations.len() as f64);

@@ -45,6 +45,9 @@ pub struct Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleAction {
+    /// Context worth keeping with the session, not worth a page: stored as a finding, shown by
+    /// `warden scan` and `sessions show`, never alerted.
+    Record,
     Alert,
     Terminate,
 }
@@ -52,6 +55,7 @@ pub enum RuleAction {
 impl RuleAction {
     pub fn as_str(self) -> &'static str {
         match self {
+            RuleAction::Record => "record",
             RuleAction::Alert => "alert",
             RuleAction::Terminate => "terminate",
         }

@@ -102,6 +102,21 @@ async fn a_forbidden_command_is_recorded_alerted_and_terminated() {
 }
 
 #[tokio::test]
+async fn a_record_tier_signal_is_stored_with_the_session_and_never_alerted() {
+    let s = scanner();
+    let event = batch(&[record(&[
+        "sh-5.2$ TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600')",
+    ])]);
+    let out = s.handle(&event).await.unwrap();
+    assert_eq!(rule_ids(&out), ["credential_access.imds_token"]);
+    assert_eq!(out.findings[0].action, RuleAction::Record);
+    assert!(out.alerts.is_empty());
+    assert!(out.terminations.is_empty());
+    let stored = s.store().findings(SESSION).await.unwrap();
+    assert_eq!(stored[0].rule_id, "credential_access.imds_token");
+}
+
+#[tokio::test]
 async fn a_transcript_before_its_cloudtrail_event_still_records_the_session() {
     let s = scanner();
     s.handle(&batch(&[record(&["sh-5.2$ cat /etc/shadow"])]))
