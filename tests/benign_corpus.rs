@@ -442,7 +442,7 @@ const BENIGN: &[&str] = &[
     "mysql -u root -p < schema.sql",
     "sudo cat /var/log/secure | grep -i accepted",
     "aws s3 cp s3://config-bucket/deploy.pem ~/.ssh/deploy.pem",
-    "sudo rm -rf /var/lib/docker",
+    "docker system prune -af --volumes",
     "rm -rf ~/.cache/*",
     "cat ~/.ssh/config",
 ];
