@@ -83,19 +83,16 @@ impl DynamoStore {
             .item("expires_at", self.expires_at(at))
     }
 
-    /// Writes an alert item unless the alert is marked sent: the first mark stands. Alert items
+    /// Sends a conditional put of an alert item whose failed condition means there is nothing
+    /// to do (the alert is already marked sent, or the claim is not this holder's). Alert items
     /// are only ever put, never updated or deleted, so the functions need no other write
     /// permission on the table.
-    async fn put_unless_sent(
+    async fn put_if(
         &self,
         put: aws_sdk_dynamodb::operation::put_item::builders::PutItemFluentBuilder,
         key: &AlertKey,
     ) -> Result<(), StoreError> {
-        let result = put
-            .condition_expression("attribute_not_exists(sent_at)")
-            .send()
-            .await;
-        match result {
+        match put.send().await {
             Ok(_) => Ok(()),
             Err(e) => match store_error(&e, &key.session_id) {
                 StoreError::Conflict(_) => Ok(()),
@@ -245,29 +242,23 @@ impl SessionStore for DynamoStore {
     }
 
     async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
+        // The first mark stands.
         let mark = self
             .alert_put(key, at)
-            .item("sent_at", AttributeValue::S(at.to_string()));
-        self.put_unless_sent(mark, key).await
+            .item("sent_at", AttributeValue::S(at.to_string()))
+            .condition_expression("attribute_not_exists(sent_at)");
+        self.put_if(mark, key).await
     }
 
     async fn release_alert(&self, key: &AlertKey, holder: &str) -> Result<(), StoreError> {
         // A claim that lapsed at the epoch: the next delivery takes it at once. Only the
         // holder's own claim is released, and never a sent mark.
-        let result = self
+        let released = self
             .alert_put(key, Timestamp::now())
             .item("claimed_until", millis(Timestamp::UNIX_EPOCH))
             .condition_expression("attribute_not_exists(sent_at) AND holder = :holder")
-            .expression_attribute_values(":holder", AttributeValue::S(holder.to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => match store_error(&e, &key.session_id) {
-                StoreError::Conflict(_) => Ok(()),
-                other => Err(other),
-            },
-        }
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_string()));
+        self.put_if(released, key).await
     }
 
     async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
