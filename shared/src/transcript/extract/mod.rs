@@ -399,10 +399,7 @@ impl CommandExtractor {
             };
             if !shape.weak && (!shape.checked || rest_is_command()) {
                 let prompt = text.get(..shape.end)?;
-                self.learn(
-                    Matcher::Literal(prompt.to_string()),
-                    Origin::Seen(self.line),
-                );
+                self.learn_literal(prompt, Origin::Seen(self.line));
                 self.prompt_seen();
                 return Some(Found {
                     start: 0,
@@ -460,10 +457,7 @@ impl CommandExtractor {
         if !(rest.is_empty() || could_be_command(rest)) {
             return None;
         }
-        self.learn(
-            Matcher::Literal(mark.to_string()),
-            Origin::FirstPrompt(self.line),
-        );
+        self.learn_literal(mark, Origin::FirstPrompt(self.line));
         self.prompt_seen();
         Some(Found {
             start: 0,
@@ -568,6 +562,18 @@ impl CommandExtractor {
         }
     }
 
+    /// Learns a literal prompt; most prompt lines repeat one already known, so this checks
+    /// before it allocates.
+    fn learn_literal(&mut self, prompt: &str, origin: Origin) {
+        let known = self
+            .learned
+            .iter()
+            .any(|p| matches!(&p.matcher, Matcher::Literal(l) if l == prompt));
+        if !known {
+            self.learn(Matcher::Literal(prompt.to_string()), origin);
+        }
+    }
+
     fn learn(&mut self, matcher: Matcher, origin: Origin) {
         let same = |p: &LearnedPrompt| match (&p.matcher, &matcher) {
             (Matcher::Literal(a), Matcher::Literal(b)) => a == b,
@@ -647,10 +653,7 @@ impl CommandExtractor {
     fn unprompted(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         let text = line.text.as_str();
         if looks_like_custom_prompt(text) {
-            self.learn(
-                Matcher::Literal(text.to_string()),
-                Origin::EmptyPrompt(self.line),
-            );
+            self.learn_literal(text, Origin::EmptyPrompt(self.line));
             self.prompt_seen();
             return output(
                 line,
@@ -707,10 +710,7 @@ impl CommandExtractor {
         if !command_like {
             return None;
         }
-        self.learn(
-            Matcher::Literal(prompt.to_string()),
-            Origin::FirstPrompt(self.line),
-        );
+        self.learn_literal(prompt, Origin::FirstPrompt(self.line));
         self.prompt_seen();
         Some(Found {
             start: 0,
@@ -754,10 +754,7 @@ impl CommandExtractor {
         if entry.sightings < RECURRING_SIGHTINGS {
             return None;
         }
-        self.learn(
-            Matcher::Literal(prefix.to_string()),
-            Origin::Recurring(self.line),
-        );
+        self.learn_literal(prefix, Origin::Recurring(self.line));
         Some(end)
     }
 
