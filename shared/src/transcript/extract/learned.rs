@@ -115,6 +115,10 @@ fn match_from(tokens: &[Token], text: &str, pos: usize) -> Option<usize> {
 /// The prompt set by a command line, if it assigns one: `PS1=…`, `export PS1=…`, `PROMPT=…`,
 /// `PS1=$'…'`, `unset PS1`, `function fish_prompt; …; end`.
 pub fn assigned_prompt(command: &str) -> Option<PromptValue> {
+    // Every command comes here; few mention a prompt at all.
+    if !(command.contains("PS1") || command.contains("PROMPT") || command.contains("fish_prompt")) {
+        return None;
+    }
     if let Some(body) = fish_prompt_body(command) {
         return Some(fish_prompt(body));
     }

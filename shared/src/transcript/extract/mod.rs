@@ -50,6 +50,8 @@ const MAX_RECURRING: usize = 32;
 /// Sightings (with different command lines after them) that make a prefix a prompt.
 const RECURRING_SIGHTINGS: u32 = 3;
 const PS2: &str = "> ";
+/// How far into a line zsh's PS2 words may reach.
+const ZSH_PS2_WINDOW: usize = 48;
 /// zsh's PS2 (`%_> `) names what is open: `quote> `, `for dquote> `, `heredoc> `.
 const ZSH_PS2_WORDS: &[&str] = &[
     "bquote",
@@ -80,7 +82,7 @@ const ZSH_PS2_WORDS: &[&str] = &[
 ];
 /// zsh's PROMPT_SP: a `%` (or `#`) and spaces to the margin before each prompt. Streaming logs
 /// lose the `\r` after it, so the prompt follows the padding on the same line.
-const PROMPT_SP_MIN_SPACES: usize = 8;
+const PROMPT_SP_PADDING: &str = "        ";
 /// Terminal widths at which a streamed line is checked for readline's wrap space.
 const TERMINAL_WIDTHS: &[usize] = &[
     80, 90, 100, 110, 120, 130, 132, 140, 150, 160, 170, 180, 190, 200, 210, 220, 240, 250, 280,
@@ -902,9 +904,15 @@ fn output(line: &ScreenLine, why: &'static str) -> (TranscriptLine, Reading) {
 /// (`ops> `, `[prod ~] ops $ `, `edgemax_update$ `), within the first few dozen chars.
 fn prompt_prefix(text: &str) -> Option<usize> {
     let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
-    let (index, c) = window.char_indices().find(|&(i, c)| {
-        (c == '$' || c == '#' || EXTRA_MARKS.contains(&c))
-            && text.as_bytes().get(i + c.len_utf8()) == Some(&b' ')
+    // Every output line comes here: look at bytes, and decode a char only where a mark could
+    // start (an ASCII mark, or the lead byte of a non-ASCII one) and a space follows it.
+    let (index, c) = window.bytes().enumerate().find_map(|(i, b)| {
+        if !(matches!(b, b'$' | b'#' | b'%' | b'>') || b >= 0xC0) {
+            return None;
+        }
+        let c = window.get(i..)?.chars().next()?;
+        let is_mark = c == '$' || c == '#' || EXTRA_MARKS.contains(&c);
+        (is_mark && text.as_bytes().get(i + c.len_utf8()) == Some(&b' ')).then_some((i, c))
     })?;
     let prefix = text.get(..index + c.len_utf8())?;
     // Log and tool output (`ok: [host] => (item=x)`, `step -> done`) is not a prompt.
@@ -917,11 +925,17 @@ fn prompt_prefix(text: &str) -> Option<usize> {
 }
 
 /// Where a PROMPT_SP padding ends (see `CommandExtractor::without_prompt_sp`): a `%`, `#`,
-/// `⏎` or U+FFFD (a mangled `⏎`) and at least `PROMPT_SP_MIN_SPACES` spaces, at the start, or
+/// `⏎` or U+FFFD (a mangled `⏎`) and at least `PROMPT_SP_PADDING`'s spaces, at the start, or
 /// later when `prompt_follows` says the rest starts with a prompt.
 fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<usize> {
-    let padding = " ".repeat(PROMPT_SP_MIN_SPACES);
-    for (at, _) in text.match_indices(padding.as_str()) {
+    // Every line comes here: most have none of the markers, which is cheap to see.
+    let has_marker = text
+        .bytes()
+        .any(|b| matches!(b, b'%' | b'#') || b == 0xE2 || b == 0xEF);
+    if !has_marker {
+        return None;
+    }
+    for (at, _) in text.match_indices(PROMPT_SP_PADDING) {
         let marker = text[..at].chars().next_back()?;
         if !matches!(marker, '%' | '#' | '⏎' | '\u{fffd}') {
             continue;
@@ -1065,6 +1079,9 @@ fn clean_command(text: &str) -> &str {
 /// `(reverse-i-search)`rm': rm -rf /tmp/x` (bash, also glued after a prompt in streaming logs):
 /// the matched history line, accepted with Enter.
 fn reverse_search(text: &str) -> Option<&str> {
+    if !text.contains('`') {
+        return None;
+    }
     let at = text.rfind("i-search)`")?;
     let after = text.get(at + "i-search)`".len()..)?;
     let colon = after.find("': ")?;
@@ -1079,10 +1096,15 @@ fn strip_ps2(text: &str) -> Option<&str> {
     if let Some(rest) = text.strip_prefix(PS2) {
         return Some(rest);
     }
-    // zsh: one or more state words, then `> `.
-    let (words, rest) = text
-        .split_once("> ")
-        .or_else(|| text.strip_suffix('>').map(|w| (w, "")))?;
+    // zsh: one or more lower-case state words, then `> ` (looked for only near the start).
+    if !text.as_bytes().first().is_some_and(u8::is_ascii_lowercase) {
+        return None;
+    }
+    let head = text.get(..floor_char_boundary(text, ZSH_PS2_WINDOW))?;
+    let (words, rest) = match head.find("> ") {
+        Some(at) => (&text[..at], &text[at + 2..]),
+        None => (text.strip_suffix('>')?, ""),
+    };
     let zsh = !words.is_empty()
         && words.len() <= 40
         && words.split(' ').all(|w| ZSH_PS2_WORDS.contains(&w));

@@ -459,6 +459,10 @@ fn mac_prompt(s: &str) -> Option<usize> {
 /// A one-line theme: context (path, branch, status) then `❯`, `➜` or `λ` between spaces.
 fn context_symbol_prompt(s: &str) -> Option<usize> {
     let window = s.get(..floor_boundary(s, MAX_PROMPT_BYTES))?;
+    // The symbols start with byte E2 (❯ ❱ ➜) or CE (λ); most lines have neither.
+    if !window.bytes().any(|b| b == 0xE2 || b == 0xCE) {
+        return None;
+    }
     window
         .char_indices()
         .find(|&(i, c)| {
