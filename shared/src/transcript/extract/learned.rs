@@ -364,6 +364,15 @@ fn parse(value: &str) -> Builder {
     builder
 }
 
+/// The index after the escape at `i` and its optional `{…}` argument (`\D{%H}`, `%F{red}`).
+fn past_argument(chars: &[char], i: usize) -> usize {
+    if chars.get(i + 1) == Some(&'{') {
+        skip_balanced(chars, i + 1)
+    } else {
+        i + 1
+    }
+}
+
 /// Skips `(…)` or `{…}` starting at `open`; returns the index after the closing char.
 fn skip_balanced(chars: &[char], open: usize) -> usize {
     let (o, c) = match chars.get(open) {
@@ -443,9 +452,7 @@ impl Builder {
             'w' | 'W' | 't' | 'T' | '@' | 'A' | 'd' => self.var(Token::Text),
             'D' => {
                 self.var(Token::Text);
-                if chars.get(i + 1) == Some(&'{') {
-                    return skip_balanced(chars, i + 1);
-                }
+                return past_argument(chars, i);
             }
             // `\$?`: meant as the exit status (`$?` after the escape); some text either way.
             '$' if chars.get(i + 1) == Some(&'?') => {
@@ -504,20 +511,14 @@ impl Builder {
             }
             'D' => {
                 self.var(Token::Text);
-                if chars.get(i + 1) == Some(&'{') {
-                    return skip_balanced(chars, i + 1);
-                }
+                return past_argument(chars, i);
             }
             '#' => self.mark(),
             '%' => self.lit('%'),
             ')' => self.lit(')'),
             '{' => self.invisible = true,
             '}' => self.invisible = false,
-            'F' | 'K' => {
-                if chars.get(i + 1) == Some(&'{') {
-                    return skip_balanced(chars, i + 1);
-                }
-            }
+            'F' | 'K' => return past_argument(chars, i),
             'f' | 'k' | 'B' | 'b' | 'U' | 'u' | 'S' | 's' | 'E' => {}
             '(' => return self.zsh_conditional(chars, i + 1),
             other => {
