@@ -521,11 +521,16 @@ impl CommandExtractor {
     /// what follows reads as a command line.
     fn bare_prompt_inside(&self, text: &str) -> Option<Found> {
         let bare = self.learned.iter().find(|p| p.is_bare())?;
-        let Matcher::Literal(mark) = &bare.matcher else {
-            return None;
+        // A bare prompt learned from its assignment (`PS1='$ '`) is a pattern: take the mark
+        // it matches.
+        let mark = match &bare.matcher {
+            Matcher::Literal(mark) => mark.as_str(),
+            Matcher::Pattern(pattern) => ["$", "#", "%", ">"]
+                .into_iter()
+                .find(|m| pattern.match_start(m) == Some(1))?,
         };
         let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
-        let (at, _) = window.match_indices(mark.as_str()).find(|&(at, _)| {
+        let (at, _) = window.match_indices(mark).find(|&(at, _)| {
             at > 0
                 && !text[..at].ends_with(char::is_whitespace)
                 && at_boundary(text, at + mark.len())
@@ -538,7 +543,7 @@ impl CommandExtractor {
             start: at,
             end,
             reading: Reading::LearnedPrompt {
-                prompt: mark.clone(),
+                prompt: mark.to_string(),
                 origin: bare.origin,
             },
         })
@@ -1344,6 +1349,12 @@ mod tests {
     fn a_bare_prompt_after_output_without_a_newline() {
         let got = classify_all(&["$ printf done", "done$ echo next"]);
         assert_eq!(commands(&got), ["printf done", "echo next"]);
+    }
+
+    #[test]
+    fn an_assigned_bare_prompt_after_output_without_a_newline() {
+        let got = classify_all(&["sh-5.2$ PS1='$ '", "$ printf done", "done$ echo next"]);
+        assert_eq!(commands(&got), ["PS1='$ '", "printf done", "echo next"]);
     }
 
     #[test]
