@@ -520,33 +520,36 @@ impl CommandExtractor {
     /// `done$ echo next`: a learned bare prompt right after output that had no newline, when
     /// what follows reads as a command line.
     fn bare_prompt_inside(&self, text: &str) -> Option<Found> {
-        let bare = self.learned.iter().find(|p| p.is_bare())?;
-        // A bare prompt learned from its assignment (`PS1='$ '`) is a pattern: take the mark
-        // it matches.
-        let mark = match &bare.matcher {
-            Matcher::Literal(mark) => mark.as_str(),
-            Matcher::Pattern(pattern) => ["$", "#", "%", ">"]
-                .into_iter()
-                .find(|m| pattern.match_start(m) == Some(1))?,
-        };
         let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
-        let (at, _) = window.match_indices(mark).find(|&(at, _)| {
-            at > 0
-                && !text[..at].ends_with(char::is_whitespace)
-                && at_boundary(text, at + mark.len())
-        })?;
-        let end = at + mark.len();
-        if !looks_like_command(text[end..].trim()) {
-            return None;
-        }
-        Some(Found {
-            start: at,
-            end,
-            reading: Reading::LearnedPrompt {
-                prompt: mark.to_string(),
-                origin: bare.origin,
-            },
-        })
+        // The newest bare prompt first: a session that opened with `# ` may have set `$ `.
+        self.learned
+            .iter()
+            .rev()
+            .filter(|p| p.is_bare())
+            .find_map(|bare| {
+                // A bare prompt learned from its assignment (`PS1='$ '`) is a pattern: take the
+                // mark it matches.
+                let mark = match &bare.matcher {
+                    Matcher::Literal(mark) => mark.as_str(),
+                    Matcher::Pattern(pattern) => ["$", "#", "%", ">"]
+                        .into_iter()
+                        .find(|m| pattern.match_start(m) == Some(1))?,
+                };
+                let (at, _) = window.match_indices(mark).find(|&(at, _)| {
+                    at > 0
+                        && !text[..at].ends_with(char::is_whitespace)
+                        && at_boundary(text, at + mark.len())
+                })?;
+                let end = at + mark.len();
+                looks_like_command(text[end..].trim()).then(|| Found {
+                    start: at,
+                    end,
+                    reading: Reading::LearnedPrompt {
+                        prompt: mark.to_string(),
+                        origin: bare.origin,
+                    },
+                })
+            })
     }
 
     /// The text after the last copy of a learned literal prompt in `text`, or all of it.
@@ -1353,7 +1356,7 @@ mod tests {
 
     #[test]
     fn an_assigned_bare_prompt_after_output_without_a_newline() {
-        let got = classify_all(&["sh-5.2$ PS1='$ '", "$ printf done", "done$ echo next"]);
+        let got = classify_all(&["# PS1='$ '", "$ printf done", "done$ echo next"]);
         assert_eq!(commands(&got), ["PS1='$ '", "printf done", "echo next"]);
     }
 
