@@ -282,12 +282,7 @@ impl Terminal {
     /// fish's `⏎` padding), so the columns its `ESC[nC` moves name are right.
     fn title_set(&mut self) {
         if std::mem::take(&mut self.in_title) && self.mode == LogMode::Streaming {
-            self.line.clear();
-            self.cursor = 0;
-            self.rows = vec![0];
-            self.row = 0;
-            self.low_mark = usize::MAX;
-            self.written_past_low = 0;
+            self.reset_line();
         }
     }
 

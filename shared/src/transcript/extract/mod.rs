@@ -520,7 +520,7 @@ impl CommandExtractor {
     /// `done$ echo next`: a learned bare prompt right after output that had no newline, when
     /// what follows reads as a command line.
     fn bare_prompt_inside(&self, text: &str) -> Option<Found> {
-        let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
+        let window = text.get(..text.floor_char_boundary(RECURRING_WINDOW))?;
         // The newest bare prompt first: a session that opened with `# ` may have set `$ `.
         self.learned
             .iter()
@@ -670,19 +670,10 @@ impl CommandExtractor {
                 "a custom prompt with nothing typed after it (learned)",
             );
         }
-        if let Some(found) = self.first_prompt(text) {
-            return self.prompt_line(line, found);
-        }
-        if let Some(end) = self.recurring_prompt(text) {
-            self.prompt_seen();
-            let found = Found {
-                start: 0,
-                end,
-                reading: Reading::LearnedPrompt {
-                    prompt: text.get(..end).unwrap_or_default().to_string(),
-                    origin: Origin::Recurring(self.line),
-                },
-            };
+        if let Some(found) = self
+            .first_prompt(text)
+            .or_else(|| self.recurring_prompt(text))
+        {
             return self.prompt_line(line, found);
         }
         let reason = match self.state {
@@ -720,22 +711,28 @@ impl CommandExtractor {
         if !command_like {
             return None;
         }
-        self.learn_literal(prompt, Origin::FirstPrompt(self.line));
+        self.take_prompt(text, end, Origin::FirstPrompt(self.line))
+    }
+
+    /// Learns `text[..end]` as a prompt and reads this line behind it.
+    fn take_prompt(&mut self, text: &str, end: usize, origin: Origin) -> Option<Found> {
+        let prompt = text.get(..end)?;
+        self.learn_literal(prompt, origin);
         self.prompt_seen();
         Some(Found {
             start: 0,
             end,
             reading: Reading::LearnedPrompt {
                 prompt: prompt.to_string(),
-                origin: Origin::FirstPrompt(self.line),
+                origin,
             },
         })
     }
 
     /// Tracks prefixes ending in a prompt char (`ops> `, `[prod ~] ops $ `) before lines that
-    /// read as commands; the second sighting with a different command makes it a prompt.
-    /// Returns the prompt's end when this line completes one.
-    fn recurring_prompt(&mut self, text: &str) -> Option<usize> {
+    /// read as commands; the `RECURRING_SIGHTINGS`th sighting, each before a different
+    /// command, makes it a prompt, read on this line.
+    fn recurring_prompt(&mut self, text: &str) -> Option<Found> {
         let end = prompt_prefix(text)?;
         let prefix = text.get(..end)?;
         let rest = text.get(end..)?.trim();
@@ -764,8 +761,7 @@ impl CommandExtractor {
         if entry.sightings < RECURRING_SIGHTINGS {
             return None;
         }
-        self.learn_literal(prefix, Origin::Recurring(self.line));
-        Some(end)
+        self.take_prompt(text, end, Origin::Recurring(self.line))
     }
 
     fn start_command(&mut self, command: &str) {
@@ -911,7 +907,7 @@ fn output(line: &ScreenLine, why: &'static str) -> (TranscriptLine, Reading) {
 /// The end of a line-start prefix that ends in a prompt mark followed by a space
 /// (`ops> `, `[prod ~] ops $ `, `edgemax_update$ `), within the first few dozen chars.
 fn prompt_prefix(text: &str) -> Option<usize> {
-    let window = text.get(..floor_char_boundary(text, RECURRING_WINDOW))?;
+    let window = text.get(..text.floor_char_boundary(RECURRING_WINDOW))?;
     // Every output line comes here: look at bytes, and decode a char only where a mark could
     // start (an ASCII mark, or the lead byte of a non-ASCII one) and a space follows it.
     let (index, c) = window.bytes().enumerate().find_map(|(i, b)| {
@@ -982,14 +978,6 @@ fn unwrapped(text: &str, from: usize) -> Option<String> {
                 .is_some_and(|(_, c)| !c.is_whitespace());
         split.then(|| format!("{}{}", &text[..at], &text[at + 1..]))
     })
-}
-
-fn floor_char_boundary(text: &str, index: usize) -> usize {
-    let mut i = index.min(text.len());
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// A line holding only a custom prompt, left by Enter on an empty prompt (`myhost $`,
@@ -1108,7 +1096,7 @@ fn strip_ps2(text: &str) -> Option<&str> {
     if !text.as_bytes().first().is_some_and(u8::is_ascii_lowercase) {
         return None;
     }
-    let head = text.get(..floor_char_boundary(text, ZSH_PS2_WINDOW))?;
+    let head = text.get(..text.floor_char_boundary(ZSH_PS2_WINDOW))?;
     let (words, rest) = match head.find("> ") {
         Some(at) => (&text[..at], &text[at + 2..]),
         None => (text.strip_suffix('>')?, ""),

@@ -458,7 +458,7 @@ fn mac_prompt(s: &str) -> Option<usize> {
 
 /// A one-line theme: context (path, branch, status) then `❯`, `➜` or `λ` between spaces.
 fn context_symbol_prompt(s: &str) -> Option<usize> {
-    let window = s.get(..floor_boundary(s, MAX_PROMPT_BYTES))?;
+    let window = s.get(..s.floor_char_boundary(MAX_PROMPT_BYTES))?;
     // The symbols start with byte E2 (❯ ❱ ➜) or CE (λ); most lines have neither.
     if !window.bytes().any(|b| b == 0xE2 || b == 0xCE) {
         return None;
@@ -469,14 +469,6 @@ fn context_symbol_prompt(s: &str) -> Option<usize> {
             CONTEXT_SYMBOLS.contains(&c) && i > 0 && window.as_bytes().get(i - 1) == Some(&b' ')
         })
         .map(|(i, c)| i + c.len_utf8())
-}
-
-fn floor_boundary(s: &str, index: usize) -> usize {
-    let mut i = index.min(s.len());
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// `PS C:\Users\ssm-user>` (Windows PowerShell) or `PS /home/ssm-user>` (pwsh on Linux).
