@@ -183,3 +183,43 @@ fn the_transcript_samples_are_what_warden_events_makes_from_their_sources() {
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn lines_says_how_every_line_was_read_between_the_findings() {
+    let transcript = "$ ls\nnotes.txt\n$ PS1=''\nrm -rf /\n";
+    let output = warden(
+        &["scan", "--lines", "--format", "json", "-"],
+        Some(transcript.as_bytes()),
+    );
+    let objects = findings(&output);
+    let lines: Vec<(&str, &str)> = objects
+        .iter()
+        .filter(|o| o["type"] == "line")
+        .map(|o| (o["kind"].as_str().unwrap(), o["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("command", "$ ls"),
+            ("output", "notes.txt"),
+            ("command", "$ PS1=''"),
+            ("candidate", "rm -rf /"),
+        ]
+    );
+    let fired: Vec<(&str, u64)> = objects
+        .iter()
+        .filter(|o| o["type"] == "finding")
+        .map(|o| (o["rule_id"].as_str().unwrap(), o["line"].as_u64().unwrap()))
+        .collect();
+    assert!(
+        fired.contains(&("defense_evasion.prompt_hidden", 3)),
+        "{fired:?}"
+    );
+    assert!(
+        fired.contains(&("destructive.rm_system_path", 4)),
+        "{fired:?}"
+    );
+    let candidate = objects.iter().find(|o| o["kind"] == "candidate").unwrap();
+    let why = candidate["why"].as_str().unwrap();
+    assert!(why.contains("hidden on line 3"), "{why}");
+}
