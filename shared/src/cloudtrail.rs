@@ -273,9 +273,9 @@ pub fn session_event_from(
 
 /// Session ids are opaque but bounded (1–96 characters) and become parts of storage keys.
 fn validate_session_id(id: &str) -> Result<(), CloudTrailError> {
-    match crate::session::session_id_problem(id) {
-        None => Ok(()),
-        Some(reason) => Err(CloudTrailError::InvalidField {
+    match crate::session_id::validate(id) {
+        Ok(_) => Ok(()),
+        Err(reason) => Err(CloudTrailError::InvalidField {
             field: "sessionId",
             value: id.chars().take(120).collect(),
             reason: reason.to_string(),

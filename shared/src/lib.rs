@@ -17,6 +17,7 @@ pub mod ports;
 pub mod redact;
 pub mod rules;
 pub mod session;
+pub mod session_id;
 pub mod shell;
 pub mod telemetry;
 #[cfg(test)]

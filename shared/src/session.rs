@@ -179,23 +179,6 @@ impl From<&CallFailure> for Denial {
     }
 }
 
-/// Why `id` cannot be a session id, if it cannot. Session ids are opaque but bounded (1–96
-/// characters) and become parts of storage keys, where whitespace, controls and `#` do not belong.
-pub fn session_id_problem(id: &str) -> Option<&'static str> {
-    if id.is_empty() {
-        Some("empty")
-    } else if id.len() > 96 {
-        Some("longer than 96 characters")
-    } else if id
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '#')
-    {
-        Some("contains whitespace, control characters or `#`")
-    } else {
-        None
-    }
-}
-
 /// The key a session event is stored under: the session id, or for a refused start (which has
 /// none) a synthetic id from the CloudTrail event id. `:` never occurs in real session ids.
 pub fn record_id(event: &SessionApiEvent) -> String {

@@ -352,9 +352,9 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
 /// Session Manager names the log stream after the session id.
 fn session_id_of(batch: &LogsBatch) -> Result<String, ScannerError> {
     let id = batch.log_stream.trim();
-    match crate::session::session_id_problem(id) {
-        None => Ok(id.to_string()),
-        Some(_) => Err(ScannerError::NotASession(
+    match crate::session_id::validate(id) {
+        Ok(id) => Ok(id.to_string()),
+        Err(_) => Err(ScannerError::NotASession(
             batch.log_stream.chars().take(120).collect(),
         )),
     }

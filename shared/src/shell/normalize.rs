@@ -1,0 +1,659 @@
+//! The walk over a line: each pipeline prepared (words expanded, launchers unwrapped, payloads
+//! followed), then reported with everything it runs.
+
+use std::collections::{HashMap, HashSet};
+
+use super::expand::{Fields, brace_expansion};
+use super::launch::{Nested, Unwrapped, unwrap};
+use super::lex::{self, Piece, Subst, SubstKind, Word};
+use super::parse::{self, Pipeline, Redirect, Simple, Stage};
+use super::payload::flow;
+use super::{
+    EXPANSION_BUDGET, MAX_DECODED_BYTES, MAX_DEPTH, MAX_ENTRIES, MAX_VALUE_BYTES,
+    NormalizedCommand, PARSE_BUDGET, PAYLOAD_BUDGET, assignment, basename, join, join_words,
+    truncate, truncated,
+};
+
+/// Text a pipeline stage is known to produce, and the steps that produced it (`echo`, `base64`).
+#[derive(Debug, Clone)]
+pub(super) struct Value {
+    pub(super) text: String,
+    pub(super) steps: Vec<&'static str>,
+}
+
+impl Value {
+    pub(super) fn new(text: String, step: &'static str) -> Self {
+        Value {
+            text: truncated(text, MAX_DECODED_BYTES),
+            steps: vec![step],
+        }
+    }
+
+    pub(super) fn then(&self, text: String, step: &'static str) -> Self {
+        let mut steps = self.steps.clone();
+        steps.push(step);
+        Value {
+            text: truncated(text, MAX_DECODED_BYTES),
+            steps,
+        }
+    }
+
+    /// What `$( )` makes of it: trailing newlines removed.
+    pub(super) fn substituted(mut self) -> Self {
+        let kept = self.text.trim_end_matches('\n').len();
+        self.text.truncate(kept);
+        self
+    }
+
+    /// The labels for `via`: the decoders, or the source when the text went through unchanged.
+    pub(super) fn labels(&self) -> Vec<String> {
+        let skip = usize::from(self.steps.len() > 1);
+        self.steps[skip..].iter().map(|s| s.to_string()).collect()
+    }
+}
+
+/// One word after expansion.
+#[derive(Debug, Clone)]
+pub(super) struct Arg {
+    pub(super) text: String,
+    /// Only literals and variables known on this line went into it, so its value can be remembered.
+    pub(super) resolved: bool,
+    /// The word is exactly one substitution whose output is known (`"$(echo … | base64 -d)"`).
+    pub(super) output: Option<Value>,
+    /// The word is exactly one substitution whose output is only known at run time (`$(curl …)`).
+    pub(super) opaque: bool,
+    /// The word with the known outputs of its substitutions put in (`$(echo cm0= | base64 -d)`
+    /// is `rm`); None when it has no substitution or anything in it is unknown.
+    pub(super) evaluated: Option<String>,
+}
+
+impl Arg {
+    pub(super) fn literal(text: String) -> Self {
+        Arg {
+            text,
+            resolved: true,
+            output: None,
+            opaque: false,
+            evaluated: None,
+        }
+    }
+
+    /// The best known value: with substitution outputs when known.
+    pub(super) fn value(&self) -> &str {
+        self.evaluated.as_deref().unwrap_or(&self.text)
+    }
+}
+
+/// Where a script is being read: the chain that led to it and how deep that is.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Ctx {
+    pub(super) via: Vec<String>,
+    pub(super) depth: usize,
+}
+
+impl Ctx {
+    pub(super) fn child(&self, labels: impl IntoIterator<Item = String>) -> Ctx {
+        let mut via = self.via.clone();
+        via.extend(labels);
+        Ctx {
+            via,
+            depth: self.depth + 1,
+        }
+    }
+
+    pub(super) fn via_with(&self, more: &[String]) -> Vec<String> {
+        self.via.iter().chain(more).cloned().collect()
+    }
+}
+
+/// Command and process substitutions met in a command's words, in order, with their `via` label.
+pub(super) type Substitutions = Vec<(&'static str, Prepared)>;
+
+/// A simple command ready to report: expanded, unwrapped, with what it hands on.
+pub(super) struct Command {
+    /// The command that finally runs; the first word is already a bare name.
+    pub(super) args: Vec<Arg>,
+    /// Launchers removed in front of it, outermost first.
+    pub(super) via: Vec<String>,
+    pub(super) text: String,
+    /// What a here-string, here-document or `< <(…)` feeds it, when known.
+    pub(super) stdin: Option<Value>,
+    pub(super) substitutions: Substitutions,
+    /// Command strings and argument lists it hands to another command.
+    pub(super) nested: Vec<Nested>,
+    /// The command line with known substitution outputs put in, when it has any
+    /// (`$(echo cm0= | base64 -d) -rf /` runs `rm -rf /`).
+    pub(super) evaluated: Option<String>,
+}
+
+impl Command {
+    pub(super) fn new(args: Vec<Arg>, via: Vec<String>, redirects: Vec<String>) -> Self {
+        let words = args.iter().map(|a| a.text.as_str());
+        let text = join_words(words.chain(redirects.iter().map(String::as_str)), " ");
+        Command {
+            args,
+            via,
+            text,
+            stdin: None,
+            substitutions: Vec::new(),
+            nested: Vec::new(),
+            evaluated: None,
+        }
+    }
+
+    pub(super) fn argv(&self) -> Vec<String> {
+        self.args.iter().map(|a| a.text.clone()).collect()
+    }
+}
+
+pub(super) enum PreparedStage {
+    Command(Command),
+    Group { text: String, body: Prepared },
+}
+
+impl PreparedStage {
+    pub(super) fn text(&self) -> &str {
+        match self {
+            PreparedStage::Command(cmd) => &cmd.text,
+            PreparedStage::Group { text, .. } => text,
+        }
+    }
+
+    pub(super) fn argv(&self) -> Vec<String> {
+        match self {
+            PreparedStage::Command(cmd) => cmd.argv(),
+            PreparedStage::Group { .. } => Vec::new(),
+        }
+    }
+
+    pub(super) fn via(&self) -> &[String] {
+        match self {
+            PreparedStage::Command(cmd) => &cmd.via,
+            PreparedStage::Group { .. } => &[],
+        }
+    }
+}
+
+pub(super) struct PreparedPipeline {
+    pub(super) stages: Vec<PreparedStage>,
+    /// Known payloads that a stage runs as a script.
+    pub(super) feeds: Vec<Feed>,
+    /// What the pipeline prints, when known: the value of a `$( )` around it.
+    pub(super) output: Option<Value>,
+}
+
+#[derive(Default)]
+pub(super) struct Prepared {
+    pub(super) pipelines: Vec<PreparedPipeline>,
+}
+
+impl Prepared {
+    pub(super) fn output(&self) -> Option<Value> {
+        match self.pipelines.as_slice() {
+            // `$()` and `` `` `` are empty: `r$()m` is rm.
+            [] => Some(Value {
+                text: String::new(),
+                steps: Vec::new(),
+            }),
+            [only] => only.output.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// A known payload run by a shell (parsed as commands) or an interpreter (`python3 -c …`).
+pub(super) struct Feed {
+    /// Relative to the pipeline: the stage's launchers, then the payload's decoders.
+    pub(super) via: Vec<String>,
+    pub(super) value: Value,
+    pub(super) interpreter: Option<(String, &'static str)>,
+}
+
+/// Walks a line: prepares each pipeline (expansion, unwrapping, payload flow), then reports it and
+/// everything it runs. Variables assigned on the line are remembered across the walk.
+pub(super) struct Normalizer {
+    pub(super) out: Vec<NormalizedCommand>,
+    pub(super) seen: HashSet<String>,
+    pub(super) vars: HashMap<String, String>,
+    /// What is left of [`EXPANSION_BUDGET`].
+    pub(super) expansion_budget: usize,
+    /// What is left of [`PAYLOAD_BUDGET`].
+    pub(super) payload_budget: usize,
+    /// What is left of [`PARSE_BUDGET`].
+    pub(super) parse_budget: usize,
+}
+
+impl Normalizer {
+    pub(super) fn new() -> Self {
+        Normalizer {
+            out: Vec::new(),
+            seen: HashSet::new(),
+            // IFS is the one variable known before the line runs; `cat${IFS}/etc/shadow` uses it.
+            vars: HashMap::from([("IFS".to_string(), " \t\n".to_string())]),
+            expansion_budget: EXPANSION_BUDGET,
+            payload_budget: PAYLOAD_BUDGET,
+            parse_budget: PARSE_BUDGET,
+        }
+    }
+
+    pub(super) fn full(&self) -> bool {
+        self.out.len() >= MAX_ENTRIES
+    }
+
+    /// Whether an entry with this text would be kept: checked before building one.
+    pub(super) fn wants(&self, text: &str) -> bool {
+        !self.full() && !text.is_empty() && !self.seen.contains(text)
+    }
+
+    pub(super) fn push(&mut self, text: String, argv: Vec<String>, via: Vec<String>) {
+        if self.wants(&text) {
+            self.seen.insert(text.clone());
+            self.out.push(NormalizedCommand { text, argv, via });
+        }
+    }
+
+    /// Parses `script` and reports every command in it, pipeline by pipeline.
+    pub(super) fn run_script(&mut self, script: &str, ctx: &Ctx) {
+        if ctx.depth > MAX_DEPTH || self.full() || self.parse_budget == 0 {
+            return;
+        }
+        let script = truncate(script, MAX_DECODED_BYTES.min(self.parse_budget));
+        self.parse_budget -= script.len();
+        for pipeline in parse::parse(lex::tokenize(script, ctx.depth)) {
+            if self.full() {
+                return;
+            }
+            let prepared = self.prepare_pipeline(pipeline, ctx.depth);
+            self.emit_pipeline(prepared, ctx);
+        }
+    }
+
+    /// Reports a command given as an argument list (`docker exec web sh -c …`, `find -exec`).
+    pub(super) fn run_argv(&mut self, args: Vec<Arg>, ctx: &Ctx) {
+        if ctx.depth > MAX_DEPTH || self.full() {
+            return;
+        }
+        let stages = vec![PreparedStage::Command(self.command(args, Vec::new()))];
+        let (output, feeds) = flow(&stages);
+        let pipeline = PreparedPipeline {
+            stages,
+            feeds,
+            output,
+        };
+        self.emit_pipeline(pipeline, ctx);
+    }
+
+    pub(super) fn prepare_list(&mut self, list: Vec<Pipeline>, depth: usize) -> Prepared {
+        Prepared {
+            pipelines: list
+                .into_iter()
+                .map(|p| self.prepare_pipeline(p, depth))
+                .collect(),
+        }
+    }
+
+    pub(super) fn prepare_pipeline(
+        &mut self,
+        pipeline: Pipeline,
+        depth: usize,
+    ) -> PreparedPipeline {
+        let stages: Vec<PreparedStage> = pipeline
+            .stages
+            .into_iter()
+            .map(|stage| match stage {
+                Stage::Simple(simple) => PreparedStage::Command(self.prepare_simple(simple, depth)),
+                Stage::Group { brace, body } => {
+                    let body = self.prepare_list(body, depth);
+                    let text = group_text(&body, brace);
+                    PreparedStage::Group { text, body }
+                }
+            })
+            .collect();
+        let (output, feeds) = flow(&stages);
+        PreparedPipeline {
+            stages,
+            feeds,
+            output,
+        }
+    }
+
+    pub(super) fn prepare_simple(&mut self, simple: Simple, depth: usize) -> Command {
+        let mut substitutions = Vec::new();
+        let mut words = simple.words;
+        let first_word = words
+            .iter()
+            .position(|w| assignment(w.plain_text()).is_none())
+            .unwrap_or(words.len());
+        let leading: Vec<Word> = words.drain(..first_word).collect();
+        let rest = words;
+        // `A=1 cmd` sets A for cmd only; `A=1` alone sets it for the rest of the line.
+        let assignments_only = rest.is_empty();
+        let mut assignments = Vec::new();
+        for word in leading {
+            let arg = self.expand_one(word, &mut substitutions, depth);
+            if assignments_only {
+                self.assign(&arg);
+            }
+            assignments.push(arg);
+        }
+        let mut args = Vec::new();
+        for word in rest {
+            args.extend(self.expand(word, true, &mut substitutions, depth));
+        }
+        let (redirects, stdin) =
+            self.prepare_redirects(simple.redirects, &mut substitutions, depth);
+        let mut cmd = if args.is_empty() {
+            Command::new(assignments, Vec::new(), redirects)
+        } else {
+            self.command(args, redirects)
+        };
+        cmd.stdin = stdin;
+        cmd.substitutions = substitutions;
+        cmd
+    }
+
+    /// Unwraps launchers and names the command by its basename; notes what it assigns or unsets.
+    pub(super) fn command(&mut self, args: Vec<Arg>, redirects: Vec<String>) -> Command {
+        let Unwrapped {
+            mut args,
+            via,
+            nested,
+        } = unwrap(args);
+        if let Some(first) = args.first_mut() {
+            first.text = basename(&first.text).to_string();
+        }
+        self.track_variables(&args);
+        // A command string already handed on (`bash -c "$(…)"`) is followed as such.
+        let evaluated = (nested.is_empty() && args.iter().any(|a| a.evaluated.is_some()))
+            .then(|| join_words(args.iter().map(Arg::value), " "));
+        let mut cmd = Command::new(args, via, redirects);
+        cmd.nested = nested;
+        cmd.evaluated = evaluated;
+        cmd
+    }
+
+    /// `export A=rm` and friends assign like `A=rm`; `unset A` forgets.
+    pub(super) fn track_variables(&mut self, args: &[Arg]) {
+        let Some((name, rest)) = args.split_first() else {
+            return;
+        };
+        match name.text.as_str() {
+            "export" | "readonly" | "declare" | "typeset" | "local" => {
+                rest.iter().for_each(|arg| self.assign(arg));
+            }
+            "unset" => rest.iter().for_each(|arg| {
+                self.vars.remove(&arg.text);
+            }),
+            _ => {}
+        }
+    }
+
+    /// Remembers `NAME=value` when the value is literal; otherwise forgets NAME, whose value is now
+    /// unknown.
+    pub(super) fn assign(&mut self, arg: &Arg) {
+        let Some((name, append, value)) = assignment(arg.value()) else {
+            return;
+        };
+        let resolved = arg.resolved || arg.evaluated.is_some();
+        let known = match (append, self.vars.get(name)) {
+            (false, _) => Some(value.to_string()),
+            (true, Some(old)) => Some(format!("{old}{value}")),
+            (true, None) => None,
+        };
+        match known {
+            Some(value) if resolved && value.len() <= MAX_VALUE_BYTES => {
+                self.vars.insert(name.to_string(), value);
+            }
+            _ => {
+                self.vars.remove(name);
+            }
+        }
+    }
+
+    /// Expands one word into the fields the shell would pass: known variables substituted (and
+    /// split on IFS when unquoted), substitutions kept as written but prepared for reporting.
+    pub(super) fn expand(
+        &mut self,
+        word: Word,
+        split: bool,
+        substitutions: &mut Substitutions,
+        depth: usize,
+    ) -> Vec<Arg> {
+        if let Some(fields) = brace_expansion(&word) {
+            return fields.into_iter().map(Arg::literal).collect();
+        }
+        let whole_substitution = matches!(word.pieces.as_slice(), [Piece::Subst(_)]);
+        let has_substitution = word.pieces.iter().any(|p| matches!(p, Piece::Subst(_)));
+        let mut fields = Fields::new(has_substitution);
+        let mut output = None;
+        for piece in word.pieces {
+            match piece {
+                Piece::Lit(text) => fields.push(&text),
+                Piece::Var { name, raw, quoted } => match self.lookup(&name) {
+                    Some(value) if split && !quoted => fields.push_split(&value, &self.ifs()),
+                    Some(value) => fields.push(&value),
+                    None => fields.push_unresolved(&raw),
+                },
+                Piece::Subst(mut sub) => {
+                    let raw = std::mem::take(&mut sub.raw);
+                    output = self.prepare_substitution(*sub, substitutions, depth);
+                    fields.push_substitution(&raw, output.as_ref());
+                }
+            }
+        }
+        let mut args = fields.finish();
+        if whole_substitution && let [arg] = args.as_mut_slice() {
+            arg.opaque = output.is_none();
+            arg.output = output;
+        }
+        args
+    }
+
+    /// Expands a word that is never split (assignment, redirection target) into one argument.
+    pub(super) fn expand_one(
+        &mut self,
+        word: Word,
+        substitutions: &mut Substitutions,
+        depth: usize,
+    ) -> Arg {
+        let mut args = self.expand(word, false, substitutions, depth);
+        if args.len() == 1 {
+            return args.remove(0);
+        }
+        let mut joined = Arg::literal(join(&args));
+        joined.resolved = args.iter().all(|a| a.resolved);
+        joined
+    }
+
+    /// Whether a payload this long may still be followed; counts it if so.
+    pub(super) fn spend_payload(&mut self, text: &str) -> bool {
+        match self.payload_budget.checked_sub(text.len()) {
+            Some(left) => {
+                self.payload_budget = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn lookup(&mut self, name: &str) -> Option<String> {
+        let value = self.vars.get(name)?;
+        self.expansion_budget = self.expansion_budget.checked_sub(value.len())?;
+        Some(value.clone())
+    }
+
+    pub(super) fn ifs(&self) -> String {
+        self.vars
+            .get("IFS")
+            .cloned()
+            .unwrap_or_else(|| " \t\n".to_string())
+    }
+
+    /// Prepares the body of `$( )`, `` ` ` `` or `<( )` and returns its output when computable.
+    pub(super) fn prepare_substitution(
+        &mut self,
+        sub: Subst,
+        substitutions: &mut Substitutions,
+        depth: usize,
+    ) -> Option<Value> {
+        let tokens = sub.tokens?;
+        let body = self.prepare_list(parse::parse(tokens), depth + 1);
+        let output = body.output().map(|v| match sub.kind {
+            SubstKind::Command => v.substituted(),
+            SubstKind::Process => v,
+        });
+        let output = output.filter(|v| self.spend_payload(&v.text));
+        let label = match sub.kind {
+            SubstKind::Command => "$()",
+            SubstKind::Process => "<()",
+        };
+        substitutions.push((label, body));
+        output
+    }
+
+    /// Renders redirections as words and works out what, if anything known, they feed to stdin.
+    pub(super) fn prepare_redirects(
+        &mut self,
+        redirects: Vec<Redirect>,
+        substitutions: &mut Substitutions,
+        depth: usize,
+    ) -> (Vec<String>, Option<Value>) {
+        let mut rendered = Vec::new();
+        let mut stdin = None;
+        for redirect in redirects {
+            let target = redirect
+                .target
+                .map(|w| self.expand_one(w, substitutions, depth));
+            let op = redirect.op.trim_start_matches(|c: char| c.is_ascii_digit());
+            let fed = match (op, &target, redirect.heredoc) {
+                ("<<<", Some(t), _) => Some(
+                    t.output
+                        .clone()
+                        .unwrap_or_else(|| Value::new(format!("{}\n", t.text), "<<<")),
+                ),
+                ("<<" | "<<-", _, Some(body)) => Some(Value::new(body, "<<")),
+                ("<", Some(t), _) => t.output.clone(),
+                _ => None,
+            };
+            if fed.is_some() {
+                stdin = fed;
+            }
+            rendered.push(render_redirect(
+                &redirect.op,
+                target.as_ref().map(|t| t.text.as_str()),
+            ));
+        }
+        (rendered, stdin)
+    }
+
+    pub(super) fn emit(&mut self, list: Prepared, ctx: &Ctx) {
+        for pipeline in list.pipelines {
+            if self.full() {
+                return;
+            }
+            self.emit_pipeline(pipeline, ctx);
+        }
+    }
+
+    /// Reports the pipeline, its stages, then what each stage runs, then payloads fed to a shell.
+    pub(super) fn emit_pipeline(&mut self, pipeline: PreparedPipeline, ctx: &Ctx) {
+        let PreparedPipeline { stages, feeds, .. } = pipeline;
+        // A bare `( … )` or `{ …; }` is only a container: its commands are what matters.
+        if let Some(first) = stages.first()
+            && !matches!(stages.as_slice(), [PreparedStage::Group { .. }])
+        {
+            let text = pipeline_text(&stages);
+            if self.wants(&text) {
+                self.push(text, first.argv(), ctx.via_with(first.via()));
+            }
+        }
+        if stages.len() > 1 {
+            for stage in &stages {
+                if self.wants(stage.text()) {
+                    let text = stage.text().to_string();
+                    self.push(text, stage.argv(), ctx.via_with(stage.via()));
+                }
+            }
+        }
+        for stage in stages {
+            self.emit_nested(stage, ctx);
+        }
+        for feed in feeds {
+            self.emit_feed(feed, ctx);
+        }
+    }
+
+    pub(super) fn emit_nested(&mut self, stage: PreparedStage, ctx: &Ctx) {
+        let cmd = match stage {
+            PreparedStage::Group { body, .. } => return self.emit(body, ctx),
+            PreparedStage::Command(cmd) => cmd,
+        };
+        // Substitutions run in the current shell, before any launcher of the command.
+        for (label, body) in cmd.substitutions {
+            self.emit(body, &ctx.child([label.to_string()]));
+        }
+        if let Some(evaluated) = cmd.evaluated {
+            let via = cmd.via.iter().cloned().chain(["$()".to_string()]);
+            self.run_script(&evaluated, &ctx.child(via));
+        }
+        for nested in cmd.nested {
+            match nested {
+                Nested::Script { text, labels } => {
+                    let via = cmd.via.iter().cloned().chain(labels);
+                    self.run_script(&text, &ctx.child(via));
+                }
+                Nested::Argv { args, label } => {
+                    let via = cmd.via.iter().cloned().chain([label]);
+                    self.run_argv(args, &ctx.child(via));
+                }
+            }
+        }
+    }
+
+    pub(super) fn emit_feed(&mut self, feed: Feed, ctx: &Ctx) {
+        if !self.spend_payload(&feed.value.text) {
+            return;
+        }
+        let ctx = ctx.child(feed.via);
+        match feed.interpreter {
+            None => self.run_script(&feed.value.text, &ctx),
+            Some((name, flag)) => {
+                let program = feed.value.text.trim_end().to_string();
+                let text = format!("{name} {flag} {program}");
+                self.push(text, vec![name, flag.to_string(), program], ctx.via);
+            }
+        }
+    }
+}
+
+pub(super) fn render_redirect(op: &str, target: Option<&str>) -> String {
+    match target {
+        None => op.to_string(),
+        // `2>&1`, `>&-`: a descriptor, written attached.
+        Some(t) if op.ends_with('&') && (t == "-" || t.bytes().all(|c| c.is_ascii_digit())) => {
+            format!("{op}{t}")
+        }
+        Some(t) => format!("{op} {t}"),
+    }
+}
+
+pub(super) fn pipeline_text(stages: &[PreparedStage]) -> String {
+    let texts = stages.iter().map(PreparedStage::text);
+    join_words(texts.filter(|t| !t.is_empty()), " | ")
+}
+
+/// `(a; b)` or `{ a; b; }`; a group of one pipeline reads as that pipeline.
+pub(super) fn group_text(body: &Prepared, brace: bool) -> String {
+    let parts: Vec<String> = body
+        .pipelines
+        .iter()
+        .map(|p| pipeline_text(&p.stages))
+        .filter(|t| !t.is_empty())
+        .collect();
+    match (parts.as_slice(), brace) {
+        ([], _) => String::new(),
+        ([one], _) => one.clone(),
+        (_, true) => format!("{{ {}; }}", parts.join("; ")),
+        (_, false) => format!("({})", parts.join("; ")),
+    }
+}

@@ -1,0 +1,267 @@
+//! Groups tokens into pipelines of simple commands and `( )` / `{ }` groups. Control flow
+//! (`if`, `while`, `for`, `case`, functions) is flattened: only the commands inside matter.
+
+use super::lex::{Op, Token, Word};
+
+/// Groups nested deeper than this are read as if their parentheses were not there.
+const MAX_GROUP_DEPTH: usize = 16;
+
+#[derive(Debug)]
+pub(super) struct Pipeline {
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug)]
+pub(super) enum Stage {
+    Simple(Simple),
+    Group { brace: bool, body: Vec<Pipeline> },
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Simple {
+    pub words: Vec<Word>,
+    pub redirects: Vec<Redirect>,
+}
+
+#[derive(Debug)]
+pub(super) struct Redirect {
+    pub op: String,
+    pub target: Option<Word>,
+    pub heredoc: Option<String>,
+}
+
+pub(super) fn parse(tokens: Vec<Token>) -> Vec<Pipeline> {
+    Parser {
+        tokens: tokens.into_iter().peekable(),
+        open_cases: 0,
+    }
+    .list(0, Closer::End)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closer {
+    End,
+    Paren,
+    Brace,
+}
+
+/// Reserved words, recognised only as the first word of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keyword {
+    /// `!`, `if`, `then`, `else`, `elif`, `do`, `while`, `until`: the command follows.
+    Prefix,
+    /// `fi`, `done`.
+    End,
+    Esac,
+    OpenBrace,
+    CloseBrace,
+    /// `for NAME in …`, `select …`, `case WORD in`: no command here.
+    Header,
+    /// `function NAME`.
+    Function,
+}
+
+fn keyword(word: &Word) -> Option<Keyword> {
+    Some(match word.plain_word()? {
+        "!" | "if" | "then" | "else" | "elif" | "do" | "while" | "until" => Keyword::Prefix,
+        "fi" | "done" => Keyword::End,
+        "esac" => Keyword::Esac,
+        "{" => Keyword::OpenBrace,
+        "}" => Keyword::CloseBrace,
+        "for" | "select" | "case" => Keyword::Header,
+        "function" => Keyword::Function,
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    End,
+    Separator,
+    Pipe,
+    Open,
+    Close,
+    Keyword(Keyword),
+    Command,
+}
+
+enum Parsed {
+    Command(Simple),
+    /// `name()`: a function definition; its body follows.
+    FunctionName,
+}
+
+struct Parser {
+    tokens: std::iter::Peekable<std::vec::IntoIter<Token>>,
+    /// `case … in` not yet closed by `esac`: a `)` may end a pattern there.
+    open_cases: usize,
+}
+
+impl Parser {
+    fn next_kind(&mut self) -> Next {
+        match self.tokens.peek() {
+            None => Next::End,
+            Some(Token::Op(Op::LParen)) => Next::Open,
+            Some(Token::Op(Op::RParen)) => Next::Close,
+            Some(Token::Op(Op::Pipe)) => Next::Pipe,
+            Some(Token::Op(_)) => Next::Separator,
+            Some(Token::Redir(_)) => Next::Command,
+            Some(Token::Word(word)) => keyword(word).map_or(Next::Command, Next::Keyword),
+        }
+    }
+
+    fn skip(&mut self) {
+        self.tokens.next();
+    }
+
+    fn list(&mut self, depth: usize, closer: Closer) -> Vec<Pipeline> {
+        let mut list = Vec::new();
+        loop {
+            match self.next_kind() {
+                Next::End => break,
+                Next::Close => {
+                    self.skip();
+                    if closer == Closer::Paren {
+                        break;
+                    }
+                }
+                Next::Keyword(Keyword::CloseBrace) if closer == Closer::Brace => {
+                    self.skip();
+                    break;
+                }
+                Next::Separator | Next::Pipe => self.skip(),
+                _ => {
+                    let pipeline = self.pipeline(depth);
+                    // `start|restart)` in a case: patterns, not commands.
+                    let pattern = closer != Closer::Paren
+                        && self.open_cases > 0
+                        && self.next_kind() == Next::Close;
+                    if pattern {
+                        self.skip();
+                    } else {
+                        list.extend(pipeline);
+                    }
+                }
+            }
+        }
+        list
+    }
+
+    fn pipeline(&mut self, depth: usize) -> Option<Pipeline> {
+        let mut stages = Vec::new();
+        loop {
+            stages.extend(self.stage(depth));
+            if self.next_kind() != Next::Pipe {
+                break;
+            }
+            self.skip();
+        }
+        (!stages.is_empty()).then_some(Pipeline { stages })
+    }
+
+    /// One stage; consumes at least one token when the next one can start a command.
+    fn stage(&mut self, depth: usize) -> Option<Stage> {
+        loop {
+            match self.next_kind() {
+                next @ (Next::Open | Next::Keyword(Keyword::OpenBrace)) => {
+                    self.skip();
+                    let brace = next != Next::Open;
+                    if depth < MAX_GROUP_DEPTH {
+                        let closer = if brace { Closer::Brace } else { Closer::Paren };
+                        let body = self.list(depth + 1, closer);
+                        return Some(Stage::Group { brace, body });
+                    }
+                }
+                Next::Keyword(Keyword::Prefix) => self.skip(),
+                next @ Next::Keyword(Keyword::End | Keyword::Esac | Keyword::CloseBrace) => {
+                    if next == Next::Keyword(Keyword::Esac) {
+                        self.open_cases = self.open_cases.saturating_sub(1);
+                    }
+                    self.skip();
+                    self.skip_redirects();
+                    return None;
+                }
+                Next::Keyword(Keyword::Header) => self.skip_header(),
+                Next::Keyword(Keyword::Function) => {
+                    self.skip();
+                    self.skip();
+                    self.skip_empty_parens();
+                }
+                Next::Command => match self.simple() {
+                    Parsed::Command(simple) => return Some(Stage::Simple(simple)),
+                    Parsed::FunctionName => {}
+                },
+                Next::End | Next::Separator | Next::Pipe | Next::Close => return None,
+            }
+        }
+    }
+
+    fn simple(&mut self) -> Parsed {
+        let mut simple = Simple::default();
+        loop {
+            match self.tokens.peek() {
+                Some(Token::Word(_)) => {
+                    if let Some(Token::Word(word)) = self.tokens.next() {
+                        simple.words.push(word);
+                    }
+                }
+                Some(Token::Redir(_)) => {
+                    if let Some(Token::Redir(redir)) = self.tokens.next() {
+                        let target = self.take_word();
+                        simple.redirects.push(Redirect {
+                            op: redir.op,
+                            target,
+                            heredoc: redir.heredoc,
+                        });
+                    }
+                }
+                Some(Token::Op(Op::LParen))
+                    if simple.words.len() == 1 && simple.redirects.is_empty() =>
+                {
+                    self.skip_empty_parens();
+                    return Parsed::FunctionName;
+                }
+                _ => return Parsed::Command(simple),
+            }
+        }
+    }
+
+    fn take_word(&mut self) -> Option<Word> {
+        match self.tokens.peek() {
+            Some(Token::Word(_)) => match self.tokens.next() {
+                Some(Token::Word(word)) => Some(word),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// `done < file`: the loop's redirections belong to no command we report.
+    fn skip_redirects(&mut self) {
+        while matches!(self.tokens.peek(), Some(Token::Redir(_))) {
+            self.skip();
+            self.take_word();
+        }
+    }
+
+    /// `for x in a b c`, `case $x in`: skipped up to the separator (or `in` for `case`).
+    fn skip_header(&mut self) {
+        let header = self.take_word();
+        let is_case = header.is_some_and(|w| w.plain_word() == Some("case"));
+        while let Some(word) = self.take_word() {
+            if is_case && word.plain_word() == Some("in") {
+                self.open_cases += 1;
+                break;
+            }
+        }
+    }
+
+    fn skip_empty_parens(&mut self) {
+        if matches!(self.tokens.peek(), Some(Token::Op(Op::LParen))) {
+            self.skip();
+            if matches!(self.tokens.peek(), Some(Token::Op(Op::RParen))) {
+                self.skip();
+            }
+        }
+    }
+}
