@@ -4,7 +4,7 @@
 use super::escape::{self, Dialect};
 use super::{MAX_DEPTH, is_name, lossy, lossy_owned};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum Piece {
     /// Literal text, quotes and escapes removed. Empty for `''`, which still makes a word.
     Lit(String),
@@ -25,7 +25,7 @@ pub(super) enum SubstKind {
     Process,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Subst {
     /// As written, delimiters included.
     pub raw: String,
@@ -34,7 +34,7 @@ pub(super) struct Subst {
     pub tokens: Option<Vec<Token>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Word {
     pub pieces: Vec<Piece>,
     /// Bytes at the start typed without quotes or escapes: where `NAME=` and keywords must be.
@@ -85,7 +85,7 @@ pub(super) enum Op {
     RParen,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Redir {
     /// With its descriptor, as written: `>`, `2>>`, `&>`, `<<<`, `>&`.
     pub op: String,
@@ -93,7 +93,7 @@ pub(super) struct Redir {
     pub heredoc: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum Token {
     Word(Word),
     Op(Op),
@@ -367,7 +367,8 @@ impl Lexer<'_> {
         });
     }
 
-    /// `${NAME}` is a variable; anything fancier (`${x:-y}`, `${#x}`) is never known here.
+    /// `${NAME}` is a variable; anything fancier (`${x:-y}`, `${#x}`) keeps `${…}` as its name, for
+    /// [`super::param`] to expand when the values it needs are known.
     fn braced_parameter(&mut self, w: &mut WordBuilder, quoted: bool) {
         let start = self.pos;
         self.pos += 2;
@@ -387,8 +388,13 @@ impl Lexer<'_> {
         }
         let raw = &self.src[start..self.pos];
         let inner = raw.get(2..raw.len().saturating_sub(1)).unwrap_or_default();
+        let positional = !inner.is_empty()
+            && (inner.iter().all(u8::is_ascii_digit) || matches!(inner, b"@" | b"*" | b"#"));
         let name = if open == 0 && is_name(inner) {
             lossy(inner)
+        } else if open == 0 && positional {
+            // `${1}` is `$1`, the name positional parameters are bound under.
+            format!("${}", lossy(inner))
         } else {
             lossy(raw)
         };

@@ -17,12 +17,17 @@ mod expand;
 mod launch;
 mod lex;
 mod normalize;
+mod param;
 mod parse;
+mod paths;
 mod payload;
+mod state;
 #[cfg(test)]
 mod tests;
+mod track;
 
 use normalize::{Arg, Ctx, Normalizer};
+pub use state::ShellState;
 
 /// Bytes of a line that are read; the rest is ignored.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -72,10 +77,22 @@ pub struct NormalizedCommand {
 /// stage, then what those stages run in turn: substitutions (via `$()`), command strings (via
 /// `bash -c`, `ssh`, …) and decoded payloads (via `base64`, …). Texts are reported once, in the
 /// order met; at most [`MAX_ENTRIES`] entries.
+///
+/// Each line is read on its own, as if typed first in a new shell; a session's lines are read
+/// with [`ShellState::normalize`], which carries what one line leaves for the next.
 pub fn normalize(line: &str) -> Vec<NormalizedCommand> {
-    let mut normalizer = Normalizer::new();
-    normalizer.run_script(truncate(line, MAX_LINE_BYTES), &Ctx::default());
-    normalizer.out
+    ShellState::new().normalize(line)
+}
+
+impl ShellState {
+    /// Like [`normalize`], for the next line of a session: variables, the working directory,
+    /// functions, aliases and downloads of earlier lines are known, and this line's are kept.
+    pub fn normalize(&mut self, line: &str) -> Vec<NormalizedCommand> {
+        let mut normalizer = Normalizer::new(std::mem::replace(self, ShellState::vacant()));
+        normalizer.run_script(truncate(line, MAX_LINE_BYTES), &Ctx::default());
+        *self = normalizer.state;
+        normalizer.out
+    }
 }
 
 /// `NAME=value` or `NAME+=value`: the name, whether it appends, and the value.

@@ -1,18 +1,20 @@
 //! The walk over a line: each pipeline prepared (words expanded, launchers unwrapped, payloads
 //! followed), then reported with everything it runs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::expand::{Fields, brace_expansion};
 use super::launch::{Nested, Unwrapped, unwrap};
 use super::lex::{self, Piece, Subst, SubstKind, Word};
 use super::parse::{self, Pipeline, Redirect, Simple, Stage};
 use super::payload::flow;
+use super::state::ShellState;
 use super::{
     EXPANSION_BUDGET, MAX_DECODED_BYTES, MAX_DEPTH, MAX_ENTRIES, MAX_VALUE_BYTES,
     NormalizedCommand, PARSE_BUDGET, PAYLOAD_BUDGET, assignment, basename, join, join_words,
     truncate, truncated,
 };
+use super::{param, paths};
 
 /// Text a pipeline stage is known to produce, and the steps that produced it (`echo`, `base64`).
 #[derive(Debug, Clone)]
@@ -65,6 +67,8 @@ pub(super) struct Arg {
     /// The word with the known outputs of its substitutions put in (`$(echo cm0= | base64 -d)`
     /// is `rm`); None when it has no substitution or anything in it is unknown.
     pub(super) evaluated: Option<String>,
+    /// An unquoted word with `*`, `?` or `[…]`: the shell replaces it by the paths it names.
+    pub(super) glob: bool,
 }
 
 impl Arg {
@@ -75,6 +79,7 @@ impl Arg {
             output: None,
             opaque: false,
             evaluated: None,
+            glob: false,
         }
     }
 
@@ -124,12 +129,29 @@ pub(super) struct Command {
     /// The command line with known substitution outputs put in, when it has any
     /// (`$(echo cm0= | base64 -d) -rf /` runs `rm -rf /`).
     pub(super) evaluated: Option<String>,
+    /// The text with relative paths resolved against the working directory, and that directory
+    /// (`cd /; rm -rf *` runs `rm -rf /*`).
+    pub(super) in_cwd: Option<(String, String)>,
+    /// The whole command (launchers included) once for each combination of known paths its
+    /// globs name (`/???/??t /???/?h?d?w` runs `cat /etc/shadow`).
+    pub(super) glob_variants: Vec<Vec<Arg>>,
+    /// A function or alias of the session that this command calls, with its arguments.
+    pub(super) call: Option<Call>,
+    /// A file downloaded earlier that this command runs, and the download.
+    pub(super) runs_download: Option<(String, String)>,
+}
+
+/// A function or alias called by a command.
+pub(super) enum Call {
+    Function { name: String, args: Vec<String> },
+    Alias { name: String, text: String },
 }
 
 impl Command {
-    pub(super) fn new(args: Vec<Arg>, via: Vec<String>, redirects: Vec<String>) -> Self {
+    pub(super) fn new(args: Vec<Arg>, via: Vec<String>, redirects: &[Redirection]) -> Self {
+        let rendered: Vec<String> = redirects.iter().map(Redirection::render).collect();
         let words = args.iter().map(|a| a.text.as_str());
-        let text = join_words(words.chain(redirects.iter().map(String::as_str)), " ");
+        let text = join_words(words.chain(rendered.iter().map(String::as_str)), " ");
         Command {
             args,
             via,
@@ -138,6 +160,10 @@ impl Command {
             substitutions: Vec::new(),
             nested: Vec::new(),
             evaluated: None,
+            in_cwd: None,
+            glob_variants: Vec::new(),
+            call: None,
+            runs_download: None,
         }
     }
 
@@ -147,7 +173,8 @@ impl Command {
 }
 
 pub(super) enum PreparedStage {
-    Command(Command),
+    // Boxed: a command carries far more than a group, and stages move through several passes.
+    Command(Box<Command>),
     Group { text: String, body: Prepared },
 }
 
@@ -156,6 +183,14 @@ impl PreparedStage {
         match self {
             PreparedStage::Command(cmd) => &cmd.text,
             PreparedStage::Group { text, .. } => text,
+        }
+    }
+
+    /// The text with paths resolved in the working directory, when that changes it.
+    pub(super) fn text_in_cwd(&self) -> Option<&(String, String)> {
+        match self {
+            PreparedStage::Command(cmd) => cmd.in_cwd.as_ref(),
+            PreparedStage::Group { .. } => None,
         }
     }
 
@@ -201,6 +236,18 @@ impl Prepared {
     }
 }
 
+/// A redirection as the command sees it: the operator and the expanded target.
+pub(super) struct Redirection {
+    pub(super) op: String,
+    pub(super) target: Option<Arg>,
+}
+
+impl Redirection {
+    pub(super) fn render(&self) -> String {
+        render_redirect(&self.op, self.target.as_ref().map(|t| t.text.as_str()))
+    }
+}
+
 /// A known payload run by a shell (parsed as commands) or an interpreter (`python3 -c …`).
 pub(super) struct Feed {
     /// Relative to the pipeline: the stage's launchers, then the payload's decoders.
@@ -214,7 +261,9 @@ pub(super) struct Feed {
 pub(super) struct Normalizer {
     pub(super) out: Vec<NormalizedCommand>,
     pub(super) seen: HashSet<String>,
-    pub(super) vars: HashMap<String, String>,
+    pub(super) state: ShellState,
+    /// Function bodies run on this line so far: `f(){ f; f; }; f` must stay cheap.
+    pub(super) calls: usize,
     /// What is left of [`EXPANSION_BUDGET`].
     pub(super) expansion_budget: usize,
     /// What is left of [`PAYLOAD_BUDGET`].
@@ -224,12 +273,12 @@ pub(super) struct Normalizer {
 }
 
 impl Normalizer {
-    pub(super) fn new() -> Self {
+    pub(super) fn new(state: ShellState) -> Self {
         Normalizer {
             out: Vec::new(),
             seen: HashSet::new(),
-            // IFS is the one variable known before the line runs; `cat${IFS}/etc/shadow` uses it.
-            vars: HashMap::from([("IFS".to_string(), " \t\n".to_string())]),
+            state,
+            calls: 0,
             expansion_budget: EXPANSION_BUDGET,
             payload_budget: PAYLOAD_BUDGET,
             parse_budget: PARSE_BUDGET,
@@ -273,7 +322,7 @@ impl Normalizer {
         if ctx.depth > MAX_DEPTH || self.full() {
             return;
         }
-        let stages = vec![PreparedStage::Command(self.command(args, Vec::new()))];
+        let stages = vec![PreparedStage::Command(Box::new(self.command(args, &[])))];
         let (output, feeds) = flow(&stages);
         let pipeline = PreparedPipeline {
             stages,
@@ -301,10 +350,24 @@ impl Normalizer {
             .stages
             .into_iter()
             .map(|stage| match stage {
-                Stage::Simple(simple) => PreparedStage::Command(self.prepare_simple(simple, depth)),
+                Stage::Simple(simple) => {
+                    PreparedStage::Command(Box::new(self.prepare_simple(simple, depth)))
+                }
                 Stage::Group { brace, body } => {
+                    // A `( … )` subshell's `cd` is forgotten when it ends.
+                    let saved = (!brace).then(|| self.state.save_cwd());
                     let body = self.prepare_list(body, depth);
+                    if let Some((cwd, oldpwd)) = saved {
+                        self.state.restore_cwd(cwd, oldpwd);
+                    }
                     let text = group_text(&body, brace);
+                    PreparedStage::Group { text, body }
+                }
+                Stage::Function { name, body } => {
+                    self.state.define_function(name, body.clone());
+                    // The body is reported as written, `$1` and all, when defined.
+                    let body = self.prepare_list(body, depth);
+                    let text = group_text(&body, true);
                     PreparedStage::Group { text, body }
                 }
             })
@@ -342,33 +405,45 @@ impl Normalizer {
         }
         let (redirects, stdin) =
             self.prepare_redirects(simple.redirects, &mut substitutions, depth);
+        let call = args.first().and_then(|name| self.call(name, &args[1..]));
+        let glob_variants = self.glob_variants(&args);
         let mut cmd = if args.is_empty() {
-            Command::new(assignments, Vec::new(), redirects)
+            Command::new(assignments, Vec::new(), &redirects)
         } else {
-            self.command(args, redirects)
+            self.command(args, &redirects)
         };
         cmd.stdin = stdin;
         cmd.substitutions = substitutions;
+        cmd.glob_variants = glob_variants;
+        cmd.call = call;
         cmd
     }
 
     /// Unwraps launchers and names the command by its basename; notes what it assigns or unsets.
-    pub(super) fn command(&mut self, args: Vec<Arg>, redirects: Vec<String>) -> Command {
+    pub(super) fn command(&mut self, args: Vec<Arg>, redirects: &[Redirection]) -> Command {
         let Unwrapped {
             mut args,
             via,
             nested,
         } = unwrap(args);
+        let program = args.first().map(|a| a.text.clone()).unwrap_or_default();
         if let Some(first) = args.first_mut() {
             first.text = basename(&first.text).to_string();
         }
+        let runs_download = self.runs_download(&program, &args);
+        let in_cwd = self.in_cwd(&args, redirects);
         self.track_variables(&args);
+        self.track_cwd(&args);
+        self.track_definitions(&args);
+        self.track_download(&args, redirects);
         // A command string already handed on (`bash -c "$(…)"`) is followed as such.
         let evaluated = (nested.is_empty() && args.iter().any(|a| a.evaluated.is_some()))
             .then(|| join_words(args.iter().map(Arg::value), " "));
         let mut cmd = Command::new(args, via, redirects);
         cmd.nested = nested;
         cmd.evaluated = evaluated;
+        cmd.in_cwd = in_cwd;
+        cmd.runs_download = runs_download;
         cmd
     }
 
@@ -382,7 +457,7 @@ impl Normalizer {
                 rest.iter().for_each(|arg| self.assign(arg));
             }
             "unset" => rest.iter().for_each(|arg| {
-                self.vars.remove(&arg.text);
+                self.state.unset_var(&arg.text);
             }),
             _ => {}
         }
@@ -395,17 +470,17 @@ impl Normalizer {
             return;
         };
         let resolved = arg.resolved || arg.evaluated.is_some();
-        let known = match (append, self.vars.get(name)) {
+        let known = match (append, self.state.var(name)) {
             (false, _) => Some(value.to_string()),
             (true, Some(old)) => Some(format!("{old}{value}")),
             (true, None) => None,
         };
         match known {
             Some(value) if resolved && value.len() <= MAX_VALUE_BYTES => {
-                self.vars.insert(name.to_string(), value);
+                self.state.set_var(name, value);
             }
             _ => {
-                self.vars.remove(name);
+                self.state.unset_var(name);
             }
         }
     }
@@ -422,6 +497,7 @@ impl Normalizer {
         if let Some(fields) = brace_expansion(&word) {
             return fields.into_iter().map(Arg::literal).collect();
         }
+        let glob = word.plain_word().is_some_and(paths::is_glob);
         let whole_substitution = matches!(word.pieces.as_slice(), [Piece::Subst(_)]);
         let has_substitution = word.pieces.iter().any(|p| matches!(p, Piece::Subst(_)));
         let mut fields = Fields::new(has_substitution);
@@ -442,6 +518,9 @@ impl Normalizer {
             }
         }
         let mut args = fields.finish();
+        if glob && let [arg] = args.as_mut_slice() {
+            arg.glob = true;
+        }
         if whole_substitution && let [arg] = args.as_mut_slice() {
             arg.opaque = output.is_none();
             arg.output = output;
@@ -477,14 +556,45 @@ impl Normalizer {
     }
 
     pub(super) fn lookup(&mut self, name: &str) -> Option<String> {
-        let value = self.vars.get(name)?;
+        let value = match name.strip_prefix("${").and_then(|n| n.strip_suffix('}')) {
+            Some(inner) => param::expand(inner, &|n| self.known(n))?,
+            None => match self.known(name)? {
+                param::Known::Full(value) => value,
+                param::Known::Prefix(_) => return None,
+            },
+        };
         self.expansion_budget = self.expansion_budget.checked_sub(value.len())?;
-        Some(value.clone())
+        Some(value)
+    }
+
+    /// What is known of a variable: assigned on the line or in the session, `PWD` while the
+    /// working directory is known, or the start of a login shell's `HOME`, `PATH`, ….
+    fn known(&self, name: &str) -> Option<param::Known> {
+        // Positional and special parameters are kept as `$1`, `$@`: `${1:0:1}` asks for `1`.
+        let positional = !name.is_empty()
+            && (name.bytes().all(|c| c.is_ascii_digit()) || matches!(name, "@" | "*" | "#"));
+        let key = if positional {
+            std::borrow::Cow::Owned(format!("${name}"))
+        } else {
+            std::borrow::Cow::Borrowed(name)
+        };
+        if let Some(value) = self.state.var(&key) {
+            return Some(param::Known::Full(value.clone()));
+        }
+        match name {
+            "PWD" => self.state.cwd().map(|c| param::Known::Full(c.to_string())),
+            "OLDPWD" => self
+                .state
+                .oldpwd()
+                .map(|c| param::Known::Full(c.to_string())),
+            _ => None,
+        }
+        .or_else(|| param::environment(name))
     }
 
     pub(super) fn ifs(&self) -> String {
-        self.vars
-            .get("IFS")
+        self.state
+            .var("IFS")
             .cloned()
             .unwrap_or_else(|| " \t\n".to_string())
     }
@@ -497,7 +607,10 @@ impl Normalizer {
         depth: usize,
     ) -> Option<Value> {
         let tokens = sub.tokens?;
+        // A substitution runs in a subshell: its `cd` does not last.
+        let (cwd, oldpwd) = self.state.save_cwd();
         let body = self.prepare_list(parse::parse(tokens), depth + 1);
+        self.state.restore_cwd(cwd, oldpwd);
         let output = body.output().map(|v| match sub.kind {
             SubstKind::Command => v.substituted(),
             SubstKind::Process => v,
@@ -517,7 +630,7 @@ impl Normalizer {
         redirects: Vec<Redirect>,
         substitutions: &mut Substitutions,
         depth: usize,
-    ) -> (Vec<String>, Option<Value>) {
+    ) -> (Vec<Redirection>, Option<Value>) {
         let mut rendered = Vec::new();
         let mut stdin = None;
         for redirect in redirects {
@@ -538,10 +651,10 @@ impl Normalizer {
             if fed.is_some() {
                 stdin = fed;
             }
-            rendered.push(render_redirect(
-                &redirect.op,
-                target.as_ref().map(|t| t.text.as_str()),
-            ));
+            rendered.push(Redirection {
+                op: redirect.op,
+                target,
+            });
         }
         (rendered, stdin)
     }
@@ -575,6 +688,7 @@ impl Normalizer {
                 }
             }
         }
+        self.emit_in_cwd(&stages, ctx);
         for stage in stages {
             self.emit_nested(stage, ctx);
         }
@@ -588,6 +702,29 @@ impl Normalizer {
             PreparedStage::Group { body, .. } => return self.emit(body, ctx),
             PreparedStage::Command(cmd) => cmd,
         };
+        if let Some((file, download)) = &cmd.runs_download {
+            let runner = cmd.args.first().map_or("sh", |a| a.text.as_str());
+            let runner = if runner == basename(file) {
+                "sh"
+            } else {
+                runner
+            };
+            let text = format!("{download} | {runner}");
+            let via = ctx.via_with(&[format!("downloaded {file}")]);
+            self.push(text, cmd.argv(), via);
+        }
+        for args in cmd.glob_variants {
+            self.run_argv(args, &ctx.child(["glob".to_string()]));
+        }
+        match cmd.call {
+            Some(Call::Function { name, args }) => self.call_function(&name, args, ctx),
+            Some(Call::Alias { name, text }) => {
+                self.run_script(&text, &ctx.child([format!("alias {name}")]));
+            }
+            None => {}
+        }
+        // What runs in another process cannot move this shell.
+        let saved = self.state.save_cwd();
         // Substitutions run in the current shell, before any launcher of the command.
         for (label, body) in cmd.substitutions {
             self.emit(body, &ctx.child([label.to_string()]));
@@ -608,6 +745,7 @@ impl Normalizer {
                 }
             }
         }
+        self.state.restore_cwd(saved.0, saved.1);
     }
 
     pub(super) fn emit_feed(&mut self, feed: Feed, ctx: &Ctx) {

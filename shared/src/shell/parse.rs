@@ -6,24 +6,32 @@ use super::lex::{Op, Token, Word};
 /// Groups nested deeper than this are read as if their parentheses were not there.
 const MAX_GROUP_DEPTH: usize = 16;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Pipeline {
     pub stages: Vec<Stage>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum Stage {
     Simple(Simple),
-    Group { brace: bool, body: Vec<Pipeline> },
+    Group {
+        brace: bool,
+        body: Vec<Pipeline>,
+    },
+    /// `name() { … }` or `function name { … }`: the body, to run where the name is called.
+    Function {
+        name: String,
+        body: Vec<Pipeline>,
+    },
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Simple {
     pub words: Vec<Word>,
     pub redirects: Vec<Redirect>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Redirect {
     pub op: String,
     pub target: Option<Word>,
@@ -88,7 +96,7 @@ enum Next {
 enum Parsed {
     Command(Simple),
     /// `name()`: a function definition; its body follows.
-    FunctionName,
+    FunctionName(String),
 }
 
 struct Parser {
@@ -184,16 +192,38 @@ impl Parser {
                 Next::Keyword(Keyword::Header) => self.skip_header(),
                 Next::Keyword(Keyword::Function) => {
                     self.skip();
-                    self.skip();
+                    let name = self.take_word().map(|w| w.literal());
                     self.skip_empty_parens();
+                    if let Some(name) = name {
+                        return Some(self.function(name, depth));
+                    }
                 }
                 Next::Command => match self.simple() {
                     Parsed::Command(simple) => return Some(Stage::Simple(simple)),
-                    Parsed::FunctionName => {}
+                    Parsed::FunctionName(name) => return Some(self.function(name, depth)),
                 },
                 Next::End | Next::Separator | Next::Pipe | Next::Close => return None,
             }
         }
+    }
+
+    /// The body after a function's name: the next stage, usually a `{ … }` group.
+    fn function(&mut self, name: String, depth: usize) -> Stage {
+        // `f() g() h() …` nests each definition in the next: bounded like groups.
+        if depth >= MAX_GROUP_DEPTH {
+            return Stage::Function {
+                name,
+                body: Vec::new(),
+            };
+        }
+        let body = match self.stage(depth + 1) {
+            Some(Stage::Group { body, .. }) => body,
+            Some(stage) => vec![Pipeline {
+                stages: vec![stage],
+            }],
+            None => Vec::new(),
+        };
+        Stage::Function { name, body }
     }
 
     fn simple(&mut self) -> Parsed {
@@ -219,7 +249,8 @@ impl Parser {
                     if simple.words.len() == 1 && simple.redirects.is_empty() =>
                 {
                     self.skip_empty_parens();
-                    return Parsed::FunctionName;
+                    let name = simple.words.pop().map(|w| w.literal()).unwrap_or_default();
+                    return Parsed::FunctionName(name);
                 }
                 _ => return Parsed::Command(simple),
             }

