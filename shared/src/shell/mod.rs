@@ -16,6 +16,7 @@ mod escape;
 mod expand;
 mod launch;
 mod lex;
+mod loops;
 mod normalize;
 mod param;
 mod parse;

@@ -176,6 +176,30 @@ pub(super) enum PreparedStage {
     // Boxed: a command carries far more than a group, and stages move through several passes.
     Command(Box<Command>),
     Group { text: String, body: Prepared },
+    Loop(Box<Loop>),
+}
+
+/// A `for` or `while` loop: its commands as written, and what is needed to run its body once
+/// per value when the values are known.
+pub(super) struct Loop {
+    pub(super) text: String,
+    /// The condition and body as written, reported like a group's commands.
+    pub(super) written: Prepared,
+    pub(super) iteration: Iteration,
+    pub(super) body: Vec<Pipeline>,
+    /// What the loop reads on standard input, when known: its own redirection, or what the
+    /// pipeline stage before it prints.
+    pub(super) input: Option<Value>,
+}
+
+pub(super) enum Iteration {
+    /// `for var in …`: the words, when every one is known.
+    For {
+        var: String,
+        values: Option<Vec<String>>,
+    },
+    /// `while read a b; do`: the variables each input line is read into.
+    Read { vars: Vec<String> },
 }
 
 impl PreparedStage {
@@ -183,6 +207,7 @@ impl PreparedStage {
         match self {
             PreparedStage::Command(cmd) => &cmd.text,
             PreparedStage::Group { text, .. } => text,
+            PreparedStage::Loop(l) => &l.text,
         }
     }
 
@@ -190,21 +215,21 @@ impl PreparedStage {
     pub(super) fn text_in_cwd(&self) -> Option<&(String, String)> {
         match self {
             PreparedStage::Command(cmd) => cmd.in_cwd.as_ref(),
-            PreparedStage::Group { .. } => None,
+            PreparedStage::Group { .. } | PreparedStage::Loop(_) => None,
         }
     }
 
     pub(super) fn argv(&self) -> Vec<String> {
         match self {
             PreparedStage::Command(cmd) => cmd.argv(),
-            PreparedStage::Group { .. } => Vec::new(),
+            PreparedStage::Group { .. } | PreparedStage::Loop(_) => Vec::new(),
         }
     }
 
     pub(super) fn via(&self) -> &[String] {
         match self {
             PreparedStage::Command(cmd) => &cmd.via,
-            PreparedStage::Group { .. } => &[],
+            PreparedStage::Group { .. } | PreparedStage::Loop(_) => &[],
         }
     }
 }
@@ -264,6 +289,8 @@ pub(super) struct Normalizer {
     pub(super) state: ShellState,
     /// Function bodies run on this line so far: `f(){ f; f; }; f` must stay cheap.
     pub(super) calls: usize,
+    /// Globs matched on this line so far.
+    pub(super) globs: usize,
     /// What is left of [`EXPANSION_BUDGET`].
     pub(super) expansion_budget: usize,
     /// What is left of [`PAYLOAD_BUDGET`].
@@ -279,6 +306,7 @@ impl Normalizer {
             seen: HashSet::new(),
             state,
             calls: 0,
+            globs: 0,
             expansion_budget: EXPANSION_BUDGET,
             payload_budget: PAYLOAD_BUDGET,
             parse_budget: PARSE_BUDGET,
@@ -322,8 +350,8 @@ impl Normalizer {
         if ctx.depth > MAX_DEPTH || self.full() {
             return;
         }
-        let stages = vec![PreparedStage::Command(Box::new(self.command(args, &[])))];
-        let (output, feeds) = flow(&stages);
+        let mut stages = vec![PreparedStage::Command(Box::new(self.command(args, &[])))];
+        let (output, feeds) = flow(&mut stages);
         let pipeline = PreparedPipeline {
             stages,
             feeds,
@@ -346,7 +374,7 @@ impl Normalizer {
         pipeline: Pipeline,
         depth: usize,
     ) -> PreparedPipeline {
-        let stages: Vec<PreparedStage> = pipeline
+        let mut stages: Vec<PreparedStage> = pipeline
             .stages
             .into_iter()
             .map(|stage| match stage {
@@ -370,9 +398,15 @@ impl Normalizer {
                     let text = group_text(&body, true);
                     PreparedStage::Group { text, body }
                 }
+                Stage::For { var, items, body } => self.prepare_for(var, items, body, depth),
+                Stage::While {
+                    condition,
+                    body,
+                    redirects,
+                } => self.prepare_while(condition, body, redirects, depth),
             })
             .collect();
-        let (output, feeds) = flow(&stages);
+        let (output, feeds) = flow(&mut stages);
         PreparedPipeline {
             stages,
             feeds,
@@ -673,7 +707,10 @@ impl Normalizer {
         let PreparedPipeline { stages, feeds, .. } = pipeline;
         // A bare `( … )` or `{ …; }` is only a container: its commands are what matters.
         if let Some(first) = stages.first()
-            && !matches!(stages.as_slice(), [PreparedStage::Group { .. }])
+            && !matches!(
+                stages.as_slice(),
+                [PreparedStage::Group { .. } | PreparedStage::Loop(_)]
+            )
         {
             let text = pipeline_text(&stages);
             if self.wants(&text) {
@@ -700,6 +737,7 @@ impl Normalizer {
     pub(super) fn emit_nested(&mut self, stage: PreparedStage, ctx: &Ctx) {
         let cmd = match stage {
             PreparedStage::Group { body, .. } => return self.emit(body, ctx),
+            PreparedStage::Loop(l) => return self.emit_loop(*l, ctx),
             PreparedStage::Command(cmd) => cmd,
         };
         if let Some((file, download)) = &cmd.runs_download {

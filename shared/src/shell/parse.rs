@@ -23,6 +23,19 @@ pub(super) enum Stage {
         name: String,
         body: Vec<Pipeline>,
     },
+    /// `for NAME in WORDS; do …; done` (`select` too); no words for `for NAME; do`.
+    For {
+        var: String,
+        items: Option<Vec<Word>>,
+        body: Vec<Pipeline>,
+    },
+    /// `while …; do …; done < FILE` (`until` too): the condition, the body, and what feeds the
+    /// loop's standard input, which the condition's `read` reads.
+    While {
+        condition: Vec<Pipeline>,
+        body: Vec<Pipeline>,
+        redirects: Vec<Redirect>,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -51,19 +64,29 @@ enum Closer {
     End,
     Paren,
     Brace,
+    /// A loop's condition, ended by `do`.
+    Do,
+    /// A loop's body, ended by `done`.
+    Done,
 }
 
 /// Reserved words, recognised only as the first word of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Keyword {
-    /// `!`, `if`, `then`, `else`, `elif`, `do`, `while`, `until`: the command follows.
+    /// `!`, `if`, `then`, `else`, `elif`: the command follows.
     Prefix,
-    /// `fi`, `done`.
+    /// `while`, `until`: a condition, then `do`.
+    While,
+    /// `for`, `select`: a name, maybe `in` and words, then `do`.
+    For,
+    Do,
+    Done,
+    /// `fi`.
     End,
     Esac,
     OpenBrace,
     CloseBrace,
-    /// `for NAME in …`, `select …`, `case WORD in`: no command here.
+    /// `case WORD in`: no command here.
     Header,
     /// `function NAME`.
     Function,
@@ -71,12 +94,16 @@ enum Keyword {
 
 fn keyword(word: &Word) -> Option<Keyword> {
     Some(match word.plain_word()? {
-        "!" | "if" | "then" | "else" | "elif" | "do" | "while" | "until" => Keyword::Prefix,
-        "fi" | "done" => Keyword::End,
+        "!" | "if" | "then" | "else" | "elif" => Keyword::Prefix,
+        "while" | "until" => Keyword::While,
+        "for" | "select" => Keyword::For,
+        "do" => Keyword::Do,
+        "done" => Keyword::Done,
+        "fi" => Keyword::End,
         "esac" => Keyword::Esac,
         "{" => Keyword::OpenBrace,
         "}" => Keyword::CloseBrace,
-        "for" | "select" | "case" => Keyword::Header,
+        "case" => Keyword::Header,
         "function" => Keyword::Function,
         _ => return None,
     })
@@ -137,6 +164,14 @@ impl Parser {
                     self.skip();
                     break;
                 }
+                Next::Keyword(Keyword::Do) if closer == Closer::Do => {
+                    self.skip();
+                    break;
+                }
+                Next::Keyword(Keyword::Done) if closer == Closer::Done => {
+                    self.skip();
+                    break;
+                }
                 Next::Separator | Next::Pipe => self.skip(),
                 _ => {
                     let pipeline = self.pipeline(depth);
@@ -180,8 +215,28 @@ impl Parser {
                         return Some(Stage::Group { brace, body });
                     }
                 }
-                Next::Keyword(Keyword::Prefix) => self.skip(),
-                next @ Next::Keyword(Keyword::End | Keyword::Esac | Keyword::CloseBrace) => {
+                Next::Keyword(Keyword::Prefix | Keyword::Do) => self.skip(),
+                Next::Keyword(Keyword::While) if depth < MAX_GROUP_DEPTH => {
+                    self.skip();
+                    let condition = self.list(depth + 1, Closer::Do);
+                    let body = self.list(depth + 1, Closer::Done);
+                    let redirects = self.take_redirects();
+                    return Some(Stage::While {
+                        condition,
+                        body,
+                        redirects,
+                    });
+                }
+                Next::Keyword(Keyword::For) if depth < MAX_GROUP_DEPTH => {
+                    if let Some(stage) = self.for_loop(depth) {
+                        return Some(stage);
+                    }
+                }
+                Next::Keyword(Keyword::While) => self.skip(),
+                Next::Keyword(Keyword::For) => self.skip_header(),
+                next @ Next::Keyword(
+                    Keyword::End | Keyword::Done | Keyword::Esac | Keyword::CloseBrace,
+                ) => {
                     if next == Next::Keyword(Keyword::Esac) {
                         self.open_cases = self.open_cases.saturating_sub(1);
                     }
@@ -205,6 +260,43 @@ impl Parser {
                 Next::End | Next::Separator | Next::Pipe | Next::Close => return None,
             }
         }
+    }
+
+    /// `for NAME [in WORDS]; do BODY; done`; None (the header skipped) for forms read as
+    /// flat commands, like `for ((i = 0; …))`.
+    fn for_loop(&mut self, depth: usize) -> Option<Stage> {
+        self.skip();
+        let named = match self.tokens.peek() {
+            Some(Token::Word(word)) => word
+                .plain_word()
+                .is_some_and(|w| super::is_name(w.as_bytes())),
+            _ => false,
+        };
+        if !named {
+            self.skip_header();
+            return None;
+        }
+        let var = self.take_word()?.literal();
+        let items = match self.tokens.peek() {
+            Some(Token::Word(word)) if word.plain_word() == Some("in") => {
+                self.skip();
+                let mut items = Vec::new();
+                while let Some(word) = self.take_word() {
+                    items.push(word);
+                }
+                Some(items)
+            }
+            _ => None,
+        };
+        while self.next_kind() == Next::Separator {
+            self.skip();
+        }
+        if self.next_kind() == Next::Keyword(Keyword::Do) {
+            self.skip();
+        }
+        let body = self.list(depth + 1, Closer::Done);
+        self.skip_redirects();
+        Some(Stage::For { var, items, body })
     }
 
     /// The body after a function's name: the next stage, usually a `{ … }` group.
@@ -267,7 +359,23 @@ impl Parser {
         }
     }
 
-    /// `done < file`: the loop's redirections belong to no command we report.
+    /// Redirections after a compound command (`done < file`).
+    fn take_redirects(&mut self) -> Vec<Redirect> {
+        let mut redirects = Vec::new();
+        while matches!(self.tokens.peek(), Some(Token::Redir(_))) {
+            if let Some(Token::Redir(redir)) = self.tokens.next() {
+                let target = self.take_word();
+                redirects.push(Redirect {
+                    op: redir.op,
+                    target,
+                    heredoc: redir.heredoc,
+                });
+            }
+        }
+        redirects
+    }
+
+    /// `fi > log`: redirections of a construct read as flat commands belong to none of them.
     fn skip_redirects(&mut self) {
         while matches!(self.tokens.peek(), Some(Token::Redir(_))) {
             self.skip();
@@ -275,7 +383,7 @@ impl Parser {
         }
     }
 
-    /// `for x in a b c`, `case $x in`: skipped up to the separator (or `in` for `case`).
+    /// `for ((…))`, `case $x in`: skipped up to the separator (or `in` for `case`).
     fn skip_header(&mut self) {
         let header = self.take_word();
         let is_case = header.is_some_and(|w| w.plain_word() == Some("case"));

@@ -199,23 +199,43 @@ pub(super) fn glob_matches(pattern: &str, cwd: Option<&str>) -> Vec<String> {
         (false, None) => return Vec::new(),
     };
     let wanted: Vec<&str> = absolute.split('/').filter(|p| !p.is_empty()).collect();
-    let known_files = KNOWN_PATHS.iter().map(|p| p.to_string());
-    let programs = BIN_DIRS
-        .iter()
-        .flat_map(|dir| PROGRAMS.iter().map(move |p| format!("{dir}/{p}")));
     let mut found: Vec<String> = Vec::new();
-    for path in known_files.chain(programs) {
+    let matches = |path: &str| {
+        let mut parts = path.split('/').filter(|p| !p.is_empty());
+        let same = wanted
+            .iter()
+            .all(|w| parts.next().is_some_and(|p| component_matches(w, p)));
+        same && parts.next().is_none()
+    };
+    for path in KNOWN_PATHS {
         if found.len() >= MAX_GLOB_MATCHES {
-            break;
+            return found;
         }
-        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        let matches = parts.len() == wanted.len()
-            && parts
-                .iter()
-                .zip(&wanted)
-                .all(|(p, w)| component_matches(w, p));
-        if matches && !found.contains(&path) {
-            found.push(path);
+        if matches(path) {
+            found.push(path.to_string());
+        }
+    }
+    // Programs: the directory and the name are matched apart, without building every path.
+    let Some((name, dir)) = wanted.split_last() else {
+        return found;
+    };
+    for bin in BIN_DIRS {
+        let mut bin_parts = bin.split('/').filter(|p| !p.is_empty());
+        let dir_matches = dir
+            .iter()
+            .all(|w| bin_parts.next().is_some_and(|p| component_matches(w, p)))
+            && bin_parts.next().is_none();
+        if !dir_matches {
+            continue;
+        }
+        for program in PROGRAMS {
+            if found.len() >= MAX_GLOB_MATCHES {
+                return found;
+            }
+            let path = format!("{bin}/{program}");
+            if component_matches(name, program) && !found.contains(&path) {
+                found.push(path);
+            }
         }
     }
     found

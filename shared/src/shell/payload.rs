@@ -22,14 +22,25 @@ pub(super) enum Runner {
 
 /// Follows known text through a pipeline: sources (`echo`, `printf`, here-strings), decoders
 /// (`base64 -d`, `xxd -r -p`, `rev`) and the shells or interpreters that finally run it.
-pub(super) fn flow(stages: &[PreparedStage]) -> (Option<Value>, Vec<Feed>) {
+/// A loop is handed what the stage before it prints, for its `read`.
+pub(super) fn flow(stages: &mut [PreparedStage]) -> (Option<Value>, Vec<Feed>) {
     let mut current: Option<Value> = None;
     let mut feeds = Vec::new();
     let mut followed = 0;
-    for stage in stages {
-        let PreparedStage::Command(cmd) = stage else {
-            current = None;
-            continue;
+    for stage in stages.iter_mut() {
+        let cmd = match stage {
+            PreparedStage::Command(cmd) => cmd,
+            PreparedStage::Loop(l) => {
+                if l.input.is_none() {
+                    l.input = current.take();
+                }
+                current = None;
+                continue;
+            }
+            PreparedStage::Group { .. } => {
+                current = None;
+                continue;
+            }
         };
         let input = cmd.stdin.clone().or_else(|| current.take());
         current = match step(cmd, input) {

@@ -8,7 +8,10 @@ use super::{SHELLS, assignment, join_words};
 
 /// Function bodies run for one line: a body that calls itself, or calls several functions that
 /// do, would otherwise grow with every level.
-const MAX_CALLS: usize = 32;
+pub(super) const MAX_CALLS: usize = 32;
+
+/// Globs matched against the known paths for one line.
+const MAX_GLOBS: usize = 32;
 
 /// Commands whose plain word arguments are files: `rm -rf mysql` in `/var/lib` removes
 /// `/var/lib/mysql`. Other commands get only arguments that look like paths resolved.
@@ -73,33 +76,21 @@ impl Normalizer {
         bound.push(("$@".to_string(), all.clone()));
         bound.push(("$*".to_string(), all));
         bound.push(("$#".to_string(), args.len().to_string()));
-        let saved: Vec<(String, Option<String>)> = bound
-            .into_iter()
-            .map(|(key, value)| {
-                let old = self.state.unset_var(&key);
-                self.state.set_var(&key, value);
-                (key, old)
-            })
-            .collect();
         let ctx = ctx.child([format!("function {name}")]);
-        let prepared = self.prepare_list(body, ctx.depth);
-        self.emit(prepared, &ctx);
-        for (key, old) in saved {
-            self.state.unset_var(&key);
-            if let Some(old) = old {
-                self.state.set_var(&key, old);
-            }
-        }
+        self.with_bindings(bound, |n| {
+            let prepared = n.prepare_list(body, ctx.depth);
+            n.emit(prepared, &ctx);
+        });
     }
 
     /// The command once for each combination of known paths its globs name; empty when no glob
     /// names a known path.
-    pub(super) fn glob_variants(&self, args: &[Arg]) -> Vec<Vec<Arg>> {
+    pub(super) fn glob_variants(&mut self, args: &[Arg]) -> Vec<Vec<Arg>> {
         let mut variants: Vec<Vec<Arg>> = vec![Vec::with_capacity(args.len())];
         let mut expanded = false;
         for arg in args {
             let found = if arg.glob {
-                paths::glob_matches(&arg.text, self.state.cwd())
+                self.glob(&arg.text)
             } else {
                 Vec::new()
             };
@@ -122,6 +113,15 @@ impl Normalizer {
             variants = next;
         }
         if expanded { variants } else { Vec::new() }
+    }
+
+    /// The known paths a glob names, while the line's budget of globs lasts.
+    pub(super) fn glob(&mut self, pattern: &str) -> Vec<String> {
+        if self.globs >= MAX_GLOBS {
+            return Vec::new();
+        }
+        self.globs += 1;
+        paths::glob_matches(pattern, self.state.cwd())
     }
 
     /// `cd DIR`, `pushd DIR`, `cd -`; a login shell or `exit` leaves the directory unknown.
@@ -152,9 +152,7 @@ impl Normalizer {
             return self.state.swap_cwd();
         }
         let dir = if target.glob {
-            paths::glob_matches(&target.text, self.state.cwd())
-                .into_iter()
-                .next()
+            self.glob(&target.text).into_iter().next()
         } else if target.resolved || target.evaluated.is_some() {
             let dir = target.value();
             match (dir.starts_with('/'), self.state.cwd()) {
@@ -388,7 +386,11 @@ fn resolve_operand(cwd: &str, arg: &Arg, takes_files: bool) -> Option<String> {
         let file = matches!(key, "if" | "of") && !value.is_empty() && !value.starts_with('/');
         return file.then(|| format!("{key}={}", paths::join(cwd, value)));
     }
-    if text.contains([':', '@']) {
+    // `truncate -s 0`, `head -n 20`, `split -b 10M`: sizes and counts, not files.
+    let number = text.trim_end_matches(|c: char| "kKmMgGtTbB".contains(c));
+    if text.contains([':', '@'])
+        || (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let looks_like_path =

@@ -82,7 +82,8 @@ fn control_flow_keywords_are_not_commands() {
     );
     assert_eq!(
         texts(r#"for f in /var/log/*.log; do shred -u "$f"; done"#),
-        ["shred -u $f"]
+        // As written, then once for each known file the glob names.
+        ["shred -u $f", "shred -u /var/log/auth.log"]
     );
     assert_eq!(
         texts("while true; do nc -lvp 4444; done < /dev/null"),

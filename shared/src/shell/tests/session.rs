@@ -128,6 +128,14 @@ fn options_modes_and_patterns_are_not_paths() {
 }
 
 #[test]
+fn sizes_and_counts_are_not_paths() {
+    assert!(has(
+        "cd /var/log; truncate -s 0 auth.log",
+        "truncate -s 0 /var/log/auth.log"
+    ));
+}
+
+#[test]
 fn a_subshell_or_child_shell_does_not_move_the_session() {
     assert!(!has("(cd /); rm -rf *", "rm -rf /*"));
     assert!(!has("bash -c 'cd /'; rm -rf *", "rm -rf /*"));
@@ -193,6 +201,48 @@ fn unalias_forgets() {
         after(&["alias ll='rm -rf'", "unalias ll"], "ll /"),
         ["ll /"]
     );
+}
+
+// --- loops -------------------------------------------------------------------------------
+
+#[test]
+fn a_for_loop_runs_its_body_once_per_known_word() {
+    let line = "for c in rm; do $c -rf /; done";
+    assert!(has(line, "rm -rf /"));
+    assert_eq!(via(line, "rm -rf /"), ["for c"]);
+}
+
+#[test]
+fn a_for_loop_over_unknown_words_is_read_as_written() {
+    assert_eq!(
+        texts("for h in $(cat hosts); do ssh $h uptime; done"),
+        ["cat hosts", "ssh $h uptime", "uptime"]
+    );
+}
+
+#[test]
+fn a_while_read_loop_runs_its_body_on_each_piped_line() {
+    let line = "printf 'id\\nrm -rf /\\n' | while read -r c; do $c; done";
+    assert!(has(line, "rm -rf /"), "{:?}", texts(line));
+    assert_eq!(via(line, "rm -rf /"), ["while read"]);
+}
+
+#[test]
+fn a_while_read_loop_reads_a_decoded_here_string() {
+    let line = "while read c; do eval \"$c\"; done <<< \"$(echo cm0gLXJmIC8= | base64 -d)\"";
+    assert!(has(line, "rm -rf /"), "{:?}", texts(line));
+}
+
+#[test]
+fn the_file_a_while_read_loop_reads_is_shown_with_read() {
+    let line = "while IFS= read -r l; do echo \"$l\"; done < /etc/shadow";
+    assert!(has(line, "read -r l < /etc/shadow"), "{:?}", texts(line));
+}
+
+#[test]
+fn read_splits_a_line_into_its_variables() {
+    let line = "echo 'rm -rf /' | while read cmd args; do $cmd $args; done";
+    assert!(has(line, "rm -rf /"), "{:?}", texts(line));
 }
 
 // --- downloads -----------------------------------------------------------------------------
