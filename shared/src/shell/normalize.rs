@@ -139,6 +139,11 @@ pub(super) struct Command {
     pub(super) call: Option<Call>,
     /// A file downloaded earlier that this command runs, and the download.
     pub(super) runs_download: Option<(String, String)>,
+    /// For a command run through `sudo`, `doas` or `pkexec`: the whole command line, launcher
+    /// and options included, with quotes removed and variables put in (`S=bash; sudo $S` is
+    /// `sudo bash`; `sudo -u '#-1' sh` is `sudo -u #-1 sh`), for rules about how privileges
+    /// were taken.
+    pub(super) as_launched: Option<String>,
 }
 
 /// A function or alias called by a command.
@@ -164,6 +169,7 @@ impl Command {
             glob_variants: Vec::new(),
             call: None,
             runs_download: None,
+            as_launched: None,
         }
     }
 
@@ -421,6 +427,7 @@ impl Normalizer {
             .iter()
             .position(|w| assignment(w.plain_text()).is_none())
             .unwrap_or(words.len());
+        let plain = words.iter().all(|w| w.plain_word().is_some());
         let leading: Vec<Word> = words.drain(..first_word).collect();
         let rest = words;
         // `A=1 cmd` sets A for cmd only; `A=1` alone sets it for the rest of the line.
@@ -440,6 +447,23 @@ impl Normalizer {
         let (redirects, stdin) =
             self.prepare_redirects(simple.redirects, &mut substitutions, depth);
         let call = args.first().and_then(|name| self.call(name, &args[1..]));
+        // Typed plainly at the prompt, the line as typed already shows all of it.
+        let privileged = (depth > 0 || !plain)
+            && args
+                .first()
+                .is_some_and(|a| matches!(basename(&a.text), "sudo" | "doas" | "pkexec" | "run0"));
+        let as_launched = privileged.then(|| {
+            let rendered = redirects.iter().map(Redirection::render);
+            let words = args.iter().map(|a| a.value().to_string());
+            join_words(
+                words
+                    .chain(rendered)
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str),
+                " ",
+            )
+        });
         let glob_variants = self.glob_variants(&args);
         let mut cmd = if args.is_empty() {
             Command::new(assignments, Vec::new(), &redirects)
@@ -450,6 +474,7 @@ impl Normalizer {
         cmd.substitutions = substitutions;
         cmd.glob_variants = glob_variants;
         cmd.call = call;
+        cmd.as_launched = as_launched;
         cmd
     }
 
@@ -784,6 +809,10 @@ impl Normalizer {
             }
         }
         self.state.restore_cwd(saved.0, saved.1);
+        if let Some(text) = cmd.as_launched {
+            let argv = cmd.args.iter().map(|a| a.text.clone()).collect();
+            self.push(text, argv, ctx.via.clone());
+        }
     }
 
     pub(super) fn emit_feed(&mut self, feed: Feed, ctx: &Ctx) {

@@ -16,7 +16,11 @@ fn sudo_and_its_options_are_unwrapped() {
 fn sudo_long_attached_and_double_dash_options() {
     assert_eq!(
         texts("sudo --user=postgres -- psql -c 'DROP DATABASE prod'"),
-        ["psql -c DROP DATABASE prod"]
+        [
+            "psql -c DROP DATABASE prod",
+            // Quoted words: the command as launched, unquoted, comes last.
+            "sudo --user=postgres -- psql -c DROP DATABASE prod"
+        ]
     );
     assert_eq!(texts("sudo -uroot -g wheel -D /tmp id"), ["id"]);
     assert_eq!(texts("sudo -nk -p '' -C 3 id"), ["id"]);
@@ -36,6 +40,14 @@ fn root_shells_through_sudo_or_su_stay_visible() {
     assert_eq!(texts("sudo -u root -i"), ["sudo -u root -i"]);
     assert_eq!(via("sudo su -", "su -"), ["sudo"]);
     assert_eq!(texts("su"), ["su"]);
+}
+
+#[test]
+fn a_command_run_through_sudo_is_also_shown_as_launched_once_expanded() {
+    assert!(has("S=bash; sudo $S", "sudo bash"));
+    assert!(has("sudo -u '#-1' /bin/bash", "sudo -u #-1 /bin/bash"));
+    assert!(has("bash -c 'sudo -i'", "sudo -i"));
+    assert_eq!(texts("sudo id"), ["id"]);
 }
 
 #[test]
@@ -159,12 +171,10 @@ fn shell_c_body_is_parsed_and_the_outer_command_kept() {
     assert_eq!(entries[0].via, ["sudo"]);
     assert_eq!(entries[1].text, "rm -rf /var/log/*");
     assert_eq!(entries[1].via, ["sudo", "bash -c"]);
-    // Then the known files the glob names.
-    assert!(
-        entries[2..]
-            .iter()
-            .all(|e| e.via == ["sudo", "bash -c", "glob"])
-    );
+    // Then the known files the glob names, and last the command as sudo launched it.
+    let (last, globbed) = entries[2..].split_last().unwrap();
+    assert!(globbed.iter().all(|e| e.via == ["sudo", "bash -c", "glob"]));
+    assert_eq!(last.text, "sudo -u root /bin/bash -c rm -rf /var/log/*");
 }
 
 #[test]
