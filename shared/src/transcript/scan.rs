@@ -419,6 +419,30 @@ mod tests {
     }
 
     #[test]
+    fn what_earlier_commands_did_is_known_to_later_ones_in_both_modes() {
+        let session = [
+            "sh-5.2$ cd /",
+            "sh-5.2$ wipe() { rm -rf \"$1\"; }",
+            "sh-5.2$ ls",
+            "bin  boot  etc",
+            "sh-5.2$ rm -rf *",
+            "sh-5.2$ wipe /var/lib/mysql",
+        ];
+        for input in both_modes(&session) {
+            let hits = scan_input(&RULES, &input);
+            let lines_of = |rule: &str| -> Vec<usize> {
+                hits.iter()
+                    .filter(|h| h.rule.id == rule)
+                    .map(|h| h.line)
+                    .collect()
+            };
+            let about = input.describe();
+            assert_eq!(lines_of("destructive.rm_system_path"), [5], "{about}");
+            assert_eq!(lines_of("destructive.rm_data_directory"), [6], "{about}");
+        }
+    }
+
+    #[test]
     fn hiding_the_prompt_is_raised_once() {
         let session = [
             "sh-5.2$ PS1=''",
