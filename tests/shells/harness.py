@@ -15,6 +15,11 @@ and compares what it extracted with what was typed.
     python3 tests/shells/harness.py --report-only   # print the table, exit 0 unless broken
     python3 tests/shells/harness.py --shells zsh,fish --verbose --keep /tmp/shells
 
+Columns: typed commands, recovered exactly, %; extra = output lines read as commands, output =
+output lines, %out; cand = output lines scanned as candidates (prompt unknown); part = a command
+line as shown before a completion listing, read as the start of the command typed next (typed
+text, not output, so counted in neither).
+
 Exit status: 0 targets met (or --report-only), 1 targets missed, 2 the harness itself broke
 (a shell did not behave as scripted, the scanner failed, or a shell is missing while CI is set).
 
@@ -825,6 +830,10 @@ class ModeResult:
     typed: int = 0
     recovered: int = 0
     extra_commands: int = 0  # unmatched command/continuation lines
+    # Unmatched command lines whose text is the start of the next command recovered: the
+    # command line as shown before a completion listing (bash reprints the prompt below the
+    # list, and the first line stays on the screen). Typed text, not output: counted apart.
+    partial: int = 0
     candidates: int = 0  # unmatched candidate lines
     output_lines: int = 0
     misses: list[tuple[int, str]] = field(default_factory=list)  # (pty line index, expected)
@@ -852,6 +861,13 @@ def compare(expected: list[tuple[int, str]], scan: list[ScanLine], mode: str,
             result.misses.append((index, want))
     for k, s in enumerate(extracted):
         if k in matched:
+            continue
+        later = next((extracted[m].command.strip() for m in sorted(matched) if m > k), None)
+        shown = s.command.strip()
+        if s.kind != "candidate" and shown and later and later != shown and later.startswith(shown):
+            result.partial += 1
+            # Not an output line either: it leaves the denominator too.
+            result.output_lines -= 1
             continue
         result.extras.append(s)
         if s.kind == "candidate":
@@ -963,10 +979,10 @@ def pct(part: int, whole: int) -> str:
 def print_table(results: list[SessionResult]) -> tuple[int, int, int, int]:
     """Prints one row per shell × prompt × mode, then totals; returns the totals."""
     head = (f"{'shell':8} {'prompt':13} {'mode':13} {'typed':>5} {'recov':>5} {'%rec':>6} "
-            f"{'extra':>5} {'output':>6} {'%out':>6} {'cand':>4}")
+            f"{'extra':>5} {'output':>6} {'%out':>6} {'cand':>4} {'part':>4}")
     print(head)
     print("-" * len(head))
-    tot = [0, 0, 0, 0, 0]
+    tot = [0, 0, 0, 0, 0, 0]
     for r in results:
         for m in r.modes:
             if m.error:
@@ -974,14 +990,14 @@ def print_table(results: list[SessionResult]) -> tuple[int, int, int, int]:
                 continue
             print(f"{r.shell:8} {r.config:13} {m.mode:13} {m.typed:5} {m.recovered:5} "
                   f"{pct(m.recovered, m.typed)} {m.extra_commands:5} {m.output_lines:6} "
-                  f"{pct(m.extra_commands, m.output_lines)} {m.candidates:4}")
+                  f"{pct(m.extra_commands, m.output_lines)} {m.candidates:4} {m.partial:4}")
             for i, v in enumerate((m.typed, m.recovered, m.extra_commands, m.output_lines,
-                                   m.candidates)):
+                                   m.candidates, m.partial)):
                 tot[i] += v
     print("-" * len(head))
-    typed_, rec, extra, out, cand = tot
+    typed_, rec, extra, out, cand, part = tot
     print(f"{'total':36} {typed_:5} {rec:5} {pct(rec, typed_)} {extra:5} {out:6} "
-          f"{pct(extra, out)} {cand:4}")
+          f"{pct(extra, out)} {cand:4} {part:4}")
     return typed_, rec, extra, out
 
 

@@ -12,12 +12,18 @@
 //! - Readline's soft-wrap idiom (a space written past the last column, then `\r`) continues the
 //!   logical line on a new row instead of overwriting its start; see [`Terminal::carriage_return`].
 
+use std::collections::VecDeque;
+
 const MAX_LINE: usize = 16_384;
 /// Cap for numeric CSI parameters: large enough for any real screen, small enough never to overflow.
 const MAX_PARAM: u32 = 10_000;
 const MAX_PARAMS: usize = 16;
 /// Narrowest screen row accepted as a soft wrap; shorter rows ending in `" \r"` are plain redraws.
 const MIN_WRAP_WIDTH: usize = 20;
+/// Upload-at-end mode: finished lines kept on the model's screen, where the cursor may still go
+/// back up (zsh draws its search prompt and completion lists below the command line, then edits
+/// the command line above them). A line is final once this many newer lines are below it.
+const HELD_LINES: usize = 32;
 const TAB_STOP: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +118,27 @@ pub struct Terminal {
     written_past_low: usize,
     /// Inside an OSC string (a window title).
     in_title: bool,
+    /// Upload-at-end mode: finished lines above the current one, oldest first, not yet emitted.
+    above: VecDeque<HeldLine>,
+    /// Upload-at-end mode: lines below the current one that the cursor came up from.
+    below: VecDeque<HeldLine>,
+}
+
+/// A line the cursor left but may come back to, with its soft-wrap rows.
+#[derive(Debug, Clone)]
+struct HeldLine {
+    line: Vec<char>,
+    rows: Vec<usize>,
+}
+
+impl HeldLine {
+    fn screen_line(&self) -> ScreenLine {
+        ScreenLine {
+            text: trimmed(&self.line),
+            erased: None,
+            stale_tail: false,
+        }
+    }
 }
 
 impl Terminal {
@@ -130,6 +157,8 @@ impl Terminal {
             low_mark: usize::MAX,
             written_past_low: 0,
             in_title: false,
+            above: VecDeque::new(),
+            below: VecDeque::new(),
         }
     }
 
@@ -145,11 +174,13 @@ impl Terminal {
     pub fn finish(&mut self, out: &mut Vec<ScreenLine>) {
         self.parse = Parse::Ground;
         self.settle();
-        if self.line.iter().any(|c| !c.is_whitespace()) {
+        self.flush_above(out);
+        if self.line.iter().any(|c| !c.is_whitespace()) || !self.below.is_empty() {
             self.end_line(out);
         } else {
             self.reset_line();
         }
+        self.flush_below(out);
     }
 
     fn step(&mut self, c: char, out: &mut Vec<ScreenLine>) {
@@ -171,7 +202,7 @@ impl Terminal {
             '\u{9b}' => self.start_csi(),
             // 8-bit OSC, DCS, SOS, PM, APC.
             '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => self.parse = Parse::Str,
-            '\n' => self.end_line(out),
+            '\n' => self.line_feed(out),
             '\r' => self.carriage_return(after_space),
             '\x08' => self.backspace(),
             '\t' => self.tab(),
@@ -306,6 +337,10 @@ impl Terminal {
         if matches!(final_char, 'H' | 'f') && p.get(0) > 1 {
             self.break_line(out);
         }
+        // Any absolute position or a cleared screen ends what relative moves could come back to.
+        if matches!(final_char, 'H' | 'f') || (final_char == 'J' && p.get(0) >= 2) {
+            self.flush_held(out);
+        }
         match final_char {
             'K' => self.erase_in_line(p.get(0)),
             'J' => self.erase_in_display(p.get(0)),
@@ -413,10 +448,58 @@ impl Terminal {
         self.reset_line();
     }
 
+    /// `\n`. Streaming records and lines far down the screen are finished at once; in
+    /// upload-at-end mode the line is held where the cursor may come back up to it, and a line
+    /// below the cursor (left by a move up) becomes the current one again.
+    fn line_feed(&mut self, out: &mut Vec<ScreenLine>) {
+        if self.mode != LogMode::Raw {
+            return self.end_line(out);
+        }
+        self.settle();
+        let held = HeldLine {
+            line: std::mem::take(&mut self.line),
+            rows: std::mem::take(&mut self.rows),
+        };
+        self.above.push_back(held);
+        self.reset_line();
+        if let Some(next) = self.below.pop_front() {
+            self.line = next.line;
+            self.rows = next.rows;
+        }
+        while self.above.len() > HELD_LINES {
+            if let Some(oldest) = self.above.pop_front() {
+                out.push(oldest.screen_line());
+            }
+        }
+    }
+
+    /// Emits every held line above the current one, oldest first.
+    fn flush_above(&mut self, out: &mut Vec<ScreenLine>) {
+        out.extend(self.above.drain(..).map(|h| h.screen_line()));
+    }
+
+    fn flush_below(&mut self, out: &mut Vec<ScreenLine>) {
+        out.extend(self.below.drain(..).map(|h| h.screen_line()));
+    }
+
+    /// Emits the held lines above, the current line and those below, in screen order; the
+    /// cursor stays in its column of a fresh line.
+    fn flush_held(&mut self, out: &mut Vec<ScreenLine>) {
+        if self.above.is_empty() && self.below.is_empty() {
+            return;
+        }
+        self.flush_above(out);
+        if !self.below.is_empty() {
+            self.break_line(out);
+            self.flush_below(out);
+        }
+    }
+
     /// Entering or leaving the alternate screen (vim, less, top): the line so far is finished,
     /// and what the program drew there is not part of the next line.
     fn switch_screen(&mut self, out: &mut Vec<ScreenLine>) {
         self.settle();
+        self.flush_above(out);
         if self.mode == LogMode::Raw {
             // The cursor returns to where it was on the other screen; the column is unknown.
             self.break_line(out);
@@ -527,17 +610,45 @@ impl Terminal {
         self.cursor = self.row_start().saturating_add(column).min(MAX_LINE);
     }
 
+    /// Up within a soft-wrapped line, then (upload-at-end mode) into the held lines above.
     fn move_rows_up(&mut self, n: usize) {
         self.settle();
         let column = self.cursor.saturating_sub(self.row_start());
-        self.row = self.row.saturating_sub(n);
+        for _ in 0..n.min(HELD_LINES + self.rows.len()) {
+            if self.row > 0 {
+                self.row -= 1;
+            } else if let Some(previous) = self.above.pop_back() {
+                let current = HeldLine {
+                    line: std::mem::replace(&mut self.line, previous.line),
+                    rows: std::mem::replace(&mut self.rows, previous.rows),
+                };
+                self.below.push_front(current);
+                self.row = self.rows.len() - 1;
+            } else {
+                break;
+            }
+        }
         self.cursor = self.row_start().saturating_add(column).min(MAX_LINE);
     }
 
+    /// Down within a soft-wrapped line, then into the lines the cursor came up from.
     fn move_rows_down(&mut self, n: usize) {
         self.settle();
         let column = self.cursor.saturating_sub(self.row_start());
-        self.row = self.row.saturating_add(n).min(self.rows.len() - 1);
+        for _ in 0..n.min(HELD_LINES + self.rows.len()) {
+            if self.row + 1 < self.rows.len() {
+                self.row += 1;
+            } else if let Some(next) = self.below.pop_front() {
+                let current = HeldLine {
+                    line: std::mem::replace(&mut self.line, next.line),
+                    rows: std::mem::replace(&mut self.rows, next.rows),
+                };
+                self.above.push_back(current);
+                self.row = 0;
+            } else {
+                break;
+            }
+        }
         self.cursor = self.row_start().saturating_add(column).min(MAX_LINE);
     }
 
@@ -554,6 +665,15 @@ impl Terminal {
     }
 
     fn erase_in_line(&mut self, how: usize) {
+        // zsh's wrap idiom: a space past the last column, `\r`, then `ESC[K` to clear the new
+        // row before drawing on it. The row the space started is what gets erased.
+        if how == 0
+            && let Some(new_row) = self.pending_wrap.take()
+        {
+            self.rows.push(new_row);
+            self.row = self.rows.len() - 1;
+            self.cursor = new_row;
+        }
         self.settle();
         let (start, end) = (self.row_start(), self.row_end());
         match how {
@@ -567,9 +687,11 @@ impl Terminal {
         self.settle();
         match how {
             0 => {
-                // Everything below the cursor goes too: later rows of this line are gone.
+                // Everything below the cursor goes too: later rows of this line, and the lines
+                // below it (a completion list, a search prompt).
                 self.rows.truncate(self.row + 1);
                 self.erase(self.cursor, usize::MAX);
+                self.below.clear();
             }
             1 => self.erase(0, self.cursor.saturating_add(1)),
             _ => {
@@ -724,6 +846,13 @@ mod tests {
     fn unterminated_osc_ends_at_newline() {
         let out = texts(LogMode::Raw, "\x1b]0;never closed\r\nsh-5.2$ rm -rf /\r\n");
         assert_eq!(out, vec!["", "sh-5.2$ rm -rf /"]);
+    }
+
+    #[test]
+    fn zsh_wrap_space_return_and_erase_continue_on_a_new_row() {
+        let long = "echo wrap-0123456789012345678901234567890123456789";
+        let input = format!("vm# {long} \r\x1b[K6\r6789\r\n");
+        assert_eq!(texts(LogMode::Raw, &input), [format!("vm# {long}6789")]);
     }
 
     #[test]

@@ -425,13 +425,7 @@ impl CommandExtractor {
     fn bare_prompt(&mut self, text: &str, end: usize) -> Option<Found> {
         let mark = text.get(..end)?;
         let rest = text.get(end..)?.trim();
-        // Even with the session's prompt known to be a bare mark, output shares the shape: a
-        // script's comments print as `# …`, so after `#` only a known command counts.
-        let follows = if mark == "#" {
-            rest.is_empty() || looks_like_command(rest)
-        } else {
-            rest.is_empty() || could_be_command(rest)
-        };
+        let follows = bare_mark_followed_by_command(mark, rest);
         if let Some(known) = self
             .learned
             .iter()
@@ -473,6 +467,16 @@ impl CommandExtractor {
             .learned
             .iter()
             .filter_map(|p| p.match_start(text).map(|end| (end, p)))
+            // A bare mark learned as the session's prompt still shares its shape with output.
+            .filter(|(end, p)| {
+                !p.is_bare()
+                    || text
+                        .get(..*end)
+                        .zip(text.get(*end..))
+                        .is_some_and(|(mark, rest)| {
+                            bare_mark_followed_by_command(mark.trim(), rest.trim())
+                        })
+            })
             .max_by_key(|(end, _)| *end)?;
         Some(Found {
             start: 0,
@@ -894,6 +898,17 @@ impl CommandExtractor {
             return;
         }
         self.joined.push_str(rest);
+    }
+}
+
+/// Whether what follows a bare prompt mark reads as typed. Even with the session's prompt known
+/// to be a bare mark, output shares the shape: a script's comments print as `# …`, so after `#`
+/// only a known command counts.
+fn bare_mark_followed_by_command(mark: &str, rest: &str) -> bool {
+    if mark.ends_with('#') {
+        rest.is_empty() || looks_like_command(rest)
+    } else {
+        rest.is_empty() || could_be_command(rest)
     }
 }
 
