@@ -1,6 +1,6 @@
 //! Word expansion: how one word becomes the fields the shell passes.
 
-use super::lex::Word;
+use super::lex::{Piece, Word};
 use super::normalize::{Arg, Value};
 
 /// The fields of one word as expansion splits it.
@@ -85,21 +85,37 @@ impl Fields {
     }
 }
 
-/// `{cat,/etc/shadow}` and `pre{a,b}post`: bash brace expansion of an unquoted comma list (the
-/// first group only; sequences like `{1..9}` are left alone).
+/// `{cat,/etc/shadow}`, `pre{a,b}post` and `"/var/lib/"{mysql,postgresql}`: bash brace expansion
+/// of a comma list whose braces and commas were typed outside quotes (the first group only;
+/// sequences like `{1..9}` and nested groups are left alone).
 pub(super) fn brace_expansion(word: &Word) -> Option<Vec<String>> {
-    let text = word.plain_word()?;
-    let open = text.find('{')?;
-    let close = open + text[open..].find('}')?;
-    let inner = &text[open + 1..close];
-    if !inner.contains(',') || inner.contains('{') {
+    let [Piece::Lit(text)] = word.pieces.as_slice() else {
+        return None;
+    };
+    let marks = &word.braces;
+    let byte = |i: usize| text.as_bytes()[i];
+    let open = *marks.iter().find(|&&i| byte(i) == b'{')?;
+    let close = *marks.iter().find(|&&i| i > open && byte(i) == b'}')?;
+    let commas: Vec<usize> = marks
+        .iter()
+        .copied()
+        .filter(|&i| i > open && i < close && byte(i) == b',')
+        .collect();
+    let nested = marks
+        .iter()
+        .any(|&i| i > open && i < close && byte(i) == b'{');
+    if commas.is_empty() || nested {
         return None;
     }
     let (prefix, suffix) = (&text[..open], &text[close + 1..]);
+    let bounds = std::iter::once(open)
+        .chain(commas)
+        .chain(std::iter::once(close))
+        .collect::<Vec<_>>();
     Some(
-        inner
-            .split(',')
-            .map(|alt| format!("{prefix}{alt}{suffix}"))
+        bounds
+            .windows(2)
+            .map(|w| format!("{prefix}{}{suffix}", &text[w[0] + 1..w[1]]))
             .filter(|field| !field.is_empty())
             .collect(),
     )

@@ -4,6 +4,9 @@
 use super::escape::{self, Dialect};
 use super::{MAX_DEPTH, is_name, lossy, lossy_owned};
 
+/// Unquoted brace characters remembered for one word.
+const MAX_BRACE_MARKS: usize = 64;
+
 #[derive(Debug, Clone)]
 pub(super) enum Piece {
     /// Literal text, quotes and escapes removed. Empty for `''`, which still makes a word.
@@ -39,6 +42,8 @@ pub(super) struct Word {
     pub pieces: Vec<Piece>,
     /// Bytes at the start typed without quotes or escapes: where `NAME=` and keywords must be.
     pub plain: usize,
+    /// Offsets of the unquoted `{`, `,` and `}` in a word of one literal piece.
+    pub braces: Vec<usize>,
 }
 
 impl Word {
@@ -570,12 +575,20 @@ struct WordBuilder {
     quoted_yet: bool,
     /// Quotes were seen, so the word exists even if empty.
     touched: bool,
+    /// Offsets in `lit` of the `{`, `,` and `}` typed outside quotes: brace expansion only
+    /// applies to those (`"/var/lib/"{mysql,postgresql}`).
+    braces: Vec<usize>,
+    /// Something other than literal text came in: the offsets no longer describe the word.
+    mixed: bool,
 }
 
 impl WordBuilder {
     fn plain(&mut self, c: u8) {
         if !self.quoted_yet {
             self.plain += 1;
+        }
+        if matches!(c, b'{' | b',' | b'}') && self.braces.len() < MAX_BRACE_MARKS {
+            self.braces.push(self.lit.len());
         }
         self.lit.push(c);
     }
@@ -599,6 +612,7 @@ impl WordBuilder {
     }
 
     fn piece(&mut self, piece: Piece) {
+        self.mixed = true;
         self.flush();
         self.quoted_yet = true;
         self.pieces.push(piece);
@@ -622,13 +636,18 @@ impl WordBuilder {
     }
 
     fn finish(mut self) -> Word {
+        let lit_len = self.lit.len();
         self.flush();
         if self.pieces.is_empty() && self.touched {
             self.pieces.push(Piece::Lit(String::new()));
         }
+        // Offsets hold only for one literal piece that kept its bytes (valid UTF-8).
+        let exact =
+            !self.mixed && matches!(self.pieces.as_slice(), [Piece::Lit(t)] if t.len() == lit_len);
         Word {
             pieces: self.pieces,
             plain: self.plain,
+            braces: if exact { self.braces } else { Vec::new() },
         }
     }
 }

@@ -12,6 +12,7 @@
 //! and decoded payloads are capped (the `MAX_*` constants), so a hostile line costs linear time
 //! and bounded memory.
 
+mod derived;
 mod escape;
 mod expand;
 mod launch;

@@ -139,6 +139,9 @@ pub(super) struct Command {
     pub(super) call: Option<Call>,
     /// A file downloaded earlier that this command runs, and the download.
     pub(super) runs_download: Option<(String, String)>,
+    /// The command again with a file made earlier from others replaced by them, and as the
+    /// command that made it piped in (`curl -T /tmp/d.sql URL` after `pg_dump app > /tmp/d.sql`).
+    pub(super) derived_uses: Vec<(String, String)>,
     /// For a command run through `sudo`, `doas` or `pkexec`: the whole command line, launcher
     /// and options included, with quotes removed and variables put in (`S=bash; sudo $S` is
     /// `sudo bash`; `sudo -u '#-1' sh` is `sudo -u #-1 sh`), for rules about how privileges
@@ -169,6 +172,7 @@ impl Command {
             glob_variants: Vec::new(),
             call: None,
             runs_download: None,
+            derived_uses: Vec::new(),
             as_launched: None,
         }
     }
@@ -490,11 +494,13 @@ impl Normalizer {
             first.text = basename(&first.text).to_string();
         }
         let runs_download = self.runs_download(&program, &args);
+        let derived_uses = self.derived_uses(&args, redirects);
         let in_cwd = self.in_cwd(&args, redirects);
         self.track_variables(&args);
         self.track_cwd(&args);
         self.track_definitions(&args);
         self.track_download(&args, redirects);
+        self.track_derived(&args, redirects);
         // A command string already handed on (`bash -c "$(…)"`) is followed as such.
         let evaluated = (nested.is_empty() && args.iter().any(|a| a.evaluated.is_some()))
             .then(|| join_words(args.iter().map(Arg::value), " "));
@@ -503,6 +509,7 @@ impl Normalizer {
         cmd.evaluated = evaluated;
         cmd.in_cwd = in_cwd;
         cmd.runs_download = runs_download;
+        cmd.derived_uses = derived_uses;
         cmd
     }
 
@@ -765,6 +772,10 @@ impl Normalizer {
             PreparedStage::Loop(l) => return self.emit_loop(*l, ctx),
             PreparedStage::Command(cmd) => cmd,
         };
+        for (text, file) in &cmd.derived_uses {
+            let via = ctx.via_with(&[format!("made {file}")]);
+            self.push(text.clone(), cmd.argv(), via);
+        }
         if let Some((file, download)) = &cmd.runs_download {
             let runner = cmd.args.first().map_or("sh", |a| a.text.as_str());
             let runner = if runner == basename(file) {

@@ -43,6 +43,9 @@ pub(super) fn flow(stages: &mut [PreparedStage]) -> (Option<Value>, Vec<Feed>) {
             }
         };
         let input = cmd.stdin.clone().or_else(|| current.take());
+        if let Some(feed) = xargs_feed(cmd, input.as_ref()) {
+            feeds.push(feed);
+        }
         current = match step(cmd, input) {
             Step::Output(value) => value,
             Step::Run(value, runner) => {
@@ -67,6 +70,37 @@ pub(super) fn flow(stages: &mut [PreparedStage]) -> (Option<Value>, Vec<Feed>) {
         }
     }
     (current, feeds)
+}
+
+/// Words of known input that xargs hands to its command, at most.
+const MAX_XARGS_WORDS: usize = 64;
+
+/// `echo /etc/shadow | xargs cat` runs `cat /etc/shadow`: xargs's command with the known input's
+/// words appended, or put in place of `{}` (`-I {}`) for the first input line.
+fn xargs_feed(cmd: &Command, input: Option<&Value>) -> Option<Feed> {
+    let input = input?;
+    if !cmd.via.iter().any(|v| v == "xargs") {
+        return None;
+    }
+    let text = if cmd.text.contains("{}") {
+        let line = input.text.lines().find(|l| !l.trim().is_empty())?.trim();
+        cmd.text.replace("{}", line)
+    } else {
+        let words: Vec<&str> = input
+            .text
+            .split_whitespace()
+            .take(MAX_XARGS_WORDS)
+            .collect();
+        if words.is_empty() {
+            return None;
+        }
+        format!("{} {}", cmd.text, words.join(" "))
+    };
+    Some(Feed {
+        via: cmd.via.clone(),
+        value: Value::new(text, "xargs"),
+        interpreter: None,
+    })
 }
 
 pub(super) fn step(cmd: &Command, input: Option<Value>) -> Step {

@@ -11,8 +11,17 @@ use super::parse::Pipeline;
 const MAX_VARIABLES: usize = 256;
 /// Functions and aliases remembered for a session.
 const MAX_DEFINITIONS: usize = 64;
-/// Downloaded files remembered for a session.
+/// Downloaded files remembered for a session; files made from others, the same.
 const MAX_DOWNLOADS: usize = 64;
+
+/// A file written from others (an archive, a copy, a dump), and what went into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Derived {
+    /// The files it holds, as absolute paths (or as written when the directory is unknown).
+    pub(super) sources: Vec<String>,
+    /// The command that wrote it (`pg_dump appdb`, `tar czf /tmp/w.tgz /var/www`).
+    pub(super) producer: String,
+}
 
 /// The shell's state as far as the typed lines tell it, carried from one line to the next.
 #[derive(Debug, Clone)]
@@ -26,6 +35,8 @@ pub struct ShellState {
     /// File (absolute path, or the variable it is named by, as written) → the command that
     /// downloaded it (`curl -o /tmp/x https://…`).
     downloads: Vec<(String, String)>,
+    /// File (as for `downloads`) → what it was made from.
+    derived: Vec<(String, Derived)>,
 }
 
 impl Default for ShellState {
@@ -38,6 +49,7 @@ impl Default for ShellState {
             functions: HashMap::new(),
             aliases: HashMap::new(),
             downloads: Vec::new(),
+            derived: Vec::new(),
         }
     }
 }
@@ -56,6 +68,7 @@ impl ShellState {
             functions: HashMap::new(),
             aliases: HashMap::new(),
             downloads: Vec::new(),
+            derived: Vec::new(),
         }
     }
 
@@ -135,6 +148,22 @@ impl ShellState {
             .rev()
             .find(|(f, _)| f == file)
             .map(|(_, command)| command.as_str())
+    }
+
+    pub(super) fn derived(&self, file: &str) -> Option<&Derived> {
+        self.derived
+            .iter()
+            .rev()
+            .find(|(f, _)| f == file)
+            .map(|(_, d)| d)
+    }
+
+    pub(super) fn record_derived(&mut self, file: String, derived: Derived) {
+        self.derived.retain(|(f, _)| *f != file);
+        if self.derived.len() >= MAX_DOWNLOADS {
+            self.derived.remove(0);
+        }
+        self.derived.push((file, derived));
     }
 
     pub(super) fn record_download(&mut self, file: String, command: String) {

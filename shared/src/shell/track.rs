@@ -185,11 +185,18 @@ impl Normalizer {
         let mut find_paths = name == "find";
         let mut changed = false;
         let mut words: Vec<String> = vec![name.to_string()];
+        let interpreter = name.starts_with("python") || matches!(name, "perl" | "ruby" | "node");
+        let mut previous = "";
         for arg in rest {
             let text = arg.text.as_str();
             // `chmod +x f`, `chattr +i f`: a mode, written like an option.
             let mode = text.starts_with('+') && script_operand;
-            let resolved = if text.starts_with('-') || text.starts_with('(') || text == "!" {
+            // `python3 -m http.server`, `perl -e '…'`: a module or a program, not a file.
+            let program = interpreter && matches!(previous, "-m" | "-c" | "-e" | "-E");
+            previous = text;
+            let resolved = if program {
+                None
+            } else if text.starts_with('-') || text.starts_with('(') || text == "!" {
                 find_paths = false;
                 None
             } else if script_operand || mode {
@@ -216,6 +223,11 @@ impl Normalizer {
                 }
                 None => words.push(redirect.render()),
             }
+        }
+        // A file server started without a root serves the working directory.
+        if let Some(option) = serves_cwd_without_root(&words) {
+            words.push(format!("{option} {cwd}"));
+            changed = true;
         }
         changed.then(|| (words.join(" "), format!("cwd {cwd}")))
     }
@@ -316,7 +328,7 @@ impl Normalizer {
             return None;
         };
         let key = if std::ptr::eq(script, name) {
-            self.path_key(program, name.resolved)?
+            self.path_key_text(program, name.resolved)?
         } else {
             self.file_key(script)?
         };
@@ -325,11 +337,11 @@ impl Normalizer {
     }
 
     fn file_key(&self, file: &Arg) -> Option<String> {
-        self.path_key(&file.text, file.resolved)
+        self.path_key_text(&file.text, file.resolved)
     }
 
     /// How a file is remembered: its absolute path, or the variable naming it as written.
-    fn path_key(&self, text: &str, resolved: bool) -> Option<String> {
+    pub(super) fn path_key_text(&self, text: &str, resolved: bool) -> Option<String> {
         if !resolved {
             return text.starts_with('$').then(|| text.to_string());
         }
@@ -363,6 +375,30 @@ impl Normalizer {
             }
         }
     }
+}
+
+/// `python3 -m http.server 8080` and `php -S 0.0.0.0:80` serve the working directory when not
+/// given one: the option that would name it.
+fn serves_cwd_without_root(words: &[String]) -> Option<&'static str> {
+    let name = words.first()?.as_str();
+    let has = |options: &[&str]| {
+        words.iter().any(|w| {
+            options
+                .iter()
+                .any(|o| w == o || w.starts_with(&format!("{o}=")))
+        })
+    };
+    let module = words
+        .windows(2)
+        .find(|w| w[0] == "-m")
+        .map(|w| w[1].as_str());
+    if name.starts_with("python")
+        && matches!(module, Some("http.server" | "SimpleHTTPServer"))
+        && !has(&["--directory", "-d"])
+    {
+        return Some("--directory");
+    }
+    (name.starts_with("php") && has(&["-S"]) && !has(&["-t"])).then_some("-t")
 }
 
 /// The file name a URL's path ends in (`https://host/a/x.sh?v=1` → `x.sh`).

