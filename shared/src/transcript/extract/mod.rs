@@ -39,6 +39,8 @@ pub use words::looks_like_command;
 use words::{could_be_command, switches_shell};
 
 const MAX_LEARNED: usize = 16;
+/// Commands kept for reading history recalls.
+const MAX_HISTORY: usize = 64;
 const MAX_CUSTOM_PROMPT_CHARS: usize = 80;
 /// Cap for the joined multi-line command offered as an alternative; keeps per-line cost bounded.
 const MAX_JOINED: usize = 4_096;
@@ -299,6 +301,8 @@ pub struct CommandExtractor {
     joined_overflow: bool,
     /// The pending heredoc is read by a shell (`bash <<EOF`), so its body lines are commands.
     body_is_script: bool,
+    /// Commands read so far, newest last: what the up arrow can bring back.
+    history: VecDeque<String>,
 }
 
 impl Default for CommandExtractor {
@@ -321,6 +325,7 @@ impl CommandExtractor {
             joined: String::new(),
             joined_overflow: false,
             body_is_script: false,
+            history: VecDeque::new(),
         }
     }
 
@@ -657,6 +662,14 @@ impl CommandExtractor {
         {
             alternatives.push(rest.to_string());
         }
+        let recalled = self.recalled(command);
+        let command = match &recalled {
+            Some(earlier) => {
+                alternatives.push(command.to_string());
+                earlier.as_str()
+            }
+            None => command,
+        };
         self.start_command(command);
         let read = self.command(CommandKind::Prompted, prompt, command, alternatives);
         (read, found.reading)
@@ -768,7 +781,43 @@ impl CommandExtractor {
         self.take_prompt(text, end, Origin::Recurring(self.line))
     }
 
+    /// Streaming mode strips the cursor moves of a history recall: pressing up twice shows
+    /// `echo inserted` then writes `recall-me` over its tail, and the record reads
+    /// `echo insertedrecall-me`. Such a line is an earlier command D with the tail of another
+    /// earlier command C glued on, where C and D share what comes before that tail; C is what ran.
+    fn recalled(&self, command: &str) -> Option<String> {
+        if self.history.iter().any(|h| h == command) {
+            return None;
+        }
+        self.history.iter().rev().find_map(|shown| {
+            let tail = command
+                .strip_prefix(shown.as_str())
+                .filter(|t| !t.is_empty())?;
+            self.history
+                .iter()
+                .rev()
+                .find(|earlier| {
+                    *earlier != shown
+                        && earlier.len() > tail.len()
+                        && earlier.ends_with(tail)
+                        && shown.starts_with(&earlier[..earlier.len() - tail.len()])
+                })
+                .cloned()
+        })
+    }
+
+    fn remember(&mut self, command: &str) {
+        if self.history.back().is_some_and(|last| last == command) {
+            return;
+        }
+        if self.history.len() >= MAX_HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(command.to_string());
+    }
+
     fn start_command(&mut self, command: &str) {
+        self.remember(command);
         self.continuing = true;
         self.shell.scan(command);
         self.joined.push_str(command);
@@ -1368,6 +1417,28 @@ mod tests {
         let padded = format!("done#{}vm# echo next", " ".repeat(40));
         let got = classify_all(&["vm# printf done", padded.as_str()]);
         assert_eq!(commands(&got), ["printf done", "echo next"]);
+    }
+
+    #[test]
+    fn a_streamed_history_recall_reads_as_the_recalled_command() {
+        let lines = classify_all(&[
+            "vm# echo recall-me",
+            "recall-me",
+            "vm# echo inserted",
+            "inserted",
+            "vm# echo insertedrecall-me",
+            "recall-me",
+            "vm# echo insertedrecall-me-not",
+        ]);
+        assert_eq!(
+            commands(&lines),
+            [
+                "echo recall-me",
+                "echo inserted",
+                "echo recall-me",
+                "echo insertedrecall-me-not"
+            ]
+        );
     }
 
     #[test]
