@@ -699,7 +699,15 @@ impl CommandExtractor {
             PromptState::ExpectNew(since) => CandidateReason::ShellSwitched(since),
             PromptState::Hidden(since) => CandidateReason::PromptHidden(since),
         };
-        let command = clean_command(text);
+        let mut command = clean_command(text);
+        // With no prompt, zsh's redraw of the line lands after the first key typed (the `\r`
+        // between them is gone from a streamed record): `eecho one`.
+        if !looks_like_command(command)
+            && let Some(undoubled) = undoubled_first_key(command)
+            && looks_like_command(undoubled)
+        {
+            command = undoubled;
+        }
         // Shells print `exit` / `logout` as they leave: not worth reading as typed.
         if matches!(command, "exit" | "logout") || !looks_like_command(command) {
             return output(line, "no prompt, and not a command line");
@@ -959,6 +967,13 @@ fn bare_mark_followed_by_command(mark: &str, rest: &str) -> bool {
     } else {
         rest.is_empty() || could_be_command(rest)
     }
+}
+
+/// `eecho one` → `echo one`: the first key, then the whole line redrawn after it.
+fn undoubled_first_key(command: &str) -> Option<&str> {
+    let mut chars = command.chars();
+    let first = chars.next()?;
+    (chars.next() == Some(first) && first.is_ascii_graphic()).then(|| &command[first.len_utf8()..])
 }
 
 fn output(line: &ScreenLine, why: &'static str) -> (TranscriptLine, Reading) {
@@ -1439,6 +1454,12 @@ mod tests {
                 "echo insertedrecall-me-not"
             ]
         );
+    }
+
+    #[test]
+    fn a_hidden_prompt_line_redrawn_after_its_first_key_reads_once() {
+        let lines = classify_all(&["sh-5.2$ PROMPT=''", "eecho one", "one", "ccat deploy.sh"]);
+        assert_eq!(commands(&lines), ["PROMPT=''", "echo one", "cat deploy.sh"]);
     }
 
     #[test]
