@@ -374,6 +374,17 @@ impl CommandExtractor {
         {
             return result;
         }
+        // fish shows no PS2: a line after one that left a quote open or ended with `\` goes on
+        // with it, indented under the prompt, unless it starts with a prompt of its own.
+        if self.continuing
+            && self.shell.incomplete()
+            && text.starts_with(' ')
+            && stock_prompt(text).is_none()
+            && self.learned_at_start(text).is_none()
+            && let Some(result) = self.continuation(line, text.trim_start())
+        {
+            return result;
+        }
         self.end_command();
         if let Some(found) = reverse_search(text) {
             // Streamed, the accepted line is redrawn after the search: `…': echo sh$ echo hi`.
@@ -1460,6 +1471,17 @@ mod tests {
     fn a_hidden_prompt_line_redrawn_after_its_first_key_reads_once() {
         let lines = classify_all(&["sh-5.2$ PROMPT=''", "eecho one", "one", "ccat deploy.sh"]);
         assert_eq!(commands(&lines), ["PROMPT=''", "echo one", "cat deploy.sh"]);
+    }
+
+    #[test]
+    fn a_line_after_an_open_quote_continues_without_a_ps2() {
+        let lines = classify_all(&[
+            "root@vm ~/app# echo 'open",
+            "               quote'",
+            "open",
+            "quote",
+        ]);
+        assert_eq!(commands(&lines), ["echo 'open", "quote'"]);
     }
 
     #[test]

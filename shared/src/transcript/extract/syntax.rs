@@ -33,6 +33,11 @@ pub struct ShellState {
 }
 
 impl ShellState {
+    /// A quote is open or the line ended with a backslash: the next line goes on with it.
+    pub fn incomplete(&self) -> bool {
+        self.quote != Quote::None || self.backslash
+    }
+
     /// Bash reads heredoc bodies once the command line itself is complete.
     pub fn in_heredoc_body(&self) -> bool {
         self.quote == Quote::None && !self.backslash && !self.heredocs.is_empty()
