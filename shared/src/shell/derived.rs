@@ -23,7 +23,6 @@ impl Normalizer {
         let Some((name, rest)) = args.split_first() else {
             return;
         };
-        let producer = join_args(args);
         let made: Option<(Arg, Vec<&Arg>)> = match name.text.as_str() {
             "tar" | "bsdtar" => tar_archive(rest),
             "zip" => operands(rest)
@@ -43,13 +42,14 @@ impl Normalizer {
             }
             _ => None,
         };
-        if let Some((file, sources)) = made {
-            self.record_made(&file, &sources, producer.clone());
+        if let Some((file, sources)) = &made {
+            self.record_made(file, sources, join_args(args));
         }
         let Some(target) = redirects
             .iter()
             .filter(|r| matches!(r.op.as_str(), ">" | ">>" | "1>" | "1>>" | ">|"))
             .find_map(|r| r.target.as_ref())
+            .filter(|t| !t.text.starts_with("/dev/"))
         else {
             return;
         };
@@ -58,7 +58,7 @@ impl Normalizer {
         } else {
             Vec::new()
         };
-        self.record_made(target, &sources, producer);
+        self.record_made(target, &sources, join_args(args));
     }
 
     fn record_made(&mut self, file: &Arg, sources: &[&Arg], producer: String) {
@@ -82,9 +82,12 @@ impl Normalizer {
         args: &[Arg],
         redirects: &[Redirection],
     ) -> Vec<(String, String)> {
+        let mut uses = Vec::new();
+        if !self.state.has_derived() {
+            return uses;
+        }
         let words: Vec<String> = args.iter().map(|a| a.text.clone()).collect();
         let rendered: Vec<String> = redirects.iter().map(Redirection::render).collect();
-        let mut uses = Vec::new();
         for (i, arg) in args.iter().enumerate().skip(1) {
             let text = arg.text.as_str();
             let start = text

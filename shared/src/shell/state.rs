@@ -150,6 +150,10 @@ impl ShellState {
             .map(|(_, command)| command.as_str())
     }
 
+    pub(super) fn has_derived(&self) -> bool {
+        !self.derived.is_empty()
+    }
+
     pub(super) fn derived(&self, file: &str) -> Option<&Derived> {
         self.derived
             .iter()

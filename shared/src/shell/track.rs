@@ -86,6 +86,9 @@ impl Normalizer {
     /// The command once for each combination of known paths its globs name; empty when no glob
     /// names a known path.
     pub(super) fn glob_variants(&mut self, args: &[Arg]) -> Vec<Vec<Arg>> {
+        if !args.iter().any(|a| a.glob) {
+            return Vec::new();
+        }
         let mut variants: Vec<Vec<Arg>> = vec![Vec::with_capacity(args.len())];
         let mut expanded = false;
         for arg in args {

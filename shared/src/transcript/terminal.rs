@@ -122,6 +122,8 @@ pub struct Terminal {
     above: VecDeque<HeldLine>,
     /// Upload-at-end mode: lines below the current one that the cursor came up from.
     below: VecDeque<HeldLine>,
+    /// Buffers of emitted held lines, reused so that a line costs no allocation.
+    spare: Vec<Vec<char>>,
 }
 
 /// A line the cursor left but may come back to, with its soft-wrap rows.
@@ -159,6 +161,7 @@ impl Terminal {
             in_title: false,
             above: VecDeque::new(),
             below: VecDeque::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -462,24 +465,40 @@ impl Terminal {
         };
         self.above.push_back(held);
         self.reset_line();
-        if let Some(next) = self.below.pop_front() {
-            self.line = next.line;
-            self.rows = next.rows;
+        match self.below.pop_front() {
+            Some(next) => {
+                self.line = next.line;
+                self.rows = next.rows;
+            }
+            None => self.line = self.spare.pop().unwrap_or_default(),
         }
         while self.above.len() > HELD_LINES {
             if let Some(oldest) = self.above.pop_front() {
-                out.push(oldest.screen_line());
+                self.emit_held(oldest, out);
             }
+        }
+    }
+
+    fn emit_held(&mut self, held: HeldLine, out: &mut Vec<ScreenLine>) {
+        out.push(held.screen_line());
+        let mut buffer = held.line;
+        buffer.clear();
+        if self.spare.len() < HELD_LINES {
+            self.spare.push(buffer);
         }
     }
 
     /// Emits every held line above the current one, oldest first.
     fn flush_above(&mut self, out: &mut Vec<ScreenLine>) {
-        out.extend(self.above.drain(..).map(|h| h.screen_line()));
+        while let Some(held) = self.above.pop_front() {
+            self.emit_held(held, out);
+        }
     }
 
     fn flush_below(&mut self, out: &mut Vec<ScreenLine>) {
-        out.extend(self.below.drain(..).map(|h| h.screen_line()));
+        while let Some(held) = self.below.pop_front() {
+            self.emit_held(held, out);
+        }
     }
 
     /// Emits the held lines above, the current line and those below, in screen order; the
@@ -523,7 +542,8 @@ impl Terminal {
         self.written_past_low = 0;
         self.line.clear();
         self.cursor = 0;
-        self.rows = vec![0];
+        self.rows.clear();
+        self.rows.push(0);
         self.row = 0;
         self.saved = (0, 0);
         self.pending_wrap = None;
