@@ -52,14 +52,7 @@ impl Normalizer {
         written
             .pipelines
             .extend(self.prepare_list(body.clone(), depth).pipelines);
-        let text = group_text(&written, true);
-        PreparedStage::Loop(Box::new(Loop {
-            text,
-            written,
-            iteration: Iteration::For { var, values },
-            body,
-            input: None,
-        }))
+        loop_stage(written, Iteration::For { var, values }, body, None)
     }
 
     pub(super) fn prepare_while(
@@ -80,14 +73,7 @@ impl Normalizer {
         written
             .pipelines
             .extend(self.prepare_list(body.clone(), depth).pipelines);
-        let text = group_text(&written, true);
-        PreparedStage::Loop(Box::new(Loop {
-            text,
-            written,
-            iteration: Iteration::Read { vars },
-            body,
-            input,
-        }))
+        loop_stage(written, Iteration::Read { vars }, body, input)
     }
 
     /// Reports the loop as written, then its body once per known value.
@@ -149,6 +135,21 @@ impl Normalizer {
             }
         }
     }
+}
+
+fn loop_stage(
+    written: Prepared,
+    iteration: Iteration,
+    body: Vec<Pipeline>,
+    input: Option<super::normalize::Value>,
+) -> PreparedStage {
+    PreparedStage::Loop(Box::new(Loop {
+        text: group_text(&written, true),
+        written,
+        iteration,
+        body,
+        input,
+    }))
 }
 
 /// The variables of the condition's `read` (`read -r -d '' a b` reads `a` and `b`).

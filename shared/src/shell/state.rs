@@ -41,16 +41,10 @@ pub struct ShellState {
 
 impl Default for ShellState {
     fn default() -> Self {
-        ShellState {
-            // IFS is the one variable known before anything runs; `cat${IFS}/etc/shadow` uses it.
-            vars: HashMap::from([("IFS".to_string(), " \t\n".to_string())]),
-            cwd: None,
-            oldpwd: None,
-            functions: HashMap::new(),
-            aliases: HashMap::new(),
-            downloads: Vec::new(),
-            derived: Vec::new(),
-        }
+        let mut state = ShellState::vacant();
+        // IFS is the one variable known before anything runs; `cat${IFS}/etc/shadow` uses it.
+        state.vars.insert("IFS".to_string(), " \t\n".to_string());
+        state
     }
 }
 
