@@ -5,6 +5,9 @@ use super::lex::{Op, Token, Word};
 
 /// Groups nested deeper than this are read as if their parentheses were not there.
 const MAX_GROUP_DEPTH: usize = 16;
+/// Loops nested deeper than this are read flat, as before loops were kept: each loop level keeps
+/// its body to run it again, so deep nesting would cost the line's length once per level.
+const MAX_LOOP_DEPTH: usize = 4;
 
 #[derive(Debug, Clone)]
 pub(super) struct Pipeline {
@@ -55,6 +58,7 @@ pub(super) fn parse(tokens: Vec<Token>) -> Vec<Pipeline> {
     Parser {
         tokens: tokens.into_iter().peekable(),
         open_cases: 0,
+        open_loops: 0,
     }
     .list(0, Closer::End)
 }
@@ -130,6 +134,8 @@ struct Parser {
     tokens: std::iter::Peekable<std::vec::IntoIter<Token>>,
     /// `case … in` not yet closed by `esac`: a `)` may end a pattern there.
     open_cases: usize,
+    /// Loops being read, outermost included.
+    open_loops: usize,
 }
 
 impl Parser {
@@ -216,10 +222,14 @@ impl Parser {
                     }
                 }
                 Next::Keyword(Keyword::Prefix | Keyword::Do) => self.skip(),
-                Next::Keyword(Keyword::While) if depth < MAX_GROUP_DEPTH => {
+                Next::Keyword(Keyword::While)
+                    if depth < MAX_GROUP_DEPTH && self.open_loops < MAX_LOOP_DEPTH =>
+                {
                     self.skip();
+                    self.open_loops += 1;
                     let condition = self.list(depth + 1, Closer::Do);
                     let body = self.list(depth + 1, Closer::Done);
+                    self.open_loops -= 1;
                     let redirects = self.take_redirects();
                     return Some(Stage::While {
                         condition,
@@ -227,7 +237,9 @@ impl Parser {
                         redirects,
                     });
                 }
-                Next::Keyword(Keyword::For) if depth < MAX_GROUP_DEPTH => {
+                Next::Keyword(Keyword::For)
+                    if depth < MAX_GROUP_DEPTH && self.open_loops < MAX_LOOP_DEPTH =>
+                {
                     if let Some(stage) = self.for_loop(depth) {
                         return Some(stage);
                     }
@@ -294,7 +306,9 @@ impl Parser {
         if self.next_kind() == Next::Keyword(Keyword::Do) {
             self.skip();
         }
+        self.open_loops += 1;
         let body = self.list(depth + 1, Closer::Done);
+        self.open_loops -= 1;
         self.skip_redirects();
         Some(Stage::For { var, items, body })
     }

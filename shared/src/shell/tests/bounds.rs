@@ -90,13 +90,8 @@ fn pathological_lines_return_quickly() {
         "sudo ".repeat(13_000) + "rm",
         "env -S ".repeat(9_000) + "rm",
         "f() ".repeat(15_000),
-        "for x in a b c; do ".repeat(5_000),
-        "while read x; do ".repeat(5_000),
-        format!("echo {} | while read a; do $a; done", "rm ".repeat(20_000)),
-        format!("for c in {}; do $c; $c; done", "x ".repeat(30_000)),
         "f(){ f; f; f; f; f; f; f; f; }; f".to_string(),
         "a(){ b; b; b; b; }; b(){ c; c; c; c; }; c(){ a; a; a; a; }; a".to_string(),
-        "cd /; ".repeat(10_000) + "rm -rf *",
         "cat /???/???/???/???/??? ".repeat(2_000),
         "echo ${x:-${y:-${z:-".repeat(5_000),
         "<<EOF\n".repeat(10_000),
@@ -135,6 +130,13 @@ fn the_most_work_a_line_can_ask_for_stays_bounded() {
         nested,
         printed.repeat(80),
         format!("$(printf '{}%s' {}) ", "A".repeat(250), "x ".repeat(250)).repeat(80),
+        // Loops nest four deep at most; every level still reads the commands inside it.
+        "for x in a b c; do ".repeat(5_000),
+        "while read x; do ".repeat(5_000),
+        format!("echo {} | while read a; do $a; done", "rm ".repeat(20_000)),
+        format!("for c in {}; do $c; $c; done", "x ".repeat(30_000)),
+        // The working directory is tracked through every command.
+        "cd /; ".repeat(10_000) + "rm -rf *",
     ];
     for line in &lines {
         let started = thread_cpu_time();
