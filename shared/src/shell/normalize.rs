@@ -489,11 +489,14 @@ impl Normalizer {
             via,
             nested,
         } = unwrap(args);
-        let program = args.first().map(|a| a.text.clone()).unwrap_or_default();
+        // The program as written matters only to find a downloaded file run by its path.
+        let program = (self.state.has_downloads())
+            .then(|| args.first().map(|a| a.text.clone()))
+            .flatten();
         if let Some(first) = args.first_mut() {
             first.text = basename(&first.text).to_string();
         }
-        let runs_download = self.runs_download(&program, &args);
+        let runs_download = program.and_then(|p| self.runs_download(&p, &args));
         let derived_uses = self.derived_uses(&args, redirects);
         let in_cwd = self.in_cwd(&args, redirects);
         self.track_variables(&args);

@@ -136,6 +136,15 @@ impl ShellState {
         self.aliases.remove(name);
     }
 
+    pub(super) fn has_downloads(&self) -> bool {
+        !self.downloads.is_empty()
+    }
+
+    /// Whether any function or alias is defined: most lines call none.
+    pub(super) fn has_definitions(&self) -> bool {
+        !self.functions.is_empty() || !self.aliases.is_empty()
+    }
+
     pub(super) fn download(&self, file: &str) -> Option<&str> {
         self.downloads
             .iter()

@@ -38,7 +38,7 @@ const DOWNLOADERS: &[(&str, &[&str], bool)] = &[
 impl Normalizer {
     /// A function or alias of the session that `name` calls.
     pub(super) fn call(&self, name: &Arg, args: &[Arg]) -> Option<Call> {
-        if !name.resolved {
+        if !name.resolved || !self.state.has_definitions() {
             return None;
         }
         if self.state.function(&name.text).is_some() {
