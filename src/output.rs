@@ -162,8 +162,32 @@ pub fn session_table(sessions: &[SessionRecord]) -> String {
 }
 
 /// The whole record, then one paragraph per finding.
-pub fn session_detail(s: &SessionRecord, findings: &[FindingRecord]) -> String {
+pub fn session_detail(
+    s: &SessionRecord,
+    findings: &[FindingRecord],
+    alerts: &[warden_core::ports::AlertMark],
+) -> String {
+    use warden_core::ports::AlertState;
     let mut text = serde_json::to_string_pretty(s).expect("a session record serialises");
+    if alerts.is_empty() {
+        text.push_str("\n\nno alerts");
+    } else {
+        text.push_str("\n\nALERTS");
+    }
+    for a in alerts {
+        let state = match &a.state {
+            AlertState::Sent { at } => format!("sent {at}"),
+            AlertState::Claimed { until } => format!(
+                "NOT marked sent: claimed until {until}; being published, or published and its \
+                 mark failed (a redelivery after then sends it again)"
+            ),
+            AlertState::Released => {
+                "NOT sent: its publish failed; the failed event is retried, then dead-lettered"
+                    .to_string()
+            }
+        };
+        text.push_str(&format!("\n  {:<24} {state}", a.kind));
+    }
     if findings.is_empty() {
         text.push_str("\n\nno findings");
     }

@@ -557,6 +557,9 @@ mod tests {
         async fn release_alert(&self, key: &AlertKey, holder: &str) -> Result<(), StoreError> {
             self.inner.release_alert(key, holder).await
         }
+        async fn alerts(&self, id: &str) -> Result<Vec<warden_core::ports::AlertMark>, StoreError> {
+            self.inner.alerts(id).await
+        }
         async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
             self.inner.list(filter).await
         }

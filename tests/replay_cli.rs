@@ -246,6 +246,30 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     ]);
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains("\"state\": \"terminated\""), "{text}");
+    // Whether each alert went out: bob's no_mfa alert was sent during the replay.
+    assert!(text.contains("ALERTS\n  no_mfa "), "{text}");
+    assert!(text.contains(" sent 2"), "{text}");
+    let shown = warden(&[
+        "sessions",
+        "show",
+        "bob-2731a0ce76f67ca89",
+        "--format",
+        "json",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let value: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(value["alerts"][0]["kind"], "no_mfa");
+    assert_eq!(value["alerts"][0]["state"], "sent");
+    assert!(value["alerts"][0]["at"].as_str().is_some(), "{value}");
+    let quiet = warden(&[
+        "sessions",
+        "show",
+        "alice-ea1181f76f3adcbdc",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("\n\nno alerts"));
     let missing = warden(&[
         "sessions",
         "show",
