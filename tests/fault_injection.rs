@@ -749,6 +749,39 @@ fn print_table(rows: &[Row]) {
     );
 }
 
+/// The `MaximumRetryAttempts` of the `EventInvokeConfig` whose failures go to `queue`.
+fn retry_attempts_into(template: &str, queue: &str) -> Option<usize> {
+    template
+        .split("EventInvokeConfig:")
+        .skip(1)
+        .find_map(|block| {
+            let block = block.split("Policies:").next()?;
+            if !block.contains(&format!("Destination: !GetAtt {queue}.Arn")) {
+                return None;
+            }
+            let line = block
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("MaximumRetryAttempts: "))?;
+            line.trim().parse().ok()
+        })
+}
+
+#[test]
+fn the_driver_retries_as_template_yaml_tells_lambda_to() {
+    let template = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml"))
+        .expect("template.yaml");
+    for queue in ["RecorderDeadLetterQueue", "ScannerDeadLetterQueue"] {
+        let retries = retry_attempts_into(&template, queue)
+            .unwrap_or_else(|| panic!("no EventInvokeConfig sends failures to {queue}"));
+        assert_eq!(
+            retries + 1,
+            LAMBDA_ATTEMPTS,
+            "template.yaml retries into {queue} {retries} times; the fault driver assumes {}",
+            LAMBDA_ATTEMPTS - 1
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto server and python3; scripts/test runs it"]
 async fn nothing_is_lost_or_doubled_under_injected_faults() {
