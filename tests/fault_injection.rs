@@ -44,6 +44,10 @@ const TEST_LEASE: Duration = Duration::from_millis(150);
 /// SDK timings scaled down so a run takes seconds: the attempt timeout is below the proxy's
 /// slowest replies (0.5-2 x `SLOW_SECONDS`), so some slow replies time out after the write.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(250);
+/// The clean deliveries go straight to moto and must see no fault at all: a moto busy with
+/// hundreds of tables can take longer than `ATTEMPT_TIMEOUT` to answer, which would time out
+/// and repeat a publish it did accept, so they keep the production attempt timeout.
+const CLEAN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 const SLOW_SECONDS: f64 = 0.2;
 const RATES: [f64; 3] = [0.05, 0.20, 0.40];
 const MODES: [&str; 6] = [
@@ -355,8 +359,8 @@ impl Handlers {
 }
 
 /// The production SDK configuration (retry mode, attempts, classification) with its timings
-/// scaled down: backoff in milliseconds instead of seconds, `ATTEMPT_TIMEOUT` per attempt.
-async fn scaled_sdk_config(endpoint: &str) -> SdkConfig {
+/// scaled down: backoff in milliseconds instead of seconds, `attempt_timeout` per attempt.
+async fn scaled_sdk_config(endpoint: &str, attempt_timeout: Duration) -> SdkConfig {
     let production = warden_core::aws::sdk_config(Some(endpoint)).await;
     let retry = production
         .retry_config()
@@ -370,8 +374,8 @@ async fn scaled_sdk_config(endpoint: &str) -> SdkConfig {
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_millis(500))
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(attempt_timeout)
+                .operation_timeout(attempt_timeout * 4 + Duration::from_secs(1))
                 .build(),
         )
         .build()
@@ -505,7 +509,11 @@ async fn run(
     moto::create_table(&dynamo, &table).await;
     let (topic, queue) = moto::create_topic_with_queue(direct, &moto::unique("faults")).await;
 
-    let sdk = scaled_sdk_config(endpoint).await;
+    let attempt_timeout = match proxy {
+        Some(_) => ATTEMPT_TIMEOUT,
+        None => CLEAN_ATTEMPT_TIMEOUT,
+    };
+    let sdk = scaled_sdk_config(endpoint, attempt_timeout).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), &table, 30);
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&sdk), &topic);
     let mut config = WardenConfig::from_lookup(|_| None).unwrap();
@@ -776,7 +784,7 @@ async fn the_proxy_fails_requests_in_each_protocols_own_error_shape() {
     moto::create_table(&aws_sdk_dynamodb::Client::new(&direct), &table).await;
     let (topic, _) = moto::create_topic_with_queue(&direct, &moto::unique("shapes")).await;
     let proxy = Proxy::start(&moto_url);
-    let sdk = scaled_sdk_config(&proxy.url).await;
+    let sdk = scaled_sdk_config(&proxy.url, ATTEMPT_TIMEOUT).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let sns = aws_sdk_sns::Client::new(&sdk);
     let store = DynamoStore::new(dynamo.clone(), &table, 30);
