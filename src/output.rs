@@ -29,6 +29,52 @@ pub fn termination_json(t: &TerminationReport, file: &str) -> Value {
     })
 }
 
+/// One line per CloudTrail event replayed, whether or not it alerted.
+pub fn recorded_json(done: &warden_core::handlers::recorder::Recorded, file: &str) -> Value {
+    json!({
+        "type": "recorded",
+        "session_id": done.session_id,
+        "call": done.call.api_name(),
+        "event_id": done.event_id,
+        "applied": done.applied,
+        "state": done.state.as_str(),
+        "flags": done.flags.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>(),
+        "exempt": done.exempt,
+        "alerts": done.alerts.len(),
+        "file": file,
+    })
+}
+
+/// One line per transcript batch replayed; its findings follow on their own lines.
+pub fn scanned_json(done: &warden_core::handlers::scanner::Scanned, file: &str) -> Value {
+    json!({
+        "type": "scanned",
+        "session_id": (!done.control_message).then_some(&done.session_id),
+        "control_message": done.control_message,
+        "log_events": done.log_events,
+        "lines": done.lines,
+        "findings": done.findings.len(),
+        "alerts": done.alerts.len(),
+        "state": done.state.map(|s| s.as_str()),
+        "file": file,
+    })
+}
+
+/// One line per reaper run replayed; the sessions it ended or recorded follow.
+pub fn reaped_json(done: &warden_core::handlers::reaper::Reaped, file: &str) -> Value {
+    json!({
+        "type": "reaper_run",
+        "active_in_table": done.active_in_table,
+        "active_in_session_manager": done.active_in_session_manager,
+        "ended": done.ended.len(),
+        "recorded": done.recorded.len(),
+        "alerts": done.alerts.len(),
+        "problems": done.problems,
+        "more_next_time": done.more_next_time,
+        "file": file,
+    })
+}
+
 pub fn finding_json(f: &FindingRecord, file: &str) -> Value {
     json!({
         "type": "finding",
@@ -116,8 +162,32 @@ pub fn session_table(sessions: &[SessionRecord]) -> String {
 }
 
 /// The whole record, then one paragraph per finding.
-pub fn session_detail(s: &SessionRecord, findings: &[FindingRecord]) -> String {
+pub fn session_detail(
+    s: &SessionRecord,
+    findings: &[FindingRecord],
+    alerts: &[warden_core::ports::AlertMark],
+) -> String {
+    use warden_core::ports::AlertState;
     let mut text = serde_json::to_string_pretty(s).expect("a session record serialises");
+    if alerts.is_empty() {
+        text.push_str("\n\nno alerts");
+    } else {
+        text.push_str("\n\nALERTS");
+    }
+    for a in alerts {
+        let state = match &a.state {
+            AlertState::Sent { at } => format!("sent {at}"),
+            AlertState::Claimed { until } => format!(
+                "NOT marked sent: claimed until {until}; being published, or published and its \
+                 mark failed (a redelivery after then sends it again)"
+            ),
+            AlertState::Released => {
+                "NOT sent: its publish failed; the failed event is retried, then dead-lettered"
+                    .to_string()
+            }
+        };
+        text.push_str(&format!("\n  {:<24} {state}", a.kind));
+    }
     if findings.is_empty() {
         text.push_str("\n\nno findings");
     }

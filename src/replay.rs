@@ -1,6 +1,9 @@
 //! `warden replay`: sample events through the real handlers.
 
-use crate::output::{alert_json, finding_json, session_json, session_table, termination_json};
+use crate::output::{
+    alert_json, finding_json, reaped_json, recorded_json, scanned_json, session_json,
+    session_table, termination_json,
+};
 use crate::{Format, ReplayArgs};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -254,7 +257,12 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDir
                 (done.alerts, done.terminations)
             }
             Ok(Replayed::Directory { open, ended }) => {
-                if !json {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"type": "directory", "file": name, "open": open, "ended": ended})
+                    );
+                } else {
                     println!(
                         "{name}\n    session directory: {open} open, {ended} ended (DescribeSessions)"
                     );
@@ -299,12 +307,20 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDir
         tally.alerts += alerts.len();
         tally.terminations += terminations.len();
     }
-    let mut sessions = Vec::new();
-    for id in &touched {
-        if let Some(stored) = handlers.store.load(id).await.map_err(|e| e.to_string())? {
-            sessions.push(stored.value);
+    // Every event has been replayed by now: a session that cannot be read back for the summary
+    // (a transient store error) is reported and left out, and the exit status says the output
+    // is incomplete; it is not a usage error.
+    let (mut sessions, unread) = read_back(&*handlers.store, &touched).await;
+    for (id, error) in &unread {
+        eprintln!("warden: session {id} left out of the summary: {error}");
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"type": "unread", "session_id": id, "error": error.to_string()})
+            );
         }
     }
+    let unread = unread.len();
     sessions.sort_by(|a, b| {
         a.started_at
             .cmp(&b.started_at)
@@ -330,16 +346,40 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDir
             tally.terminations
         );
         println!("{}", session_table(&sessions));
+        if unread > 0 {
+            println!("{unread} sessions could not be read back for this table (see above)");
+        }
     }
-    Ok(if tally.failed == 0 {
+    Ok(if tally.failed == 0 && unread == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
 }
 
+/// The sessions with `ids` as stored now, and those that could not be read.
+async fn read_back<S: SessionStore>(
+    store: &S,
+    ids: &BTreeSet<String>,
+) -> (
+    Vec<warden_core::session::SessionRecord>,
+    Vec<(String, warden_core::ports::StoreError)>,
+) {
+    let mut sessions = Vec::new();
+    let mut unread = Vec::new();
+    for id in ids {
+        match store.load(id).await {
+            Ok(Some(stored)) => sessions.push(stored.value),
+            Ok(None) => {}
+            Err(error) => unread.push((id.clone(), error)),
+        }
+    }
+    (sessions, unread)
+}
+
 fn print_recorded(done: &warden_core::handlers::recorder::Recorded, file: &str, json: bool) {
     if json {
+        println!("{}", recorded_json(done, file));
         return;
     }
     let flags: Vec<String> = done
@@ -370,6 +410,7 @@ fn print_recorded(done: &warden_core::handlers::recorder::Recorded, file: &str, 
 
 fn print_scanned(done: &warden_core::handlers::scanner::Scanned, file: &str, json: bool) {
     if json {
+        println!("{}", scanned_json(done, file));
         for finding in &done.findings {
             println!("{}", finding_json(finding, file));
         }
@@ -403,6 +444,7 @@ fn print_scanned(done: &warden_core::handlers::scanner::Scanned, file: &str, jso
 
 fn print_reaped(done: &warden_core::handlers::reaper::Reaped, file: &str, json: bool) {
     if json {
+        println!("{}", reaped_json(done, file));
         for (id, at) in &done.ended {
             println!(
                 "{}",
@@ -472,5 +514,88 @@ fn print_actions(
                 println!("        {line}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+    use warden_core::alert::AlertKey;
+    use warden_core::finding::FindingRecord;
+    use warden_core::ports::{AlertClaim, SessionFilter, StoreError, Versioned};
+    use warden_core::session::SessionRecord;
+
+    /// A store whose reads of one session fail as a throttled or unreachable table does.
+    struct UnreadableOne {
+        inner: MemoryStore,
+        unreadable: &'static str,
+    }
+
+    impl SessionStore for UnreadableOne {
+        async fn load(&self, id: &str) -> Result<Option<Versioned<SessionRecord>>, StoreError> {
+            if id == self.unreadable {
+                return Err(StoreError::Unavailable("throttled".into()));
+            }
+            self.inner.load(id).await
+        }
+        async fn save(&self, r: &SessionRecord, expected: Option<u64>) -> Result<u64, StoreError> {
+            self.inner.save(r, expected).await
+        }
+        async fn claim_alert(
+            &self,
+            key: &AlertKey,
+            holder: &str,
+            now: Timestamp,
+            until: Timestamp,
+        ) -> Result<AlertClaim, StoreError> {
+            self.inner.claim_alert(key, holder, now, until).await
+        }
+        async fn mark_alert_sent(&self, key: &AlertKey, at: Timestamp) -> Result<(), StoreError> {
+            self.inner.mark_alert_sent(key, at).await
+        }
+        async fn release_alert(&self, key: &AlertKey, holder: &str) -> Result<(), StoreError> {
+            self.inner.release_alert(key, holder).await
+        }
+        async fn alerts(&self, id: &str) -> Result<Vec<warden_core::ports::AlertMark>, StoreError> {
+            self.inner.alerts(id).await
+        }
+        async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
+            self.inner.list(filter).await
+        }
+        async fn record_finding(&self, f: &FindingRecord) -> Result<bool, StoreError> {
+            self.inner.record_finding(f).await
+        }
+        async fn findings(&self, id: &str) -> Result<Vec<FindingRecord>, StoreError> {
+            self.inner.findings(id).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_that_cannot_be_read_back_is_left_out_not_fatal() {
+        let inner = MemoryStore::new();
+        for id in ["a-0", "b-0"] {
+            inner.save(&SessionRecord::new(id), None).await.unwrap();
+        }
+        let store = UnreadableOne {
+            inner,
+            unreadable: "b-0",
+        };
+        let ids: BTreeSet<String> = ["a-0", "b-0", "gone-0"].map(String::from).into();
+        let (sessions, unread) = read_back(&store, &ids).await;
+        assert_eq!(
+            sessions
+                .iter()
+                .map(|s| s.session_id.as_str())
+                .collect::<Vec<_>>(),
+            ["a-0"]
+        );
+        assert_eq!(
+            unread,
+            [(
+                "b-0".to_string(),
+                StoreError::Unavailable("throttled".into())
+            )]
+        );
     }
 }

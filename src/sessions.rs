@@ -38,10 +38,11 @@ pub async fn show(
     let found = with_store(source, |store| async move {
         let session = store.load(session_id).await?;
         let findings = store.findings(session_id).await?;
-        Ok((session, findings))
+        let alerts = store.alerts(session_id).await?;
+        Ok((session, findings, alerts))
     })
     .await?;
-    let (Some(stored), findings) = found else {
+    let (Some(stored), findings, alerts) = found else {
         eprintln!("warden: no session {session_id}");
         return Ok(ExitCode::FAILURE);
     };
@@ -50,9 +51,10 @@ pub async fn show(
             let mut value =
                 serde_json::to_value(&stored.value).expect("a session record serialises");
             value["findings"] = serde_json::to_value(&findings).expect("findings serialise");
+            value["alerts"] = serde_json::to_value(&alerts).expect("alert marks serialise");
             println!("{value}");
         }
-        Format::Human => println!("{}", session_detail(&stored.value, &findings)),
+        Format::Human => println!("{}", session_detail(&stored.value, &findings, &alerts)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -105,6 +107,16 @@ impl AnyStore {
         match self {
             AnyStore::Local(s) => s.findings(id).await,
             AnyStore::Dynamo(s) => s.findings(id).await,
+        }
+    }
+
+    async fn alerts(
+        &self,
+        id: &str,
+    ) -> Result<Vec<warden_core::ports::AlertMark>, warden_core::ports::StoreError> {
+        match self {
+            AnyStore::Local(s) => s.alerts(id).await,
+            AnyStore::Dynamo(s) => s.alerts(id).await,
         }
     }
 

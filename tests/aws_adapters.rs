@@ -10,7 +10,9 @@ use warden_core::aws::{DynamoStore, SnsNotifier};
 use warden_core::config::WardenConfig;
 use warden_core::handlers::recorder::Recorder;
 use warden_core::local::DryRunTerminator;
-use warden_core::ports::{AlertClaim, SessionFilter, SessionStore, StoreError};
+use warden_core::ports::{
+    AlertClaim, AlertMark, AlertState, SessionFilter, SessionStore, StoreError,
+};
 use warden_core::session::{SessionRecord, SessionState};
 
 fn event(file: &str) -> Value {
@@ -101,6 +103,74 @@ async fn an_alert_claim_admits_one_delivery_until_it_lapses_or_is_released() {
         store.claim_alert(&key, "third", at(37), at(67)).await,
         Ok(AlertClaim::Claimed)
     );
+}
+
+/// Sent, claimed and released alerts read back the same from either store, with other
+/// sessions' alerts left out.
+async fn alert_marks_read_back<S: SessionStore>(store: &S) {
+    let key = |session: &str, kind: &str| AlertKey {
+        session_id: session.into(),
+        kind: kind.into(),
+    };
+    let at = |second: i64| jiff::Timestamp::from_second(1_795_000_000 + second).unwrap();
+    for kind in ["no_mfa", "off_hours", "finding:1#rule.a"] {
+        let claim = store
+            .claim_alert(&key("erin-1", kind), "d1", at(0), at(30))
+            .await;
+        assert_eq!(claim, Ok(AlertClaim::Claimed));
+    }
+    store
+        .mark_alert_sent(&key("erin-1", "no_mfa"), at(2))
+        .await
+        .unwrap();
+    store
+        .release_alert(&key("erin-1", "finding:1#rule.a"), "d1")
+        .await
+        .unwrap();
+    store
+        .claim_alert(&key("erin-10", "root_user"), "d2", at(0), at(30))
+        .await
+        .unwrap();
+    let marks = store.alerts("erin-1").await.unwrap();
+    assert_eq!(
+        marks,
+        [
+            AlertMark {
+                kind: "finding:1#rule.a".into(),
+                state: AlertState::Released
+            },
+            AlertMark {
+                kind: "no_mfa".into(),
+                state: AlertState::Sent { at: at(2) }
+            },
+            AlertMark {
+                kind: "off_hours".into(),
+                state: AlertState::Claimed { until: at(30) }
+            },
+        ]
+    );
+    assert_eq!(store.alerts("nobody-1").await, Ok(vec![]));
+    // A released claim is free for the next delivery at once.
+    assert_eq!(
+        store
+            .claim_alert(&key("erin-1", "finding:1#rule.a"), "d3", at(3), at(33))
+            .await,
+        Ok(AlertClaim::Claimed)
+    );
+}
+
+#[tokio::test]
+async fn dynamo_store_reads_back_whether_each_alert_went_out() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, _, _) = store(&endpoint).await;
+    alert_marks_read_back(&store).await;
+}
+
+#[tokio::test]
+async fn memory_store_reads_back_alerts_as_the_dynamo_store_does() {
+    alert_marks_read_back(&warden_core::local::MemoryStore::new()).await;
 }
 
 #[tokio::test]

@@ -246,6 +246,30 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     ]);
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains("\"state\": \"terminated\""), "{text}");
+    // Whether each alert went out: bob's no_mfa alert was sent during the replay.
+    assert!(text.contains("ALERTS\n  no_mfa "), "{text}");
+    assert!(text.contains(" sent 2"), "{text}");
+    let shown = warden(&[
+        "sessions",
+        "show",
+        "bob-2731a0ce76f67ca89",
+        "--format",
+        "json",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    let value: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(value["alerts"][0]["kind"], "no_mfa");
+    assert_eq!(value["alerts"][0]["state"], "sent");
+    assert!(value["alerts"][0]["at"].as_str().is_some(), "{value}");
+    let quiet = warden(&[
+        "sessions",
+        "show",
+        "alice-ea1181f76f3adcbdc",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("\n\nno alerts"));
     let missing = warden(&[
         "sessions",
         "show",
@@ -371,4 +395,43 @@ fn a_describe_sessions_file_needs_an_in_process_replay() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("only applies to an in-process replay"));
+}
+
+#[test]
+fn json_output_has_a_line_for_every_event_even_without_alerts() {
+    let out = warden(&[
+        "replay",
+        "--format",
+        "json",
+        &format!("{EVENTS}/1-cloudtrail/01-start-role-with-mfa.json"),
+        &format!("{EVENTS}/2-transcripts/20-benign-admin-stream.json"),
+        &format!("{EVENTS}/2-transcripts/24-control-message.json"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out);
+    assert!(of_type(&lines, "alert").is_empty());
+    let recorded = of_type(&lines, "recorded");
+    assert_eq!(recorded.len(), 1, "{lines:?}");
+    assert_eq!(recorded[0]["session_id"], "alice-ea1181f76f3adcbdc");
+    assert_eq!(recorded[0]["call"], "StartSession");
+    assert_eq!(recorded[0]["applied"], true);
+    assert_eq!(recorded[0]["state"], "active");
+    assert_eq!(recorded[0]["alerts"], 0);
+    assert!(
+        recorded[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("01-start-role-with-mfa.json")
+    );
+    let scanned = of_type(&lines, "scanned");
+    assert_eq!(scanned.len(), 2, "{lines:?}");
+    assert_eq!(scanned[0]["control_message"], false);
+    assert_eq!(scanned[0]["findings"], 0);
+    assert!(scanned[0]["lines"].as_u64().unwrap() > 0);
+    assert_eq!(scanned[1]["control_message"], true);
+    assert_eq!(scanned[1]["session_id"], Value::Null);
 }

@@ -1,5 +1,6 @@
 //! Alerts for on-call: what is sent through the notifier, rendered for people and for filters.
 
+use crate::identity::Principal;
 use crate::policy::Severity;
 use crate::session::{SessionRecord, TerminationOutcome};
 use jiff::Timestamp;
@@ -87,9 +88,14 @@ pub struct AlertContext<'a> {
 
 pub fn render(ctx: &AlertContext<'_>) -> Alert {
     let s = ctx.session;
-    let who = s
-        .principal
-        .as_ref()
+    // A transcript can arrive before its session's StartSession: its stream records name the
+    // owner, so the alert says who it is rather than "unknown principal".
+    let from_transcript = match (&s.principal, &s.transcript) {
+        (None, Some(seen)) => seen.owner_arn.as_deref().map(Principal::from_arn),
+        _ => None,
+    };
+    let principal = s.principal.as_ref().or(from_transcript.as_ref());
+    let who = principal
         .map(|p| p.display_name.as_str())
         .unwrap_or("unknown principal");
     let target = s.target.as_deref().unwrap_or("unknown target");
@@ -113,13 +119,24 @@ pub fn render(ctx: &AlertContext<'_>) -> Alert {
     line(&mut body, "Action:", &ctx.action.describe());
     body.push('\n');
     line(&mut body, "Who:", who);
-    if let Some(p) = &s.principal {
+    if let Some(p) = principal {
         line(
             &mut body,
             "Principal:",
             p.arn.as_deref().unwrap_or("(no ARN)"),
         );
-        line(&mut body, "Identity:", &p.identity_type);
+        if from_transcript.is_some() {
+            line(
+                &mut body,
+                "Identity:",
+                &format!(
+                    "{} (from the transcript: StartSession not recorded yet)",
+                    p.identity_type
+                ),
+            );
+        } else {
+            line(&mut body, "Identity:", &p.identity_type);
+        }
     }
     line(&mut body, "MFA:", s.mfa.as_str());
     line(
@@ -368,6 +385,41 @@ mod tests {
         assert!(
             alert.body.contains("Löschen"),
             "the body keeps the title as written"
+        );
+    }
+
+    #[test]
+    fn a_transcript_before_its_start_names_the_owner_from_the_stream_records() {
+        let mut s = SessionRecord::new("carol-0123456789abcdef0");
+        s.note_transcript(&crate::session::TranscriptSeen {
+            owner_arn: Some("arn:aws:sts::111122223333:assumed-role/Operator/carol".into()),
+            target: Some("i-0a1b2c3d4e5f60718".into()),
+            ..Default::default()
+        });
+        let alert = alert_for(&s, ActionTaken::AlertOnly);
+        assert!(
+            alert.subject.contains("carol on i-0a1b2c3d4e5f60718"),
+            "{}",
+            alert.subject
+        );
+        assert!(!alert.body.contains("unknown principal"), "{}", alert.body);
+        for needle in [
+            "Who:          carol",
+            "Principal:    arn:aws:sts::111122223333:assumed-role/Operator/carol",
+            "Identity:     AssumedRole (from the transcript: StartSession not recorded yet)",
+        ] {
+            assert!(
+                alert.body.contains(needle),
+                "missing {needle:?} in\n{}",
+                alert.body
+            );
+        }
+        // With neither a start nor an owner in the transcript, it still says so.
+        let bare = alert_for(&SessionRecord::new("dave-0"), ActionTaken::AlertOnly);
+        assert!(
+            bare.subject.contains("unknown principal"),
+            "{}",
+            bare.subject
         );
     }
 

@@ -2,6 +2,7 @@
 
 use crate::business_hours::{BusinessHours, HoursError};
 use crate::glob::parse_list;
+use crate::handlers::actions::ALERT_CLAIM_LEASE;
 use crate::policy::{DEFAULT_TUNNEL_DOCUMENTS, FlagAction, FlagKind, StartPolicy};
 use crate::transcript::payload::DEFAULT_MAX_DECOMPRESSED_BYTES;
 use std::collections::BTreeMap;
@@ -26,6 +27,10 @@ pub struct WardenConfig {
     /// The function's region (`AWS_REGION`), for console links when an event names none.
     pub region: Option<String>,
     pub reaper: ReaperConfig,
+    /// How long a delivery may hold an alert's claim while it publishes: the functions'
+    /// invocation limit ([`ALERT_CLAIM_LEASE`]). Not read from the environment: only tests that
+    /// stand in for Lambda's minute-long retry delay shorten it.
+    pub alert_claim_lease: jiff::SignedDuration,
 }
 
 /// What the reaper enforces.
@@ -140,6 +145,7 @@ impl WardenConfig {
                 batch: parse_minutes("WARDEN_REAPER_BATCH", &get("WARDEN_REAPER_BATCH", "500"), 1)?
                     as usize,
             },
+            alert_claim_lease: ALERT_CLAIM_LEASE,
         })
     }
 

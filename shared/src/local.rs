@@ -3,8 +3,8 @@
 use crate::alert::{Alert, AlertKey};
 use crate::finding::FindingRecord;
 use crate::ports::{
-    AlertClaim, Notifier, NotifyError, SessionFilter, SessionStore, StoreError, TerminateError,
-    Terminated, Terminator, Versioned,
+    AlertClaim, AlertMark, AlertState, Notifier, NotifyError, SessionFilter, SessionStore,
+    StoreError, TerminateError, Terminated, Terminator, Versioned,
 };
 use crate::session::SessionRecord;
 use jiff::Timestamp;
@@ -176,14 +176,43 @@ impl SessionStore for MemoryStore {
     async fn release_alert(&self, key: &AlertKey, holder: &str) -> Result<(), StoreError> {
         let mark = alert_mark(key);
         let mut state = self.lock();
-        if state
+        if let Some(held) = state
             .alert_claims
-            .get(&mark)
-            .is_some_and(|held| held.holder == holder)
+            .get_mut(&mark)
+            .filter(|held| held.holder == holder)
         {
-            state.alert_claims.remove(&mark);
+            // As in DynamoDB: a claim that lapsed at the epoch, held by nobody.
+            held.holder.clear();
+            held.until = Timestamp::UNIX_EPOCH;
         }
         Ok(())
+    }
+
+    async fn alerts(&self, session_id: &str) -> Result<Vec<AlertMark>, StoreError> {
+        let state = self.lock();
+        let prefix = format!("{session_id}#");
+        let mut marks: BTreeMap<String, AlertState> = BTreeMap::new();
+        for (mark, held) in state.alert_claims.range(prefix.clone()..) {
+            let Some(kind) = mark.strip_prefix(&prefix) else {
+                break;
+            };
+            let claim = if held.until == Timestamp::UNIX_EPOCH {
+                AlertState::Released
+            } else {
+                AlertState::Claimed { until: held.until }
+            };
+            marks.insert(kind.to_string(), claim);
+        }
+        for (mark, at) in state.alerts.range(prefix.clone()..) {
+            let Some(kind) = mark.strip_prefix(&prefix) else {
+                break;
+            };
+            marks.insert(kind.to_string(), AlertState::Sent { at: *at });
+        }
+        Ok(marks
+            .into_iter()
+            .map(|(kind, state)| AlertMark { kind, state })
+            .collect())
     }
 
     async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {

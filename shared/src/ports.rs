@@ -68,6 +68,29 @@ pub enum AlertClaim {
     InFlight,
 }
 
+/// Where one alert of a session stands in the store, for people asking whether it went out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AlertMark {
+    /// The alert key's kind: a flag, a reaper check, or `finding:<finding key>`.
+    pub kind: String,
+    #[serde(flatten)]
+    pub state: AlertState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AlertState {
+    /// Published and marked sent.
+    Sent { at: Timestamp },
+    /// Claimed by a delivery and never marked sent: it is being published, or it was published
+    /// and marking it failed. Once the claim lapses, the next delivery of its input sends it
+    /// (again).
+    Claimed { until: Timestamp },
+    /// A publish failed and its claim was dropped: not sent; the failed invocation is retried
+    /// and, after its retries, dead-lettered.
+    Released,
+}
+
 pub trait SessionStore: Send + Sync {
     fn load(
         &self,
@@ -108,6 +131,12 @@ pub trait SessionStore: Send + Sync {
         key: &AlertKey,
         holder: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The session's alert marks, by kind.
+    fn alerts(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Vec<AlertMark>, StoreError>> + Send;
 
     fn list(
         &self,
@@ -238,6 +267,13 @@ impl<S: SessionStore> SessionStore for std::sync::Arc<S> {
         holder: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).release_alert(key, holder)
+    }
+
+    fn alerts(
+        &self,
+        session_id: &str,
+    ) -> impl Future<Output = Result<Vec<AlertMark>, StoreError>> + Send {
+        (**self).alerts(session_id)
     }
 
     fn list(

@@ -8,7 +8,9 @@ use super::attribute_json::{from_item, to_item};
 use super::{Failure, classify};
 use crate::alert::AlertKey;
 use crate::finding::FindingRecord;
-use crate::ports::{AlertClaim, SessionFilter, SessionStore, StoreError, Versioned};
+use crate::ports::{
+    AlertClaim, AlertMark, AlertState, SessionFilter, SessionStore, StoreError, Versioned,
+};
 use crate::session::SessionRecord;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -155,6 +157,47 @@ impl DynamoStore {
     }
 }
 
+/// An alert item read back: sent (`sent_at`), claimed (`claimed_until` in the future or past),
+/// or released (`claimed_until` at the epoch).
+fn alert_mark(
+    session_id: &str,
+    item: &HashMap<String, AttributeValue>,
+) -> Result<AlertMark, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        key: format!("SESSION#{session_id} ALERT"),
+        reason,
+    };
+    let kind = match item.get("sk") {
+        Some(AttributeValue::S(sk)) => sk.strip_prefix("ALERT#").unwrap_or(sk).to_string(),
+        _ => return Err(corrupt("no sort key".to_string())),
+    };
+    let state = match (item.get("sent_at"), item.get("claimed_until")) {
+        (Some(AttributeValue::S(at)), _) => AlertState::Sent {
+            at: at
+                .parse()
+                .map_err(|e| corrupt(format!("{kind}: sent_at {at:?}: {e}")))?,
+        },
+        (None, Some(AttributeValue::N(millis))) => {
+            let until = millis
+                .parse::<i64>()
+                .ok()
+                .and_then(|m| Timestamp::from_millisecond(m).ok())
+                .ok_or_else(|| corrupt(format!("{kind}: claimed_until {millis:?}")))?;
+            if until == Timestamp::UNIX_EPOCH {
+                AlertState::Released
+            } else {
+                AlertState::Claimed { until }
+            }
+        }
+        _ => {
+            return Err(corrupt(format!(
+                "{kind}: neither sent_at nor claimed_until"
+            )));
+        }
+    };
+    Ok(AlertMark { kind, state })
+}
+
 impl SessionStore for DynamoStore {
     async fn load(&self, session_id: &str) -> Result<Option<Versioned<SessionRecord>>, StoreError> {
         let output = self
@@ -259,6 +302,33 @@ impl SessionStore for DynamoStore {
             .condition_expression("attribute_not_exists(sent_at) AND holder = :holder")
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_string()));
         self.put_if(released, key).await
+    }
+
+    async fn alerts(&self, session_id: &str) -> Result<Vec<AlertMark>, StoreError> {
+        let mut marks = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :alert)")
+                .expression_attribute_values(":pk", session_pk(session_id))
+                .expression_attribute_values(":alert", AttributeValue::S("ALERT#".into()))
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e, session_id))?;
+            for item in output.items.unwrap_or_default() {
+                marks.push(alert_mark(session_id, &item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => break,
+            }
+        }
+        Ok(marks)
     }
 
     async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {

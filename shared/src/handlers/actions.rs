@@ -126,8 +126,8 @@ fn delivery_token() -> String {
     format!("{:016x}{:08x}", hasher.finish(), std::process::id())
 }
 
-/// Publishes the alert unless it was sent before or a concurrent delivery is sending it: the
-/// delivery that claims it publishes, then marks it sent. A failed publish releases the claim
+/// Publishes the alert unless it was sent before or a concurrent delivery is sending it (holding
+/// a claim younger than `lease`, normally [`ALERT_CLAIM_LEASE`]): the delivery that claims it publishes, then marks it sent. A failed publish releases the claim
 /// and fails the invocation, so the retry sends it. A publish that succeeded is never undone:
 /// if marking it sent fails, the alert stands and the invocation goes on (failing it would make
 /// Lambda's retry, after the lease, send it again); the message's `alert_id` attribute lets a
@@ -136,6 +136,7 @@ pub async fn alert_once<S: SessionStore, N: Notifier>(
     store: &S,
     notifier: &N,
     context: &AlertContext<'_>,
+    lease: jiff::SignedDuration,
 ) -> Result<Option<Alert>, ActionError> {
     let key = AlertKey {
         session_id: context.session.session_id.clone(),
@@ -143,10 +144,7 @@ pub async fn alert_once<S: SessionStore, N: Notifier>(
     };
     let holder = delivery_token();
     let now = Timestamp::now();
-    match store
-        .claim_alert(&key, &holder, now, now + ALERT_CLAIM_LEASE)
-        .await?
-    {
+    match store.claim_alert(&key, &holder, now, now + lease).await? {
         AlertClaim::Claimed => {}
         AlertClaim::AlreadySent => return Ok(None),
         AlertClaim::InFlight => {

@@ -389,7 +389,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
             event_id: None,
             local_zone: self.config.policy.business_hours.zone(),
         };
-        if let Some(alert) = alert_once(&self.store, &self.notifier, &context).await? {
+        if let Some(alert) = alert_once(
+            &self.store,
+            &self.notifier,
+            &context,
+            self.config.alert_claim_lease,
+        )
+        .await?
+        {
             reaped.alerts.push(alert);
         }
         Ok(record)

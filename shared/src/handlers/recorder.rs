@@ -155,7 +155,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
                 event_id: Some(&event.event_id),
                 local_zone: self.config.policy.business_hours.zone(),
             };
-            if let Some(alert) = alert_once(&self.store, &self.notifier, &context).await? {
+            if let Some(alert) = alert_once(
+                &self.store,
+                &self.notifier,
+                &context,
+                self.config.alert_claim_lease,
+            )
+            .await?
+            {
                 recorded.alerts.push(alert);
             }
         }

@@ -424,6 +424,10 @@ impl SessionStore for LostReplies {
         self.inner.release_alert(key, holder).await
     }
 
+    async fn alerts(&self, session_id: &str) -> Result<Vec<crate::ports::AlertMark>, StoreError> {
+        self.inner.alerts(session_id).await
+    }
+
     async fn list(
         &self,
         filter: crate::ports::SessionFilter,
