@@ -9,7 +9,9 @@
 //! lazy DFA the `regex` crate runs anyway is built from the NFA at no cost.
 //!
 //! This file is also compiled into `build.rs` (`#[path]`), so the writer and the reader cannot
-//! drift apart. The format is private to one build: little-endian `u32` words,
+//! drift apart. The format is private to one build: a sequence of LEB128 varints (state
+//! references as the zigzag difference from the state being written, since most point at a
+//! neighbour: a third of the size of plain `u32`s, which every binary carries),
 //!
 //! ```text
 //! MAGIC VERSION fingerprint_lo fingerprint_hi utf8 start_anchored start_unanchored
@@ -26,7 +28,7 @@ use regex_automata::util::syntax;
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WNFA");
 /// Bumped whenever the layout changes.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// The NFA size limit `RuleSet` gives a scope's `RegexSet` (`REGEX_SIZE_LIMIT * 8`).
 pub const NFA_SIZE_LIMIT: usize = 32 * 1024 * 1024;
@@ -54,6 +56,10 @@ pub enum BlobError {
     Tag(u32),
     #[error("the embedded rule automaton refers to state {0}, which does not exist")]
     State(u32),
+    #[error("the embedded rule automaton has bytes after its last state")]
+    Trailing,
+    #[error("the embedded rule automaton has a number longer than 32 bits")]
+    Varint,
     #[error("the embedded rule automaton has a bad byte range {0:#x}")]
     Range(u32),
     #[error("the embedded rule automaton has overlapping or unsorted byte ranges")]
@@ -106,8 +112,24 @@ fn range(trans: &Transition) -> u32 {
     u32::from(trans.start) | (u32::from(trans.end) << 8)
 }
 
+/// Appends `value` as a LEB128 varint.
+fn put(out: &mut Vec<u8>, mut value: u32) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// A reference to state `to` from state `from`: zigzag-encoded difference.
+fn put_state(out: &mut Vec<u8>, from: usize, to: StateID) {
+    let delta = to.as_usize() as i64 - from as i64;
+    put(out, ((delta << 1) ^ (delta >> 63)) as u32);
+}
+
 pub fn encode(nfa: &NFA, fingerprint: u64) -> Vec<u8> {
-    let mut words: Vec<u32> = vec![
+    let mut out = Vec::new();
+    for word in [
         MAGIC,
         VERSION,
         fingerprint as u32,
@@ -116,68 +138,96 @@ pub fn encode(nfa: &NFA, fingerprint: u64) -> Vec<u8> {
         nfa.start_anchored().as_u32(),
         nfa.start_unanchored().as_u32(),
         nfa.pattern_len() as u32,
-    ];
+    ] {
+        put(&mut out, word);
+    }
     for pid in nfa.patterns() {
-        words.push(
+        put(
+            &mut out,
             nfa.start_pattern(pid)
                 .expect("a pattern of this NFA")
                 .as_u32(),
         );
     }
-    words.push(nfa.states().len() as u32);
-    for state in nfa.states() {
+    put(&mut out, nfa.states().len() as u32);
+    for (at, state) in nfa.states().iter().enumerate() {
         match state {
             State::ByteRange { trans } => {
-                words.extend([RANGE, range(trans), trans.next.as_u32()]);
+                put(&mut out, RANGE);
+                put(&mut out, range(trans));
+                put_state(&mut out, at, trans.next);
             }
             State::Sparse(sparse) => {
-                words.extend([SPARSE, sparse.transitions.len() as u32]);
+                put(&mut out, SPARSE);
+                put(&mut out, sparse.transitions.len() as u32);
                 for trans in sparse.transitions.iter() {
-                    words.extend([range(trans), trans.next.as_u32()]);
+                    put(&mut out, range(trans));
+                    put_state(&mut out, at, trans.next);
                 }
             }
             State::Look { look, next } => {
-                words.extend([LOOK, look.as_repr(), next.as_u32()]);
+                put(&mut out, LOOK);
+                put(&mut out, look.as_repr());
+                put_state(&mut out, at, *next);
             }
             State::Union { alternates } => {
-                words.extend([UNION, alternates.len() as u32]);
-                words.extend(alternates.iter().map(|a| a.as_u32()));
+                put(&mut out, UNION);
+                put(&mut out, alternates.len() as u32);
+                alternates.iter().for_each(|&a| put_state(&mut out, at, a));
             }
             State::BinaryUnion { alt1, alt2 } => {
-                words.extend([UNION, 2, alt1.as_u32(), alt2.as_u32()]);
+                put(&mut out, UNION);
+                put(&mut out, 2);
+                put_state(&mut out, at, *alt1);
+                put_state(&mut out, at, *alt2);
             }
-            State::Fail => words.push(FAIL),
-            State::Match { pattern_id } => words.extend([MATCH, pattern_id.as_u32()]),
+            State::Fail => put(&mut out, FAIL),
+            State::Match { pattern_id } => {
+                put(&mut out, MATCH);
+                put(&mut out, pattern_id.as_u32());
+            }
             // Compiled without captures; the builder never leaves dense states.
             State::Capture { .. } | State::Dense(_) => {
                 unreachable!("no capture or dense states in a capture-free NFA")
             }
         }
     }
-    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    out
 }
 
 struct Words<'a> {
     bytes: &'a [u8],
     states: u32,
+    /// The state being read, which its references are relative to.
+    at: u32,
 }
 
 impl Words<'_> {
     fn next(&mut self) -> Result<u32, BlobError> {
-        let (word, rest) = self
-            .bytes
-            .split_first_chunk::<4>()
-            .ok_or(BlobError::Truncated)?;
-        self.bytes = rest;
-        Ok(u32::from_le_bytes(*word))
+        let mut value: u32 = 0;
+        for shift in [0, 7, 14, 21, 28] {
+            let (&byte, rest) = self.bytes.split_first().ok_or(BlobError::Truncated)?;
+            self.bytes = rest;
+            let bits = u32::from(byte & 0x7f);
+            if shift == 28 && bits > 0x0f {
+                return Err(BlobError::Varint);
+            }
+            value |= bits << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(BlobError::Varint)
     }
 
     fn state(&mut self) -> Result<StateID, BlobError> {
-        let id = self.next()?;
-        if id >= self.states {
-            return Err(BlobError::State(id));
+        let zigzag = self.next()?;
+        let delta = i64::from(zigzag >> 1) ^ -i64::from(zigzag & 1);
+        let id = i64::from(self.at) + delta;
+        if !(0..i64::from(self.states)).contains(&id) {
+            return Err(BlobError::State(id.clamp(0, i64::from(u32::MAX)) as u32));
         }
-        StateID::new(id as usize).map_err(|_| BlobError::State(id))
+        StateID::new(id as usize).map_err(|_| BlobError::State(id as u32))
     }
 
     fn transition(&mut self) -> Result<Transition, BlobError> {
@@ -201,6 +251,7 @@ pub fn decode(bytes: &[u8]) -> Result<(NFA, u64), BlobError> {
     let mut words = Words {
         bytes,
         states: u32::MAX,
+        at: 0,
     };
     if words.next()? != MAGIC || words.next()? != VERSION {
         return Err(BlobError::Header);
@@ -232,7 +283,8 @@ pub fn decode(bytes: &[u8]) -> Result<(NFA, u64), BlobError> {
     // Patterns are opened in order, each just before its one match state, and closed at the
     // next: the builder only needs a pattern open when a match state is added.
     let mut open: Option<usize> = None;
-    for _ in 0..words.states {
+    for at in 0..words.states {
+        words.at = at;
         match words.next()? {
             RANGE => {
                 let trans = words.transition()?;
@@ -288,7 +340,7 @@ pub fn decode(bytes: &[u8]) -> Result<(NFA, u64), BlobError> {
         return Err(BlobError::Pattern(builder.pattern_len() as u32));
     }
     if !words.bytes.is_empty() {
-        return Err(BlobError::Truncated);
+        return Err(BlobError::Trailing);
     }
     let nfa = builder.build(anchored, unanchored).map_err(build)?;
     Ok((nfa, fingerprint))
@@ -305,6 +357,39 @@ mod tests {
         assert_eq!(back_fp, fp);
         assert_eq!(back.states(), nfa.states());
         assert_eq!(back.pattern_len(), patterns.len());
+    }
+
+    #[test]
+    fn varints_round_trip_at_their_edges() {
+        for value in [0, 1, 0x7f, 0x80, 0x3fff, 0x4000, u32::MAX - 1, u32::MAX] {
+            let mut out = Vec::new();
+            put(&mut out, value);
+            let mut words = Words {
+                bytes: &out,
+                states: 0,
+                at: 0,
+            };
+            assert_eq!(words.next(), Ok(value));
+            assert!(words.bytes.is_empty());
+        }
+        let mut out = Vec::new();
+        put_state(&mut out, 10, StateID::must(3));
+        put_state(&mut out, 10, StateID::must(17));
+        let mut words = Words {
+            bytes: &out,
+            states: 20,
+            at: 10,
+        };
+        assert_eq!(words.state(), Ok(StateID::must(3)));
+        assert_eq!(words.state(), Ok(StateID::must(17)));
+        let mut out = Vec::new();
+        put_state(&mut out, 10, StateID::must(25));
+        let mut words = Words {
+            bytes: &out,
+            states: 20,
+            at: 10,
+        };
+        assert_eq!(words.state(), Err(BlobError::State(25)));
     }
 
     #[test]
@@ -338,15 +423,14 @@ mod tests {
         );
         let mut longer = blob.clone();
         longer.extend([0, 0, 0, 0]);
-        assert_eq!(decode(&longer).unwrap_err(), BlobError::Truncated);
+        assert_eq!(decode(&longer).unwrap_err(), BlobError::Trailing);
+        // MAGIC is five bytes as a varint; VERSION follows.
         let mut bad_version = blob.clone();
-        bad_version[4] = 99;
+        bad_version[5] = 99;
         assert_eq!(decode(&bad_version).unwrap_err(), BlobError::Header);
-        // The first state's tag, just after the header and the pattern starts.
-        let first_state = 4 * (9 + nfa.pattern_len());
-        let mut bad_tag = blob.clone();
-        bad_tag[first_state] = 42;
-        assert_eq!(decode(&bad_tag).unwrap_err(), BlobError::Tag(42));
+        let mut endless = blob.clone();
+        endless[5..11].fill(0xff);
+        assert_eq!(decode(&endless).unwrap_err(), BlobError::Varint);
         // Every single-byte change either decodes or is refused: never a panic.
         for at in 0..blob.len() {
             let mut flipped = blob.clone();
