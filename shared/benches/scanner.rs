@@ -5,120 +5,20 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use warden_core::rules::default_rules;
 use warden_core::transcript::payload::{
-    LogEvent, LogsBatch, StreamRecord, decode_subscription, encode_subscription,
+    LogEvent, LogsBatch, decode_subscription, encode_subscription,
 };
 use warden_core::transcript::scan::{TranscriptInput, scan_input};
 
-const TARGET_BYTES: usize = 10 * 1024 * 1024;
+#[path = "../../tests/support/sample_transcript.rs"]
+mod sample_transcript;
 
-/// An administrator's afternoon: commands at a prompt, their output (listings, logs, service
-/// status, package installs), typos fixed with backspaces, and now and then something a rule
-/// fires on.
-fn session_lines() -> Vec<String> {
-    let work: &[(&str, &[&str])] = &[
-        (
-            "ls -la /var/www/html",
-            &[
-                "total 24",
-                "drwxr-xr-x 3 root root 4096 Nov 24 10:02 .",
-                "-rw-r--r-- 1 www-data www-data 612 Nov 24 10:02 index.html",
-            ],
-        ),
-        (
-            "sudo systemctl status nginx",
-            &[
-                "● nginx.service - A high performance web server",
-                "     Active: active (running) since Mon 2026-11-23 08:00:01 UTC",
-            ],
-        ),
-        (
-            "tail -n 3 /var/log/nginx/access.log",
-            &[
-                "198.51.100.23 - - [24/Nov/2026:10:01:02 +0000] \"GET / HTTP/1.1\" 200 612 \"-\" \"curl/8.5.0\"",
-                "198.51.100.24 - - [24/Nov/2026:10:01:03 +0000] \"GET /health HTTP/1.1\" 200 2 \"-\" \"ELB-HealthChecker/2.0\"",
-            ],
-        ),
-        (
-            "df -h /",
-            &[
-                "Filesystem      Size  Used Avail Use% Mounted on",
-                "/dev/nvme0n1p1   20G  6.1G   14G  31% /",
-            ],
-        ),
-        (
-            "sudo dnf install -y htop",
-            &[
-                "Last metadata expiration check: 0:12:01 ago.",
-                "Package htop-3.2.2-1.amzn2023.x86_64 is already installed.",
-                "Complete!",
-            ],
-        ),
-        (
-            "git -C /opt/app log --oneline -3",
-            &[
-                "4f2a9c1 Fix health check path",
-                "9b8e7d6 Bump dependencies",
-                "1a2b3c4 Add metrics endpoint",
-            ],
-        ),
-        (
-            "kubectl get pods -n web",
-            &[
-                "NAME                   READY   STATUS    RESTARTS   AGE",
-                "web-5d8f7c9b6-x2kqz    1/1     Running   0          3d",
-            ],
-        ),
-        ("grep -c ERROR /var/log/app/app.log", &["0"]),
-        (
-            "cat /etc/os-release | head -n 2",
-            &["NAME=\"Amazon Linux\"", "VERSION=\"2023\""],
-        ),
-        (
-            "rm -rf ./build && make build",
-            &["go build -o build/app ./cmd/app"],
-        ),
-        (
-            "curl -s http://169.254.169.254/latest/meta-data/instance-id",
-            &["i-0a1b2c3d4e5f60718"],
-        ),
-        ("sudo cat /etc/shadow", &["root:*LOCK*:14600::::::"]),
-        ("history -c", &[]),
-        ("docker ps --format '{{.Names}}'", &["web", "worker"]),
-    ];
-    let mut lines = Vec::new();
-    let mut size = 0;
-    let mut i = 0usize;
-    while size < TARGET_BYTES {
-        let (command, output) = work[i % work.len()];
-        // Every seventh command had a typo fixed with backspace.
-        let typed = if i.is_multiple_of(7) {
-            format!("{command}x\u{8}")
-        } else {
-            command.to_string()
-        };
-        let prompt = format!("[ec2-user@ip-10-0-0-1 ~]$ {typed}");
-        size += prompt.len() + 1;
-        lines.push(prompt);
-        for out in output {
-            size += out.len() + 1;
-            lines.push(out.to_string());
-        }
-        i += 1;
-    }
-    lines
-}
+const TARGET_BYTES: usize = 10 * 1024 * 1024;
 
 fn scanner_throughput(c: &mut Criterion) {
     let rules = default_rules();
-    let lines = session_lines();
-    let raw_text = lines.join("\r\n") + "\r\n";
-    let records: Vec<StreamRecord> = lines
-        .chunks(20)
-        .map(|chunk| StreamRecord {
-            session_data: chunk.to_vec(),
-            ..StreamRecord::default()
-        })
-        .collect();
+    let lines = sample_transcript::session_lines(TARGET_BYTES);
+    let raw_text = sample_transcript::text(&lines);
+    let records = sample_transcript::records(&lines, 20);
 
     let mut group = c.benchmark_group("scan_10MB_transcript");
     group.sample_size(10);

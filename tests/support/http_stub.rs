@@ -52,6 +52,9 @@ struct LambdaState {
     issued: Vec<String>,
     results: HashMap<String, Outcome>,
     init_errors: Vec<InitError>,
+    /// When each `GET .../invocation/next` arrived, in order: the first is the end of the
+    /// function's init, which the cold-start benchmark times.
+    polls: Vec<Instant>,
     shutdown: bool,
 }
 
@@ -168,6 +171,27 @@ impl LambdaRuntimeApi {
         }
     }
 
+    /// Waits for the function's `n`th poll for an invocation (1 is the first, which ends its
+    /// init) and returns when it arrived; fails on timeout or an init error.
+    pub fn wait_for_poll(&self, n: usize, timeout: Duration) -> Result<Instant, String> {
+        let deadline = Instant::now() + timeout;
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(&at) = state.polls.get(n.saturating_sub(1)) {
+                return Ok(at);
+            }
+            let now = Instant::now();
+            if !state.init_errors.is_empty() || now >= deadline {
+                return Err(format!(
+                    "no poll #{n} within {timeout:?}: {} poll(s), init errors: {:?}",
+                    state.polls.len(),
+                    state.init_errors
+                ));
+            }
+            state = wait_timeout(&self.shared.changed, state, deadline - now);
+        }
+    }
+
     pub fn results(&self) -> Vec<InvocationResult> {
         ordered_results(&self.shared.lock())
     }
@@ -205,8 +229,11 @@ fn handle_runtime_request(
     next_id: &AtomicU64,
     req: RecordedRequest,
 ) -> Option<Response> {
+    let arrived = Instant::now();
     let path = req.path.split('?').next().unwrap_or_default();
     if req.method == "GET" && path == "/2018-06-01/runtime/invocation/next" {
+        shared.lock().polls.push(arrived);
+        shared.changed.notify_all();
         return next_invocation(shared, next_id);
     }
     if req.method == "POST" && path == "/2018-06-01/runtime/init/error" {

@@ -15,6 +15,8 @@ pub struct Function {
     /// Standard output and error, interleaved line by line.
     output: Arc<Mutex<String>>,
     readers: Vec<JoinHandle<()>>,
+    /// Taken just before the process was spawned: the start of a cold-start measurement.
+    pub started_at: Instant,
 }
 
 impl Function {
@@ -50,6 +52,7 @@ impl Function {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let started_at = Instant::now();
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {binary}: {e}"));
@@ -63,7 +66,13 @@ impl Function {
             child,
             output,
             readers,
+            started_at,
         }
+    }
+
+    /// The process id, to read its `/proc` entries.
+    pub fn id(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn output(&self) -> String {

@@ -35,7 +35,14 @@ pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    // The SDK's HTTPS client on rustls with ring: its default (aws-lc-rs) is the same protocol
+    // support at a far larger build and binary. It trusts the system's root certificates, as
+    // the default client does.
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    loader.http_client(https).load().await
 }
 
 /// How a failed AWS call should be treated.

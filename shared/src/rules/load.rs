@@ -2,7 +2,7 @@
 //! packs in order. In a function a custom pack that does not load is skipped and reported, so the
 //! function never runs without rules; on the command line it is an error.
 
-use super::{DEFAULT_PACK, DEFAULT_PACK_NAME, RuleError, RulePack, RuleSet};
+use super::{DEFAULT_PACK_NAME, RuleError, RulePack, RuleSet};
 use crate::alert::{Alert, AlertKey};
 use crate::policy::Severity;
 use crate::ports::Notifier;
@@ -115,10 +115,9 @@ impl CustomPack {
 /// not parse, fails validation or does not compile against the packs before it is skipped and
 /// reported; the rules loaded so far (at least the default pack) stay in force.
 pub fn assemble(custom: Vec<CustomPack>) -> (RuleSet, Vec<RulePackProblem>) {
-    let default = RulePack::parse(DEFAULT_PACK, DEFAULT_PACK_NAME)
-        .expect("the embedded default pack parses (tested)");
-    let mut rules =
-        RuleSet::compile(vec![default.clone()]).expect("the embedded default pack compiles");
+    let default = super::default_pack().expect("the embedded default pack parses (tested)");
+    let mut rules = RuleSet::prebuilt_default(default.clone())
+        .expect("the embedded default pack compiles (tested)");
     let mut accepted = vec![default];
     let mut problems = Vec::new();
     for pack in custom {

@@ -1,9 +1,11 @@
 //! All patterns of all rules in one `RegexSet` per scope, so each text is scanned once whatever
 //! the number of rules; exceptions run only for rules that matched.
 
+use super::engine::{Engine, Prebuilt};
 use super::pack::{Rule, RuleError, RulePack, Scope};
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexSetBuilder};
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 /// Compiled regexes are bounded so a hostile pattern in a custom pack cannot take the memory.
 const REGEX_SIZE_LIMIT: usize = 4 * 1024 * 1024;
@@ -16,15 +18,61 @@ pub struct RuleSet {
     sources: Vec<String>,
     command: ScopeMatcher,
     output: ScopeMatcher,
-    exceptions: Vec<Vec<Regex>>,
+    /// Per rule, compiled up front for packs compiled at start (which validates them), or on
+    /// the rule's first match for the prebuilt default pack: exceptions run only after a
+    /// match, and most rules never match in a container's life.
+    exceptions: Vec<Vec<Exception>>,
 }
 
 #[derive(Debug, Clone)]
 struct ScopeMatcher {
-    set: RegexSet,
-    /// Pattern index in `set` → rule index.
+    engine: Engine,
+    /// Pattern index in `engine` → rule index.
     owner: Vec<usize>,
 }
+
+#[derive(Debug, Clone)]
+struct Exception {
+    pattern: String,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Exception {
+    fn compiled(pattern: &str, regex: Regex) -> Exception {
+        Exception {
+            pattern: pattern.to_string(),
+            compiled: OnceLock::from(Some(regex)),
+        }
+    }
+
+    fn lazy(pattern: &str) -> Exception {
+        Exception {
+            pattern: pattern.to_string(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn is_match(&self, rule: &Rule, text: &str) -> bool {
+        let regex = self.compiled.get_or_init(|| {
+            match compile_one(&self.pattern, rule, "(embedded)", "exceptions") {
+                Ok(regex) => Some(regex),
+                // Cannot happen for the embedded pack (a test compiles every exception); if it
+                // did, the rule fires without its exception rather than not at all.
+                Err(error) => {
+                    tracing::error!(%error, "exception ignored: it does not compile");
+                    None
+                }
+            }
+        });
+        regex.as_ref().is_some_and(|r| r.is_match(text))
+    }
+}
+
+/// The default pack's NFAs, compiled by `build.rs`.
+static DEFAULT_COMMAND_NFA: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/default_pack_command.nfa"));
+static DEFAULT_OUTPUT_NFA: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/default_pack_output.nfa"));
 
 /// One rule that fired on one text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +90,9 @@ impl RuleSet {
             let compiled = rule
                 .exceptions
                 .iter()
-                .map(|p| compile_one(p, rule, source, "exceptions"))
+                .map(|p| {
+                    compile_one(p, rule, source, "exceptions").map(|r| Exception::compiled(p, r))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             exceptions.push(compiled);
         }
@@ -53,6 +103,31 @@ impl RuleSet {
             rules,
             sources,
         })
+    }
+
+    /// The embedded default pack alone, from the automata `build.rs` compiled: a few
+    /// milliseconds where compiling it takes about 80. Falls back to compiling should the
+    /// automata not fit the pack (a build bug, which the tests catch).
+    pub(crate) fn prebuilt_default(pack: RulePack) -> Result<RuleSet, RuleError> {
+        let (sources, rules): (Vec<String>, Vec<Rule>) = merge(vec![pack])?.into_iter().unzip();
+        let exceptions = rules
+            .iter()
+            .map(|rule| rule.exceptions.iter().map(|p| Exception::lazy(p)).collect())
+            .collect();
+        Ok(RuleSet {
+            command: ScopeMatcher::prebuilt(&rules, &sources, Scope::Command, DEFAULT_COMMAND_NFA)?,
+            output: ScopeMatcher::prebuilt(&rules, &sources, Scope::Output, DEFAULT_OUTPUT_NFA)?,
+            exceptions,
+            rules,
+            sources,
+        })
+    }
+
+    /// Whether both scopes run the automata compiled at build time.
+    pub fn is_prebuilt(&self) -> bool {
+        [&self.command, &self.output]
+            .iter()
+            .all(|m| matches!(m.engine, Engine::Prebuilt(_)))
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -116,17 +191,20 @@ impl RuleSet {
             Scope::Output => &self.output,
         };
         // Most text matches nothing: one early-exit pass first, the full match set only on a hit.
-        if !matcher.set.is_match(text) {
+        if !matcher.engine.is_match(text) {
             return Vec::new();
         }
         let hit: BTreeSet<usize> = matcher
-            .set
-            .matches(text)
-            .iter()
+            .engine
+            .matching(text)
+            .into_iter()
             .map(|i| matcher.owner[i])
             .collect();
         hit.into_iter()
-            .filter(|&i| !self.exceptions[i].iter().any(|e| e.is_match(text)))
+            .filter(|&i| {
+                let rule = &self.rules[i];
+                !self.exceptions[i].iter().any(|e| e.is_match(rule, text))
+            })
             .map(|i| RuleMatch {
                 rule: &self.rules[i],
             })
@@ -134,16 +212,41 @@ impl RuleSet {
     }
 }
 
+/// The patterns of `scope`'s rules in rule order, each with its rule's index.
+fn scope_patterns(rules: &[Rule], scope: Scope) -> (Vec<&str>, Vec<usize>) {
+    let mut patterns = Vec::new();
+    let mut owner = Vec::new();
+    for (index, rule) in rules.iter().enumerate().filter(|(_, r)| r.scope == scope) {
+        for pattern in &rule.patterns {
+            patterns.push(pattern.as_str());
+            owner.push(index);
+        }
+    }
+    (patterns, owner)
+}
+
 impl ScopeMatcher {
-    fn build(rules: &[Rule], sources: &[String], scope: Scope) -> Result<ScopeMatcher, RuleError> {
-        let mut patterns = Vec::new();
-        let mut owner = Vec::new();
-        for (index, rule) in rules.iter().enumerate().filter(|(_, r)| r.scope == scope) {
-            for pattern in &rule.patterns {
-                patterns.push(pattern.as_str());
-                owner.push(index);
+    fn prebuilt(
+        rules: &[Rule],
+        sources: &[String],
+        scope: Scope,
+        blob: &[u8],
+    ) -> Result<ScopeMatcher, RuleError> {
+        let (patterns, owner) = scope_patterns(rules, scope);
+        match Prebuilt::load(blob, &patterns, DFA_CACHE_LIMIT) {
+            Ok(prebuilt) => Ok(ScopeMatcher {
+                engine: Engine::Prebuilt(std::sync::Arc::new(prebuilt)),
+                owner,
+            }),
+            Err(error) => {
+                tracing::warn!(%error, scope = scope.as_str(), "compiling the default pack instead");
+                ScopeMatcher::build(rules, sources, scope)
             }
         }
+    }
+
+    fn build(rules: &[Rule], sources: &[String], scope: Scope) -> Result<ScopeMatcher, RuleError> {
+        let (patterns, owner) = scope_patterns(rules, scope);
         let built = RegexSetBuilder::new(&patterns)
             .size_limit(REGEX_SIZE_LIMIT * 8)
             // The lazy DFA's cache: at the 2 MiB default, a pack this size evicts states for
@@ -152,7 +255,10 @@ impl ScopeMatcher {
             .dfa_size_limit(DFA_CACHE_LIMIT)
             .build();
         match built {
-            Ok(set) => Ok(ScopeMatcher { set, owner }),
+            Ok(set) => Ok(ScopeMatcher {
+                engine: Engine::Compiled(set),
+                owner,
+            }),
             // Only now compile the patterns one by one, so the error names the rule and the
             // pattern: doing it up front would double the scanner's start-up work.
             Err(set_error) => {
@@ -371,5 +477,194 @@ must_not_match = ["ls"]
     fn disabling_an_unknown_rule_is_an_error() {
         let err = RuleSet::compile(vec![pack("disable = [\"nope\"]", "custom")]).unwrap_err();
         assert!(err.to_string().contains("`disable` names `nope`"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod prebuilt_tests {
+    use super::super::nfa_blob;
+    use super::super::{DEFAULT_PACK, DEFAULT_PACK_NAME};
+    use super::*;
+
+    fn default_pack() -> RulePack {
+        RulePack::parse(DEFAULT_PACK, DEFAULT_PACK_NAME).unwrap()
+    }
+
+    /// Every example of the pack, and variants that reach the Unicode, case-folding and
+    /// separator corners of the patterns.
+    fn texts(pack: &RulePack) -> Vec<String> {
+        let mut texts = vec![
+            String::new(),
+            " ".into(),
+            "é".into(),
+            "rm -rf /\u{301}".into(),
+            "rm\u{a0}-rf /".into(),
+            "x".repeat(10_000),
+            format!("rm -rf {}/", "é".repeat(300)),
+        ];
+        for rule in &pack.rules {
+            for example in rule
+                .examples
+                .must_match
+                .iter()
+                .chain(&rule.examples.must_not_match)
+            {
+                texts.extend([
+                    example.clone(),
+                    example.to_uppercase(),
+                    example.replace(' ', "\t"),
+                    example.replace(' ', "\u{a0}"),
+                    format!("{example} é"),
+                    format!("é{example}"),
+                    format!(" {example}"),
+                    format!("{example}\n{example}"),
+                    example.replace('/', "/é"),
+                    example.chars().rev().collect(),
+                ]);
+                if let Some((head, tail)) = example.split_once(' ') {
+                    texts.push(format!("{head}ß {tail}"));
+                }
+            }
+        }
+        texts
+    }
+
+    #[test]
+    fn the_default_pack_runs_on_the_automata_built_with_the_crate() {
+        assert!(super::super::default_rules().is_prebuilt());
+        let (rules, problems) = super::super::load::assemble(Vec::new());
+        assert!(problems.is_empty());
+        assert!(rules.is_prebuilt());
+    }
+
+    #[test]
+    fn the_embedded_nfa_is_the_one_the_patterns_compile_to() {
+        let pack = default_pack();
+        for (scope, blob) in [
+            (Scope::Command, DEFAULT_COMMAND_NFA),
+            (Scope::Output, DEFAULT_OUTPUT_NFA),
+        ] {
+            let (patterns, _) = scope_patterns(&pack.rules, scope);
+            let (embedded, fingerprint) = nfa_blob::decode(blob).unwrap();
+            let compiled = nfa_blob::compile(&patterns).unwrap();
+            assert_eq!(fingerprint, nfa_blob::fingerprint(patterns.iter().copied()));
+            assert_eq!(embedded.pattern_len(), compiled.pattern_len());
+            assert_eq!(embedded.start_anchored(), compiled.start_anchored());
+            assert_eq!(embedded.start_unanchored(), compiled.start_unanchored());
+            for pid in compiled.patterns() {
+                assert_eq!(embedded.start_pattern(pid), compiled.start_pattern(pid));
+            }
+            assert_eq!(embedded.states(), compiled.states(), "{scope:?}");
+        }
+    }
+
+    #[test]
+    fn prebuilt_and_compiled_sets_match_the_same_patterns() {
+        let pack = default_pack();
+        let prebuilt = RuleSet::prebuilt_default(pack.clone()).unwrap();
+        let compiled = RuleSet::compile(vec![pack.clone()]).unwrap();
+        assert!(prebuilt.is_prebuilt() && !compiled.is_prebuilt());
+        let texts = texts(&pack);
+        let mut matched = 0;
+        for text in &texts {
+            for (a, b) in [
+                (&prebuilt.command, &compiled.command),
+                (&prebuilt.output, &compiled.output),
+            ] {
+                let found = a.engine.matching(text);
+                assert_eq!(found, b.engine.matching(text), "{text:?}");
+                assert_eq!(a.engine.is_match(text), b.engine.is_match(text), "{text:?}");
+                matched += usize::from(!found.is_empty());
+            }
+            for scope in [Scope::Command, Scope::Output] {
+                assert_eq!(prebuilt.matches(scope, text), compiled.matches(scope, text));
+            }
+        }
+        // The comparison is only worth something if plenty of texts match.
+        assert!(matched > texts.len() / 10, "{matched} of {}", texts.len());
+    }
+
+    #[test]
+    fn a_stale_or_damaged_automaton_is_refused() {
+        let pack = default_pack();
+        let (patterns, _) = scope_patterns(&pack.rules, Scope::Command);
+        let load = |blob: &[u8], patterns: &[&str]| Prebuilt::load(blob, patterns, 1 << 20);
+        assert!(matches!(
+            load(DEFAULT_COMMAND_NFA, &patterns[1..]),
+            Err(super::super::engine::PrebuiltError::Stale)
+        ));
+        for cut in [
+            0,
+            3,
+            40,
+            DEFAULT_COMMAND_NFA.len() / 2,
+            DEFAULT_COMMAND_NFA.len() - 1,
+        ] {
+            assert!(
+                load(&DEFAULT_COMMAND_NFA[..cut], &patterns).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut bad = DEFAULT_COMMAND_NFA.to_vec();
+        bad[0] ^= 1;
+        assert_eq!(
+            nfa_blob::decode(&bad).unwrap_err(),
+            nfa_blob::BlobError::Header
+        );
+    }
+
+    #[test]
+    fn every_default_exception_compiles() {
+        let pack = default_pack();
+        let mut count = 0;
+        for rule in &pack.rules {
+            for pattern in &rule.exceptions {
+                compile_one(pattern, rule, DEFAULT_PACK_NAME, "exceptions").unwrap();
+                count += 1;
+            }
+        }
+        assert!(count > 0);
+    }
+
+    #[test]
+    fn lazy_exceptions_still_suppress_their_rules() {
+        let set = RuleSet::prebuilt_default(default_pack()).unwrap();
+        assert!(
+            set.exceptions
+                .iter()
+                .flatten()
+                .all(|e| e.compiled.get().is_none()),
+            "exceptions are compiled on a rule's first match, not at load"
+        );
+        // Counter-examples a pattern of the rule matches but an exception takes back.
+        let mut suppressed = 0;
+        for (index, rule) in set.rules().iter().enumerate() {
+            let matcher = match rule.scope {
+                Scope::Command => &set.command,
+                Scope::Output => &set.output,
+            };
+            for text in &rule.examples.must_not_match {
+                let pattern_hit = matcher
+                    .engine
+                    .matching(text)
+                    .iter()
+                    .any(|&p| matcher.owner[p] == index);
+                let reported = set
+                    .matches(rule.scope, text)
+                    .iter()
+                    .any(|m| m.rule.id == rule.id);
+                if pattern_hit {
+                    assert!(!reported, "{}: {text:?}", rule.id);
+                    suppressed += 1;
+                }
+            }
+        }
+        assert!(suppressed > 0, "no example exercises an exception");
+        assert!(
+            set.exceptions
+                .iter()
+                .flatten()
+                .any(|e| e.compiled.get().is_some())
+        );
     }
 }

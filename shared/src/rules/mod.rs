@@ -1,8 +1,10 @@
 //! Forbidden-command rules: the pack format, loading, and the compiled matcher.
 
 pub mod check;
+mod engine;
 pub mod load;
 mod matcher;
+mod nfa_blob;
 mod pack;
 pub mod selftest;
 
@@ -12,16 +14,47 @@ pub use pack::{Examples, Rule, RuleAction, RuleError, RulePack, Scope};
 /// The default pack, compiled into every binary so a function never runs without rules.
 pub const DEFAULT_PACK: &str = include_str!("../../../rules/default.toml");
 pub const DEFAULT_PACK_NAME: &str = "rules/default.toml";
+/// The same pack as JSON, written by `build.rs`: parsing the TOML took 2 ms of a cold start.
+const DEFAULT_PACK_JSON: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default_pack.json"));
+
+/// The embedded default pack, parsed and checked.
+fn default_pack() -> Result<RulePack, RuleError> {
+    RulePack::parse_json(DEFAULT_PACK_JSON, DEFAULT_PACK_NAME)
+}
 
 /// The default pack followed by custom packs (each may disable or redefine default rules).
+/// Without custom packs, the default pack's automata compiled at build time are used.
 pub fn default_with(custom: Vec<RulePack>) -> Result<RuleSet, RuleError> {
-    let default = RulePack::parse(DEFAULT_PACK, DEFAULT_PACK_NAME)?;
+    let default = default_pack()?;
+    if custom.is_empty() {
+        return RuleSet::prebuilt_default(default);
+    }
     RuleSet::compile(std::iter::once(default).chain(custom).collect())
 }
 
-/// The embedded default rules, compiled.
+/// The embedded default rules, from the automata compiled at build time.
 pub fn default_rules() -> RuleSet {
-    let pack =
-        RulePack::parse(DEFAULT_PACK, DEFAULT_PACK_NAME).expect("the embedded default pack parses");
-    RuleSet::compile(vec![pack]).expect("the embedded default pack compiles")
+    let pack = default_pack().expect("the embedded default pack parses");
+    RuleSet::prebuilt_default(pack).expect("the embedded default pack compiles")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_default_pack_is_the_toml_one() {
+        let json = default_pack().unwrap();
+        assert_eq!(
+            json,
+            RulePack::parse(DEFAULT_PACK, DEFAULT_PACK_NAME).unwrap()
+        );
+        assert!(!json.rules.is_empty());
+    }
+
+    #[test]
+    fn broken_json_is_an_error_naming_the_pack() {
+        let err = RulePack::parse_json(b"{\"rule\": 3}", "p").unwrap_err();
+        assert!(err.to_string().starts_with("p:"), "{err}");
+    }
 }

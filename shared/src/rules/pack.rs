@@ -135,6 +135,20 @@ impl RulePack {
         }
     }
 
+    /// A pack `build.rs` converted from TOML to JSON (the same fields, through the same serde
+    /// definitions), with the same checks as [`RulePack::parse`].
+    pub(crate) fn parse_json(json: &[u8], source: &str) -> Result<RulePack, RuleError> {
+        let mut pack: RulePack = serde_json::from_slice(json).map_err(|e| RuleError::Parse {
+            pack: source.to_string(),
+            message: e.to_string(),
+        })?;
+        pack.source = source.to_string();
+        match pack.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(pack),
+        }
+    }
+
     /// The TOML format alone (field names and types); [`RulePack::problems`] checks the rest.
     pub fn parse_unvalidated(text: &str, source: &str) -> Result<RulePack, RuleError> {
         let mut pack: RulePack = toml::from_str(text).map_err(|e| {

@@ -1,0 +1,235 @@
+//! Measurements behind `scripts/bench` (see docs/performance.md): each Lambda binary started as a
+//! real process against a loopback Runtime API, and the generated transcripts `warden scan` is
+//! timed on.
+//!
+//!   perf cold-start BIN_DIR [RUNS]   exec to first poll per function (median, min, max) and
+//!                                    peak RSS at init
+//!   perf batch-rss BIN_DIR           transcript-scanner's peak RSS after one 1 MB batch
+//!   perf transcript text|stream BYTES OUT
+//!                                    writes the generated transcript `warden scan` reads
+
+#[path = "../tests/support/http_stub.rs"]
+mod http_stub;
+#[path = "../tests/support/lambda_process.rs"]
+mod lambda_process;
+#[path = "../tests/support/sample_transcript.rs"]
+mod sample_transcript;
+
+use http_stub::{LambdaRuntimeApi, Outcome, ScriptedHttpServer, ScriptedResponse};
+use lambda_process::Function;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use warden_core::transcript::payload::{LogEvent, LogsBatch, encode_subscription};
+
+const FUNCTIONS: [&str; 3] = ["session-recorder", "transcript-scanner", "session-reaper"];
+const SESSION_ID: &str = "alice-ea1181f76f3adcbdc";
+/// A CloudWatch Logs subscription delivers at most about 1 MB of log events per batch.
+const BATCH_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+enum PerfError {
+    #[error("usage: {0}")]
+    Usage(&'static str),
+    #[error("{0}")]
+    Run(String),
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
+}
+
+const USAGE: &str = "perf cold-start BIN_DIR [RUNS] | perf batch-rss BIN_DIR | \
+                     perf transcript text|stream BYTES OUT";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["cold-start", dir] => cold_start(Path::new(dir), 21),
+        ["cold-start", dir, runs] => match runs.parse() {
+            Ok(runs) if runs > 0 => cold_start(Path::new(dir), runs),
+            _ => Err(PerfError::Usage(USAGE)),
+        },
+        ["batch-rss", dir] => batch_rss(Path::new(dir)),
+        ["transcript", mode, bytes, out] => match bytes.parse() {
+            Ok(bytes) => transcript(mode, bytes, Path::new(out)),
+            Err(_) => Err(PerfError::Usage(USAGE)),
+        },
+        _ => Err(PerfError::Usage(USAGE)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("perf: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What every function needs to get through init without touching AWS: configuration, static
+/// credentials (no instance metadata lookup) and an endpoint that is never slow to refuse.
+fn function_env(store: &ScriptedHttpServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", store.url()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("WARDEN_TABLE", "warden-bench".into()),
+        (
+            "WARDEN_TOPIC_ARN",
+            "arn:aws:sns:eu-west-1:111122223333:warden-bench".into(),
+        ),
+        ("WARDEN_ENFORCE", "false".into()),
+        ("RUST_LOG", "info".into()),
+    ]
+}
+
+fn start(binary: &Path, api: &LambdaRuntimeApi, store: &ScriptedHttpServer) -> Function {
+    let env = function_env(store);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Function::start(&binary.display().to_string(), api, &env)
+}
+
+fn binary(dir: &Path, name: &str) -> Result<PathBuf, PerfError> {
+    let path = dir.join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(PerfError::Run(format!(
+            "{} not found: build the release binaries first",
+            path.display()
+        )))
+    }
+}
+
+/// `VmHWM` (peak resident set) of a running process, in KiB.
+fn peak_rss_kib(pid: u32) -> Result<u64, PerfError> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).map_err(|error| PerfError::Io {
+        path: path.clone(),
+        error,
+    })?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| PerfError::Run(format!("{path}: no VmHWM line")))
+}
+
+fn cold_start(dir: &Path, runs: usize) -> Result<(), PerfError> {
+    println!(
+        "function            exec→first poll (ms): median    min    max  runs   init RSS (MB)"
+    );
+    for name in FUNCTIONS {
+        let binary = binary(dir, name)?;
+        let mut millis = Vec::with_capacity(runs);
+        let mut rss = 0;
+        for _ in 0..runs {
+            let api = LambdaRuntimeApi::start(Vec::new());
+            let store = ScriptedHttpServer::start(Vec::new());
+            let function = start(&binary, &api, &store);
+            let polled = api
+                .wait_for_poll(1, Duration::from_secs(30))
+                .map_err(|e| PerfError::Run(format!("{name}: {e}\n{}", function.output())))?;
+            millis.push(polled.duration_since(function.started_at).as_secs_f64() * 1000.0);
+            rss = rss.max(peak_rss_kib(function.id())?);
+        }
+        millis.sort_by(f64::total_cmp);
+        println!(
+            "{name:<20} {:>27.1} {:>6.1} {:>6.1} {:>5} {:>15.1}",
+            millis[runs / 2],
+            millis[0],
+            millis[runs - 1],
+            runs,
+            rss as f64 / 1024.0
+        );
+    }
+    Ok(())
+}
+
+/// One full-size subscription batch of streaming records, the shape the scanner sees most.
+fn one_megabyte_batch() -> serde_json::Value {
+    let lines = sample_transcript::session_lines(BATCH_BYTES);
+    let mut size = 0;
+    let log_events = sample_transcript::records(&lines, 20)
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| LogEvent {
+            id: i.to_string(),
+            timestamp: 1_764_000_000_000 + i as i64 * 1000,
+            message: serde_json::to_string(&record).expect("a record serialises"),
+        })
+        .take_while(|event| {
+            size += event.message.len();
+            size <= BATCH_BYTES
+        })
+        .collect();
+    let batch = LogsBatch {
+        message_type: "DATA_MESSAGE".into(),
+        owner: "111122223333".into(),
+        log_group: "/aws/ssm/session-logs".into(),
+        log_stream: SESSION_ID.into(),
+        subscription_filters: vec!["warden".into()],
+        log_events,
+    };
+    encode_subscription(&batch)
+}
+
+fn batch_rss(dir: &Path) -> Result<(), PerfError> {
+    let binary = binary(dir, "transcript-scanner")?;
+    let event = one_megabyte_batch().to_string();
+    let api = LambdaRuntimeApi::start(vec![event]);
+    // The table answers every call with a non-retryable error: the batch is decoded and scanned
+    // in full, then the invocation fails fast instead of waiting on SDK retries.
+    let not_found = ScriptedResponse::new(
+        400,
+        r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#,
+    )
+    .with_header("Content-Type", "application/x-amz-json-1.0")
+    .with_header("x-amzn-ErrorType", "ResourceNotFoundException");
+    let store = ScriptedHttpServer::start(vec![not_found; 16]);
+    let function = start(&binary, &api, &store);
+    let results = api
+        .wait_for_results(1, Duration::from_secs(60))
+        .map_err(|e| PerfError::Run(format!("{e}\n{}", function.output())))?;
+    // The store is called only after the whole batch was decoded and scanned.
+    match &results[0].outcome {
+        // lambda_runtime reports the type in the body; its header says `unhandled`.
+        Outcome::Error { body, .. }
+            if serde_json::from_str::<serde_json::Value>(body)
+                .is_ok_and(|error| error["errorType"] == "StoreError") => {}
+        other => {
+            return Err(PerfError::Run(format!(
+                "expected the batch to be scanned and then refused by the store, got {other:?}:\n{}",
+                function.output()
+            )));
+        }
+    }
+    // The next poll means the invocation is over: its memory peak is behind us.
+    api.wait_for_poll(2, Duration::from_secs(10))
+        .map_err(PerfError::Run)?;
+    let rss = peak_rss_kib(function.id())?;
+    println!(
+        "transcript-scanner peak RSS after a 1 MB batch: {:.1} MB",
+        rss as f64 / 1024.0
+    );
+    Ok(())
+}
+
+fn transcript(mode: &str, bytes: usize, out: &Path) -> Result<(), PerfError> {
+    let lines = sample_transcript::session_lines(bytes);
+    let text = match mode {
+        "text" => sample_transcript::text(&lines),
+        "stream" => {
+            let mut text = String::new();
+            for record in sample_transcript::records(&lines, 20) {
+                text.push_str(&serde_json::to_string(&record).expect("a record serialises"));
+                text.push('\n');
+            }
+            text
+        }
+        _ => return Err(PerfError::Usage(USAGE)),
+    };
+    std::fs::write(out, text).map_err(|error| PerfError::Io {
+        path: out.display().to_string(),
+        error,
+    })
+}
