@@ -56,6 +56,36 @@ where
 }
 
 impl DynamoStore {
+    /// Every item of a session whose sort key starts with `prefix`, page by page.
+    async fn session_items(
+        &self,
+        session_id: &str,
+        prefix: &str,
+        consistent: bool,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let mut items = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", session_pk(session_id))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
+                .consistent_read(consistent)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e, session_id))?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => return Ok(items),
+            }
+        }
+    }
+
     pub fn new(client: Client, table: impl Into<String>, retention_days: u32) -> Self {
         DynamoStore {
             client,
@@ -305,30 +335,11 @@ impl SessionStore for DynamoStore {
     }
 
     async fn alerts(&self, session_id: &str) -> Result<Vec<AlertMark>, StoreError> {
-        let mut marks = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :alert)")
-                .expression_attribute_values(":pk", session_pk(session_id))
-                .expression_attribute_values(":alert", AttributeValue::S("ALERT#".into()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&e, session_id))?;
-            for item in output.items.unwrap_or_default() {
-                marks.push(alert_mark(session_id, &item)?);
-            }
-            match output.last_evaluated_key {
-                Some(key) => start_key = Some(key),
-                None => break,
-            }
-        }
-        Ok(marks)
+        let items = self.session_items(session_id, "ALERT#", true).await?;
+        items
+            .iter()
+            .map(|item| alert_mark(session_id, item))
+            .collect()
     }
 
     async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
@@ -408,37 +419,17 @@ impl SessionStore for DynamoStore {
     }
 
     async fn findings(&self, session_id: &str) -> Result<Vec<FindingRecord>, StoreError> {
-        let mut findings = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :finding)")
-                .expression_attribute_values(":pk", session_pk(session_id))
-                .expression_attribute_values(":finding", AttributeValue::S("FINDING#".into()))
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&e, session_id))?;
-            for item in output.items.unwrap_or_default() {
-                let value = from_item(&item).map_err(|reason| StoreError::Corrupt {
-                    key: format!("SESSION#{session_id} FINDING"),
-                    reason,
-                })?;
-                findings.push(
-                    serde_json::from_value(value).map_err(|e| StoreError::Corrupt {
-                        key: format!("SESSION#{session_id} FINDING"),
-                        reason: e.to_string(),
-                    })?,
-                );
-            }
-            match output.last_evaluated_key {
-                Some(key) => start_key = Some(key),
-                None => break,
-            }
-        }
-        Ok(findings)
+        let corrupt = |reason: String| StoreError::Corrupt {
+            key: format!("SESSION#{session_id} FINDING"),
+            reason,
+        };
+        let items = self.session_items(session_id, "FINDING#", false).await?;
+        items
+            .iter()
+            .map(|item| {
+                let value = from_item(item).map_err(corrupt)?;
+                serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+            })
+            .collect()
     }
 }
