@@ -50,6 +50,9 @@ pub struct ScreenLine {
     /// shorter command over it, the erase stripped) and `erased` is what the shell ran. False
     /// when the tail was rewritten after that (an insert in the middle reprints the tail).
     pub stale_tail: bool,
+    /// The last thing the line got before it ended was a bell: the shell refused or could not
+    /// finish a completion, so what follows is a listing and the line was not run (yet).
+    pub bell: bool,
 }
 
 /// Where the escape-sequence parser is between two chars (input may stop anywhere).
@@ -118,6 +121,8 @@ pub struct Terminal {
     written_past_low: usize,
     /// Inside an OSC string (a window title).
     in_title: bool,
+    /// A bell came after the last printable char of this line (see `ScreenLine::bell`).
+    bell: bool,
     /// Upload-at-end mode: finished lines above the current one, oldest first, not yet emitted.
     above: VecDeque<HeldLine>,
     /// Upload-at-end mode: lines below the current one that the cursor came up from.
@@ -139,6 +144,7 @@ impl HeldLine {
             text: trimmed(&self.line),
             erased: None,
             stale_tail: false,
+            bell: false,
         }
     }
 }
@@ -159,6 +165,7 @@ impl Terminal {
             low_mark: usize::MAX,
             written_past_low: 0,
             in_title: false,
+            bell: false,
             above: VecDeque::new(),
             below: VecDeque::new(),
             spare: Vec::new(),
@@ -209,7 +216,8 @@ impl Terminal {
             '\r' => self.carriage_return(after_space),
             '\x08' => self.backspace(),
             '\t' => self.tab(),
-            // BEL, DEL, other C0 and C1 controls change nothing on the line.
+            '\x07' => self.bell = true,
+            // DEL, other C0 and C1 controls change nothing on the line.
             c if c.is_control() => {}
             c => self.print(c, out),
         }
@@ -408,6 +416,7 @@ impl Terminal {
         self.cursor += 1;
         self.written_past_low = self.written_past_low.max(self.cursor);
         self.appended_space = appended && c == ' ';
+        self.bell = false;
     }
 
     /// Records how far left the cursor went (see `ScreenLine::stale_tail`).
@@ -425,6 +434,7 @@ impl Terminal {
             text: trimmed(&self.line),
             erased: None,
             stale_tail: false,
+            bell: false,
         });
         self.line = rest;
         self.cursor = self.cursor.saturating_sub(MAX_LINE);
@@ -447,6 +457,7 @@ impl Terminal {
             text,
             erased,
             stale_tail,
+            bell: self.bell,
         });
         self.reset_line();
     }
@@ -547,6 +558,7 @@ impl Terminal {
         self.row = 0;
         self.saved = (0, 0);
         self.pending_wrap = None;
+        self.bell = false;
     }
 
     /// `\r` normally returns to the start of the row. Readline, after writing the last column of
@@ -807,6 +819,7 @@ mod tests {
             stale_tail: erased.is_some(),
             text: text.to_string(),
             erased: erased.map(str::to_string),
+            bell: false,
         }
     }
 

@@ -20,8 +20,11 @@ enum Token {
     Lit(String),
     /// A name: user, host, a number; no spaces.
     Word,
-    /// Any text: a path, a time, a substitution.
+    /// Any text: a time, a substitution.
     Text,
+    /// The working directory in full (`\w`, `%~`): starts with `/` or `~`, and never holds a
+    /// quote, which keeps a printed line (`echo "cost $ 0"`) from matching `\w $ `.
+    Path,
     /// `\$` / `%#`: `$`, `#` or `%`.
     Mark,
     /// A variable part that ends the prompt (`%c` in robbyrussell's `➜  dir `): one word,
@@ -86,10 +89,12 @@ fn match_from(tokens: &[Token], text: &str, pos: usize) -> Option<usize> {
             let len = here.find(char::is_whitespace).unwrap_or(here.len());
             (len > 0 && len <= MAX_PROMPT_BYTES).then_some(pos + len)
         }
-        Token::Word | Token::Text => {
+        Token::Word | Token::Text | Token::Path => {
             let window = here.get(..here.len().min(MAX_PROMPT_BYTES)).unwrap_or(here);
-            let valid = |span: &str| {
-                !span.is_empty() && (*token == Token::Text || !span.contains(char::is_whitespace))
+            let valid = |span: &str| match token {
+                Token::Word => !span.is_empty() && !span.contains(char::is_whitespace),
+                Token::Path => span.starts_with(['/', '~']) && !span.contains(['"', '\'', '`']),
+                _ => !span.is_empty(),
             };
             let ends: Vec<usize> = match rest.first() {
                 Some(Token::Lit(lit)) => window
@@ -365,6 +370,36 @@ fn parse(value: &str) -> Builder {
 }
 
 /// The index after the escape at `i` and its optional `{…}` argument (`\D{%H}`, `%F{red}`).
+/// A zsh prompt string printed as it is, by a shell that does not read zsh's escapes (a bash
+/// started from zsh with `PS1` exported): `%F{green}➜%f  %F{cyan}%c%f git:(main) ls`. Its
+/// colour and style escapes taken out, the prompt reads as the one zsh drew, with `%c`, `%~`
+/// and the like left as words. None unless the line starts with such an escape.
+pub fn without_raw_zsh_styles(text: &str) -> Option<String> {
+    const STYLES: &[char] = &['F', 'f', 'K', 'k', 'B', 'b', 'U', 'u', 'S', 's', '{', '}'];
+    let chars: Vec<char> = text.chars().collect();
+    if chars.first() != Some(&'%') || !chars.get(1).is_some_and(|c| STYLES.contains(c)) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match (chars[i], chars.get(i + 1)) {
+            ('%', Some(&c)) if STYLES.contains(&c) => {
+                i = if matches!(c, 'F' | 'K') {
+                    past_argument(&chars, i + 1)
+                } else {
+                    i + 2
+                };
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
 fn past_argument(chars: &[char], i: usize) -> usize {
     if chars.get(i + 1) == Some(&'{') {
         skip_balanced(chars, i + 1)
@@ -430,7 +465,7 @@ impl Builder {
         }
         match (self.tokens.last_mut(), &kind) {
             // Two variable parts in a row read as one stretch of text.
-            (Some(last @ (Token::Word | Token::Text)), _) => *last = Token::Text,
+            (Some(last @ (Token::Word | Token::Text | Token::Path)), _) => *last = Token::Text,
             _ => self.tokens.push(kind),
         }
     }
@@ -449,7 +484,8 @@ impl Builder {
         };
         match c {
             'u' | 'h' | 'H' | 's' | 'j' | 'l' | 'v' | 'V' | '#' | '!' => self.var(Token::Word),
-            'w' | 'W' | 't' | 'T' | '@' | 'A' | 'd' => self.var(Token::Text),
+            'w' => self.var(Token::Path),
+            'W' | 't' | 'T' | '@' | 'A' | 'd' => self.var(Token::Text),
             'D' => {
                 self.var(Token::Text);
                 return past_argument(chars, i);
@@ -506,9 +542,8 @@ impl Builder {
             'n' | 'm' | 'M' | 'l' | 'y' | 'j' | 'L' | 'h' | '!' | 'i' | 'N' | '?' | 'e' => {
                 self.var(Token::Word)
             }
-            '~' | '/' | 'd' | 'c' | 'C' | '.' | 'T' | 't' | '*' | '@' | 'w' | 'W' => {
-                self.var(Token::Text)
-            }
+            '~' | '/' | 'd' => self.var(Token::Path),
+            'c' | 'C' | '.' | 'T' | 't' | '*' | '@' | 'w' | 'W' => self.var(Token::Text),
             'D' => {
                 self.var(Token::Text);
                 return past_argument(chars, i);
@@ -596,7 +631,7 @@ impl Builder {
         });
         let delimited = match self.tokens.last_mut() {
             Some(Token::Lit(_) | Token::Mark) => true,
-            Some(last @ (Token::Word | Token::Text)) if visible => {
+            Some(last @ (Token::Word | Token::Text | Token::Path)) if visible => {
                 *last = Token::TrailingWord;
                 true
             }
@@ -689,6 +724,20 @@ mod tests {
         pattern(command)
             .match_start(line)
             .map(|end| line[..end].to_string())
+    }
+
+    #[test]
+    fn a_raw_zsh_prompt_loses_its_styles() {
+        let line = "%F{green}➜%f  %F{cyan}%c%f git:(main) echo hi";
+        assert_eq!(
+            without_raw_zsh_styles(line).as_deref(),
+            Some("➜  %c git:(main) echo hi")
+        );
+        assert_eq!(without_raw_zsh_styles("100% done"), None);
+        assert_eq!(
+            without_raw_zsh_styles("%s is the format"),
+            Some(" is the format".into())
+        );
     }
 
     #[test]

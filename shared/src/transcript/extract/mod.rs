@@ -25,6 +25,7 @@
 
 mod learned;
 mod shapes;
+mod streamed;
 mod syntax;
 mod words;
 
@@ -85,6 +86,9 @@ const ZSH_PS2_WORDS: &[&str] = &[
 /// zsh's PROMPT_SP: a `%` (or `#`) and spaces to the margin before each prompt. Streaming logs
 /// lose the `\r` after it, so the prompt follows the padding on the same line.
 const PROMPT_SP_PADDING: &str = "        ";
+/// Spaces after a `%`/`#` that only zsh's PROMPT_SP pads a line with (terminals this narrow
+/// are not used for shells).
+const MIN_MARGIN_PADDING: usize = 40;
 /// Terminal widths at which a streamed line is checked for readline's wrap space.
 const TERMINAL_WIDTHS: &[usize] = &[
     80, 90, 100, 110, 120, 130, 132, 140, 150, 160, 170, 180, 190, 200, 210, 220, 240, 250, 280,
@@ -147,6 +151,10 @@ pub enum Reading {
     },
     Continuation(&'static str),
     ReverseSearch,
+    /// zsh's incremental search, read from history by the keys typed into it.
+    HistorySearch,
+    /// The line drawn again after a completion listing.
+    AfterListing,
     Candidate(CandidateReason),
     Output(&'static str),
 }
@@ -189,6 +197,15 @@ impl fmt::Display for Reading {
             }
             Reading::Continuation(why) => write!(f, "continuation: {why}"),
             Reading::ReverseSearch => write!(f, "reverse history search accepted"),
+            Reading::HistorySearch => {
+                write!(
+                    f,
+                    "zsh history search accepted: the latest command with its text"
+                )
+            }
+            Reading::AfterListing => {
+                write!(f, "the line drawn again after a completion listing (bell)")
+            }
             Reading::Candidate(reason) => {
                 write!(f, "no readable prompt, reads as a command line: ")?;
                 match reason {
@@ -303,6 +320,17 @@ pub struct CommandExtractor {
     body_is_script: bool,
     /// Commands read so far, newest last: what the up arrow can bring back.
     history: VecDeque<String>,
+    /// The terminal's width, once the session showed it (see `streamed::width_from_prompt_sp`).
+    width: Option<usize>,
+    /// zsh's padding came before the last prompt: zle draws the line (until another shell).
+    zle: bool,
+    /// A prompt line ended on a bell: its prompt and text, and how many lines a listing may
+    /// still take before the line is drawn again.
+    completing: Option<(String, String, usize)>,
+    /// What the last command printed without a newline, if it can be told.
+    unterminated: Option<String>,
+    /// The last line read was an `exit`/`logout` command: a shell prints the word as it leaves.
+    left_shell: bool,
 }
 
 impl Default for CommandExtractor {
@@ -326,6 +354,11 @@ impl CommandExtractor {
             joined_overflow: false,
             body_is_script: false,
             history: VecDeque::new(),
+            width: None,
+            zle: false,
+            completing: None,
+            unterminated: None,
+            left_shell: false,
         }
     }
 
@@ -341,29 +374,71 @@ impl CommandExtractor {
     /// Classifies the next screen line and says why.
     pub fn read(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         self.line += 1;
-        if let Some(unpadded) = self.without_prompt_sp(line) {
-            return self.read_line(&unpadded);
+        // A shell's `exit` farewell may come after a blank line (CR LF pairs doubled).
+        let left_shell = if line.text.trim().is_empty() {
+            self.left_shell
+        } else {
+            std::mem::take(&mut self.left_shell)
+        };
+        let unterminated = self.unterminated.take();
+        let unpadded = self.without_prompt_sp(line);
+        self.zle |= unpadded.is_some();
+        let line = unpadded.as_ref().unwrap_or(line);
+        if let Some(read) = self.after_listing(line) {
+            return read;
         }
-        self.read_line(line)
+        let (read, why) = self.read_line(line, left_shell, unterminated.as_deref());
+        if let TranscriptLine::Command { command, .. } = &read {
+            self.left_shell = matches!(command.as_str(), "exit" | "logout");
+        }
+        (read, why)
     }
 
     /// zsh's PROMPT_SP (and fish's `⏎`): a marker and spaces to the margin before each prompt,
     /// glued to it in streamed lines, and after output that had no newline (`done#   … vm# ls`).
     /// Cut at the line start always; further in only when a prompt follows.
-    fn without_prompt_sp(&self, line: &ScreenLine) -> Option<ScreenLine> {
+    /// The padding's length is the terminal's width: learned here.
+    fn without_prompt_sp(&mut self, line: &ScreenLine) -> Option<ScreenLine> {
         let text = line.text.as_str();
         let end = prompt_sp_end(text, |rest| {
             stock_prompt(rest).is_some_and(|s| !s.weak) || self.learned_at_start(rest).is_some()
         })?;
+        if let Some(width) = text.get(..end).and_then(streamed::width_from_prompt_sp) {
+            self.width = Some(width);
+        }
         let cut = |t: &str| t.get(end..).map(str::to_string);
         Some(ScreenLine {
             text: cut(text)?,
             erased: line.erased.as_deref().and_then(cut),
             stale_tail: line.stale_tail,
+            bell: line.bell,
         })
     }
 
-    fn read_line(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
+    /// The line after a bell-ended prompt line, while a completion listing is on screen.
+    fn after_listing(&mut self, line: &ScreenLine) -> Option<(TranscriptLine, Reading)> {
+        let (prompt, typed, left) = self.completing.take()?;
+        let text = line.text.as_str();
+        if stock_prompt(text).is_some() || self.learned_at_start(text).is_some() || left == 0 {
+            return None;
+        }
+        let Some(command) = streamed::redrawn_after_listing(text, &typed) else {
+            self.completing = Some((prompt, typed, left - 1));
+            return Some(output(line, "a completion listing"));
+        };
+        let command = command.to_string();
+        self.end_command();
+        self.start_command(&command);
+        let read = self.command(CommandKind::Prompted, &prompt, &command, Vec::new());
+        Some((read, Reading::AfterListing))
+    }
+
+    fn read_line(
+        &mut self,
+        line: &ScreenLine,
+        left_shell: bool,
+        unterminated: Option<&str>,
+    ) -> (TranscriptLine, Reading) {
         let text = line.text.as_str();
         if is_script_banner(text) {
             self.end_command();
@@ -386,17 +461,75 @@ impl CommandExtractor {
             return result;
         }
         self.end_command();
-        if let Some(found) = reverse_search(text) {
-            // Streamed, the accepted line is redrawn after the search: `…': echo sh$ echo hi`.
-            let command = self.after_last_learned_prompt(found);
-            self.start_command(command);
-            let read = self.command(CommandKind::Prompted, "(reverse-i-search)", command, vec![]);
+        if let Some((query, found)) = reverse_search(text) {
+            // Streamed, the accepted line is redrawn after the search: `…': echo sh$ echo hi`,
+            // or glued onto what the search showed first: the latest command with the search
+            // text that the line ends with is what ran.
+            let command = match self.searched_history(query, |h| found.ends_with(h)) {
+                Some(earlier) => earlier,
+                None => self.after_last_learned_prompt(found).to_string(),
+            };
+            self.start_command(&command);
+            let read = self.command(
+                CommandKind::Prompted,
+                "(reverse-i-search)",
+                &command,
+                vec![],
+            );
             return (read, Reading::ReverseSearch);
+        }
+        if let Some(query) = streamed::zsh_search_text(text) {
+            // Keys typed quickly share a draw, so the search text may be short: the command
+            // that ends the line as the match was drawn last is the one accepted.
+            let best = self
+                .history
+                .iter()
+                // max_by_key keeps the last of equals: the newest.
+                .filter(|h| h.contains(query.as_str()))
+                .max_by_key(|h| streamed::common_suffix(h, text))
+                .cloned();
+            let Some(command) = best else {
+                return output(
+                    line,
+                    "zsh history search for a command not seen in this session",
+                );
+            };
+            self.start_command(&command);
+            let read = self.command(CommandKind::Prompted, "bck-i-search:", &command, vec![]);
+            return (read, Reading::HistorySearch);
+        }
+        if let Some(styled) = learned::without_raw_zsh_styles(text)
+            && let Some(found) = stock_prompt(&styled).filter(|shape| !shape.weak)
+        {
+            let plain = ScreenLine {
+                text: styled,
+                erased: None,
+                stale_tail: false,
+                bell: line.bell,
+            };
+            let found = Found {
+                start: 0,
+                end: found.end,
+                reading: Reading::StockPrompt(found.name),
+            };
+            return self.prompt_line(&plain, found);
         }
         match self.find_prompt(text) {
             Some(found) => self.prompt_line(line, found),
-            None => self.unprompted(line),
+            None => self.unprompted(line, left_shell, unterminated),
         }
+    }
+
+    /// The newest command of the session containing `query` that `accept` takes.
+    fn searched_history(&self, query: &str, accept: impl Fn(&str) -> bool) -> Option<String> {
+        if query.is_empty() {
+            return None;
+        }
+        self.history
+            .iter()
+            .rev()
+            .find(|h| h.contains(query) && accept(h))
+            .cloned()
     }
 
     fn end_command(&mut self) {
@@ -629,6 +762,37 @@ impl CommandExtractor {
     }
 
     fn prompt_line(&mut self, line: &ScreenLine, found: Found) -> (TranscriptLine, Reading) {
+        // At a known width, the wraps of a long streamed line can be undone for sure; the line
+        // as streamed stays a reading for the rules.
+        if let Some(width) = self.width
+            && let Some(text) = streamed::unwrap_at_width(&line.text, found.end, width, self.zle)
+        {
+            let as_streamed = line.text.get(found.end..).map(clean_command);
+            let repaired = ScreenLine {
+                text,
+                erased: None,
+                stale_tail: false,
+                bell: line.bell,
+            };
+            let (mut read, reading) = self.prompted(&repaired, found, Some(&line.text));
+            if let TranscriptLine::Command { alternatives, .. } = &mut read
+                && let Some(streamed) = as_streamed
+            {
+                alternatives.push(streamed.to_string());
+            }
+            return (read, reading);
+        }
+        self.prompted(line, found, None)
+    }
+
+    /// Reads the command behind a prompt; `as_streamed` is the line before its wraps were
+    /// undone, where the other readings of a wrap are looked for.
+    fn prompted(
+        &mut self,
+        line: &ScreenLine,
+        found: Found,
+        as_streamed: Option<&str>,
+    ) -> (TranscriptLine, Reading) {
         let text = line.text.as_str();
         let (Some(prompt), Some(after)) = (text.get(found.start..found.end), text.get(found.end..))
         else {
@@ -667,7 +831,7 @@ impl CommandExtractor {
             }
             None => command,
         };
-        if let Some(joined) = unwrapped(text, found.end)
+        if let Some(joined) = unwrapped(as_streamed.unwrap_or(text), found.end)
             && let Some(rest) = joined.get(found.end..).map(clean_command)
             && rest != command
         {
@@ -682,13 +846,25 @@ impl CommandExtractor {
             None => command,
         };
         self.start_command(command);
+        if line.bell {
+            self.completing = Some((
+                prompt.to_string(),
+                command.to_string(),
+                streamed::LISTING_LINES,
+            ));
+        }
         let read = self.command(CommandKind::Prompted, prompt, command, alternatives);
         (read, found.reading)
     }
 
     /// A line with no prompt: a custom prompt shown alone teaches it; a recurring prefix
     /// becomes a prompt; while no prompt can be read, a command-like line is a candidate.
-    fn unprompted(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
+    fn unprompted(
+        &mut self,
+        line: &ScreenLine,
+        left_shell: bool,
+        unterminated: Option<&str>,
+    ) -> (TranscriptLine, Reading) {
         let text = line.text.as_str();
         if looks_like_custom_prompt(text) {
             self.learn_literal(text, Origin::EmptyPrompt(self.line));
@@ -711,6 +887,13 @@ impl CommandExtractor {
             PromptState::Hidden(since) => CandidateReason::PromptHidden(since),
         };
         let mut command = clean_command(text);
+        // With no prompt, the next command follows what the last one printed without a newline.
+        if let Some(printed) = unterminated
+            && let Some(rest) = command.strip_prefix(printed)
+            && looks_like_command(rest)
+        {
+            command = rest;
+        }
         // With no prompt, zsh's redraw of the line lands after the first key typed (the `\r`
         // between them is gone from a streamed record): `eecho one`.
         if !looks_like_command(command)
@@ -719,12 +902,21 @@ impl CommandExtractor {
         {
             command = undoubled;
         }
-        // Shells print `exit` / `logout` as they leave: not worth reading as typed.
-        if matches!(command, "exit" | "logout") || !looks_like_command(command) {
+        let unwrapped = self
+            .width
+            .and_then(|width| streamed::unwrap_at_width(command, 0, width, self.zle));
+        let mut alternatives = Vec::new();
+        if let Some(unwrapped) = &unwrapped {
+            alternatives.push(command.to_string());
+            command = unwrapped;
+        }
+        // Shells print `exit` / `logout` as they leave, right after the command.
+        let farewell = left_shell && matches!(command, "exit" | "logout");
+        if farewell || !(looks_like_command(command) || matches!(command, "exit" | "logout")) {
             return output(line, "no prompt, and not a command line");
         }
         self.start_command(command);
-        let read = self.command(CommandKind::Candidate, "", command, Vec::new());
+        let read = self.command(CommandKind::Candidate, "", command, alternatives);
         (read, Reading::Candidate(reason))
     }
 
@@ -837,6 +1029,7 @@ impl CommandExtractor {
 
     fn start_command(&mut self, command: &str) {
         self.remember(command);
+        self.unterminated = streamed::unterminated_output(command);
         self.continuing = true;
         self.shell.scan(command);
         self.joined.push_str(command);
@@ -863,6 +1056,7 @@ impl CommandExtractor {
             None => {}
         }
         if switches_shell(command) {
+            self.zle = false;
             self.state = PromptState::ExpectNew(self.line);
         }
     }
@@ -1040,7 +1234,9 @@ fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<us
         }
         let end = text.len() - rest.len();
         let at_start = at == marker.len_utf8();
-        if at_start || prompt_follows(rest) {
+        // zsh pads to the margin: no output line is that many spaces after a `%` or `#`.
+        let to_margin = matches!(marker, '%' | '#') && end - at >= MIN_MARGIN_PADDING;
+        if at_start || to_margin || prompt_follows(rest) {
             return Some(end);
         }
     }
@@ -1163,8 +1359,8 @@ fn clean_command(text: &str) -> &str {
 }
 
 /// `(reverse-i-search)`rm': rm -rf /tmp/x` (bash, also glued after a prompt in streaming logs):
-/// the matched history line, accepted with Enter.
-fn reverse_search(text: &str) -> Option<&str> {
+/// the search text and the matched history line, accepted with Enter.
+fn reverse_search(text: &str) -> Option<(&str, &str)> {
     if !text.contains('`') {
         return None;
     }
@@ -1172,7 +1368,7 @@ fn reverse_search(text: &str) -> Option<&str> {
     let after = text.get(at + "i-search)`".len()..)?;
     let colon = after.find("': ")?;
     let command = clean_command(after.get(colon + 3..)?);
-    (!command.is_empty()).then_some(command)
+    (!command.is_empty()).then_some((&after[..colon], command))
 }
 
 fn strip_ps2(text: &str) -> Option<&str> {
@@ -1227,6 +1423,7 @@ mod tests {
             stale_tail: false,
             text: text.to_string(),
             erased: None,
+            bell: false,
         }
     }
 
@@ -1499,6 +1696,7 @@ mod tests {
             text: "sh-5.2$ rm -rf /x".to_string(),
             erased: Some("sh-5.2$ rm -rf /".to_string()),
             stale_tail: true,
+            bell: false,
         };
         let got = CommandExtractor::new().classify(&line);
         let want = TranscriptLine::Command {
@@ -1642,6 +1840,7 @@ mod tests {
                 text,
                 erased,
                 stale_tail: seed.is_multiple_of(2),
+                bell: seed.is_multiple_of(3),
             });
         }
     }
@@ -1699,3 +1898,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod streamed_tests;

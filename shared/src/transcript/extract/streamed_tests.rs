@@ -1,0 +1,146 @@
+//! The extractor on what streamed records make of line editing, one session shape each.
+
+use super::{CommandExtractor, TranscriptLine};
+use crate::transcript::terminal::ScreenLine;
+
+fn line(text: &str) -> ScreenLine {
+    ScreenLine {
+        text: text.to_string(),
+        erased: None,
+        stale_tail: false,
+        bell: false,
+    }
+}
+
+fn rung(text: &str) -> ScreenLine {
+    ScreenLine {
+        bell: true,
+        ..line(text)
+    }
+}
+
+/// The commands read from a session, in order, with the kind of line each came from.
+fn read(lines: &[ScreenLine]) -> Vec<(String, &'static str)> {
+    let mut extractor = CommandExtractor::new();
+    lines
+        .iter()
+        .filter_map(|l| match extractor.classify(l) {
+            TranscriptLine::Command { kind, command, .. } => Some((command, kind.as_str())),
+            TranscriptLine::Output(_) => None,
+        })
+        .collect()
+}
+
+fn commands(lines: &[ScreenLine]) -> Vec<String> {
+    read(lines).into_iter().map(|(c, _)| c).collect()
+}
+
+fn padded(prompt_and_command: &str) -> String {
+    format!("#{}{prompt_and_command}", " ".repeat(100))
+}
+
+#[test]
+fn a_long_zsh_line_is_unwrapped_at_the_width_its_padding_showed() {
+    let digits = "0123456789".repeat(13);
+    let typed = format!("vm# echo wrap-{digits}");
+    let streamed = format!("{} {}{}", &typed[..100], &typed[100..101], &typed[100..]);
+    let got = commands(&[line(&padded("vm# ls")), line(&padded(&streamed))]);
+    assert_eq!(got, ["ls".to_string(), format!("echo wrap-{digits}")]);
+}
+
+#[test]
+fn without_a_known_width_the_streamed_line_is_kept_as_typed() {
+    let digits = "0123456789".repeat(13);
+    let streamed = format!("bash-5.2$ echo wrap-{} {}", &digits[..80], &digits[80..]);
+    let got = commands(&[line(&streamed)]);
+    assert_eq!(got, [streamed["bash-5.2$ ".len()..].to_string()]);
+}
+
+#[test]
+fn the_line_drawn_again_after_a_completion_listing_is_the_command() {
+    let got = commands(&[
+        rung(&padded("vm# ls notes")),
+        line("notes-2.txt  notes.txtls notes.txt"),
+        line("notes.txt"),
+    ]);
+    assert_eq!(got, ["ls notes", "ls notes.txt"]);
+}
+
+#[test]
+fn a_listing_is_not_looked_for_without_a_bell() {
+    let got = commands(&[line("sh-5.2$ cat notes"), line("see cat notes.txt")]);
+    assert_eq!(got, ["cat notes"]);
+}
+
+#[test]
+fn a_zsh_history_search_runs_the_session_command_it_found() {
+    let got = commands(&[
+        line(&padded("vm# echo hello-session")),
+        line(&padded("vm# echo recall-me")),
+        line("bck-i-search: _echo recalh_hhello-e_ell_lll_loo_o--_-ss_hello-shello-session"),
+    ]);
+    assert_eq!(
+        got,
+        ["echo hello-session", "echo recall-me", "echo hello-session"]
+    );
+}
+
+#[test]
+fn a_zsh_history_search_for_a_command_not_seen_reads_as_output() {
+    let got = commands(&[line("bck-i-search: _r_rm_rm -rf /tmp/old")]);
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn a_bash_search_glued_onto_a_stale_prompt_runs_the_command_it_matched() {
+    let got = commands(&[
+        line("(venv) root@vm:~/app# echo hello-session"),
+        line(
+            "(venv) root@vm:~/app# (reverse-i-search)`hello-s': echo venv) root@vm:~/app# echo hello-session",
+        ),
+    ]);
+    assert_eq!(got, ["echo hello-session", "echo hello-session"]);
+}
+
+#[test]
+fn exit_typed_at_a_hidden_prompt_counts_and_the_shells_farewell_does_not() {
+    let got = read(&[
+        line("sh-5.2$ PS1=''"),
+        line("echo back-home"),
+        line("back-home"),
+        line("exit"),
+        line(""),
+        line("exit"),
+    ]);
+    let exits = got.iter().filter(|(c, _)| c == "exit").count();
+    assert_eq!(exits, 1, "{got:?}");
+}
+
+#[test]
+fn a_command_glued_onto_output_without_a_newline_is_read_at_a_hidden_prompt() {
+    let got = commands(&[
+        line("sh-5.2$ PS1=''"),
+        line("printf done"),
+        line("doneecho after-printf"),
+    ]);
+    assert_eq!(got, ["PS1=''", "printf done", "echo after-printf"]);
+}
+
+#[test]
+fn a_zsh_prompt_printed_raw_by_another_shell_is_still_a_prompt() {
+    let got = commands(&[
+        line("➜  app git:(main) bash --norc"),
+        line("%F{green}➜%f  %F{cyan}%c%f git:(main) rm -rf /srv"),
+    ]);
+    assert_eq!(got, ["bash --norc", "rm -rf /srv"]);
+}
+
+#[test]
+fn a_learned_working_directory_prompt_never_matches_a_quoted_dollar() {
+    let got = commands(&[
+        line(r"sh-5.2$ PS1='\w $ '"),
+        line("/srv/app $ cat deploy.sh"),
+        line(r#"echo "deploying to web-1: cost $ 0""#),
+    ]);
+    assert_eq!(got, [r"PS1='\w $ '", "cat deploy.sh"]);
+}
