@@ -11,6 +11,9 @@
 //! - A non-ASCII char inside a CSI sequence aborts the sequence and is shown.
 //! - Readline's soft-wrap idiom (a space written past the last column, then `\r`) continues the
 //!   logical line on a new row instead of overwriting its start; see [`Terminal::carriage_return`].
+//! - Upload-at-end text: the screen's width is unknown until zsh or fish pad a line to the margin
+//!   (`%`/`⏎` and spaces, then `\r`); from then on rows wrap at that width, and a line feed on an
+//!   upper row of a wrapped line moves down to its next row, as fish does to edit one.
 
 use std::collections::VecDeque;
 
@@ -20,6 +23,9 @@ const MAX_PARAM: u32 = 10_000;
 const MAX_PARAMS: usize = 16;
 /// Narrowest screen row accepted as a soft wrap; shorter rows ending in `" \r"` are plain redraws.
 const MIN_WRAP_WIDTH: usize = 20;
+/// Narrowest padding read as a shell's mark-and-spaces to the margin (zsh's PROMPT_SP, fish's
+/// `⏎`): terminals this narrow are not used for shells.
+const MIN_PADDED_WIDTH: usize = 40;
 /// Upload-at-end mode: finished lines kept on the model's screen, where the cursor may still go
 /// back up (zsh draws its search prompt and completion lists below the command line, then edits
 /// the command line above them). A line is final once this many newer lines are below it.
@@ -123,6 +129,9 @@ pub struct Terminal {
     in_title: bool,
     /// A bell came after the last printable char of this line (see `ScreenLine::bell`).
     bell: bool,
+    /// Upload-at-end mode: the screen's width, once a shell padded a line to the margin. Rows
+    /// then wrap where the terminal wrapped them.
+    width: Option<usize>,
     /// Upload-at-end mode: finished lines above the current one, oldest first, not yet emitted.
     above: VecDeque<HeldLine>,
     /// Upload-at-end mode: lines below the current one that the cursor came up from.
@@ -166,6 +175,7 @@ impl Terminal {
             written_past_low: 0,
             in_title: false,
             bell: false,
+            width: None,
             above: VecDeque::new(),
             below: VecDeque::new(),
             spare: Vec::new(),
@@ -401,6 +411,7 @@ impl Terminal {
 
     fn print(&mut self, c: char, out: &mut Vec<ScreenLine>) {
         self.resolve_wrap(c);
+        self.wrap_at_margin();
         if self.cursor >= MAX_LINE {
             self.cut(out);
         }
@@ -470,6 +481,14 @@ impl Terminal {
             return self.end_line(out);
         }
         self.settle();
+        // A line feed on an upper row of a wrapped line goes down to its next row (fish moves
+        // between the rows of a long command line that way).
+        if self.row + 1 < self.rows.len() {
+            let column = self.cursor - self.row_start();
+            self.row += 1;
+            self.cursor = self.row_start() + column;
+            return;
+        }
         let held = HeldLine {
             line: std::mem::take(&mut self.line),
             rows: std::mem::take(&mut self.rows),
@@ -570,13 +589,50 @@ impl Terminal {
     /// after moving home), it was a return; otherwise the line continues on a new row.
     fn carriage_return(&mut self, after_space: bool) {
         self.settle();
+        self.learn_width();
         let start = self.row_start();
+        if self.width.is_some() {
+            // Rows already wrap where the terminal wrapped them: a return is a return.
+            self.cursor = start;
+            return;
+        }
         let at_end = self.cursor == self.line.len() && self.is_last_row();
         if after_space && at_end && self.could_wrap(start) {
             self.pending_wrap = Some(self.cursor.saturating_sub(1));
         } else {
             self.cursor = start;
         }
+    }
+
+    /// zsh and fish end output that had no newline with a mark (`%`, `#`, `⏎`) and spaces up to
+    /// the last column, then `\r`: the cursor's column there is the screen's width.
+    fn learn_width(&mut self) {
+        if self.mode != LogMode::Raw || self.row != 0 || self.cursor != self.line.len() {
+            return;
+        }
+        let padded = matches!(self.line.first(), Some('%' | '#' | '⏎'))
+            && self.line[1..].iter().all(|&c| c == ' ');
+        if padded && self.cursor >= MIN_PADDED_WIDTH {
+            self.width = Some(self.cursor);
+        }
+    }
+
+    /// Known width: a char printed past the last column goes to the start of the next row.
+    fn wrap_at_margin(&mut self) {
+        let Some(width) = self.width else {
+            return;
+        };
+        let start = self.row_start();
+        if self.cursor < start + width {
+            return;
+        }
+        if self.row + 1 < self.rows.len() {
+            self.row += 1;
+        } else {
+            self.rows.push(start + width);
+            self.row = self.rows.len() - 1;
+        }
+        self.cursor = self.row_start();
     }
 
     fn could_wrap(&self, start: usize) -> bool {
@@ -1092,6 +1148,42 @@ mod tests {
     fn absolute_row_moves_split_what_a_program_draws() {
         let got = texts(LogMode::Raw, "\x1b[3;1Hmenu\x1b[4;1Hquit\x1b[10;1H$ ls\n");
         assert_eq!(got, ["menu", "quit", "$ ls"]);
+    }
+
+    /// fish's padding for a 40-column screen, then its prompt.
+    fn fish_prompt_at_40() -> String {
+        format!("⏎{}\r⏎ \r\x1b[K$ ", " ".repeat(39))
+    }
+
+    #[test]
+    fn a_padded_margin_teaches_the_width_and_long_lines_wrap_there() {
+        // fish draws the second row key by key: down with `\r\n`, across, the key, back up.
+        let first = format!("echo {}", "a".repeat(33));
+        let input = format!(
+            "{}{first}\r\r\n\x1b[A\x1b[38Caab\x1b[A\r\r\n\x1b[Cc\x1b[A\r\r\n\x1b[2C\r\nout\n",
+            fish_prompt_at_40()
+        );
+        let got = texts(LogMode::Raw, &input);
+        assert_eq!(got, [format!("$ {first}bc"), "out".to_string()]);
+    }
+
+    #[test]
+    fn a_line_feed_on_an_upper_row_goes_down_a_row_of_the_same_line() {
+        let input = format!(
+            "{}{}\x1b[A\r\n\x1b[Cb\r\nnext\n",
+            fish_prompt_at_40(),
+            "a".repeat(45)
+        );
+        let got = texts(LogMode::Raw, &input);
+        let want = format!("$ {}b{}", "a".repeat(39), "a".repeat(5));
+        assert_eq!(got, [want, "next".to_string()]);
+    }
+
+    #[test]
+    fn without_padding_no_width_is_assumed() {
+        let long = "x".repeat(120);
+        let got = texts(LogMode::Raw, &format!("$ {long}\r\nout\n"));
+        assert_eq!(got, [format!("$ {long}"), "out".to_string()]);
     }
 
     #[test]
