@@ -14,6 +14,9 @@ pub fn alert_json(alert: &Alert, file: &str) -> Value {
         "severity": alert.severity.as_str(),
         "rule_id": alert.rule_id,
         "subject": alert.subject,
+        // What a subscriber receives, in the configured WARDEN_ALERT_FORMAT, with its attributes.
+        "message": alert.body,
+        "attributes": alert.attributes,
         "file": file,
     })
 }

@@ -32,13 +32,123 @@ type AwsRecorder = Recorder<DynamoStore, SnsNotifier, DryRunTerminator>;
 
 /// The recorder on the AWS adapters with default configuration, and the queue its topic feeds.
 async fn aws_recorder(endpoint: &str) -> (AwsRecorder, aws_config::SdkConfig, String) {
+    recorder_with(endpoint, &[]).await
+}
+
+/// The recorder on the AWS adapters with `settings` as its environment.
+async fn recorder_with(
+    endpoint: &str,
+    settings: &[(&str, &str)],
+) -> (AwsRecorder, aws_config::SdkConfig, String) {
     let config = moto::sdk_config(endpoint).await;
     let (store, _, _) = store(endpoint).await;
     let (topic, queue) = moto::create_topic_with_queue(&config, &moto::unique("alerts")).await;
     let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(&config), topic);
-    let defaults = WardenConfig::from_lookup(|_| None).unwrap();
-    let recorder = Recorder::new(store, notifier, DryRunTerminator::new(), defaults);
+    let settings: Vec<(String, String)> = settings
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let warden = WardenConfig::from_lookup(|name| {
+        settings
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let recorder = Recorder::new(store, notifier, DryRunTerminator::new(), warden);
     (recorder, config, queue)
+}
+
+/// The alerts a subscriber received for a root start, published in `format`.
+async fn root_alerts_in(endpoint: &str, format: &str) -> Vec<Value> {
+    let (recorder, config, queue) =
+        recorder_with(endpoint, &[("WARDEN_ALERT_FORMAT", format)]).await;
+    recorder.handle(&event("08-start-root.json")).await.unwrap();
+    let messages = moto::drain_queue(&config, &queue).await;
+    assert!(!messages.is_empty(), "no alert published in {format}");
+    for m in &messages {
+        let attributes = &m["MessageAttributes"];
+        for name in [
+            "severity",
+            "kind",
+            "action",
+            "account",
+            "session_id",
+            "alert_id",
+        ] {
+            assert!(
+                attributes[name]["Value"].is_string(),
+                "{format}: attribute {name} missing in {m}"
+            );
+        }
+        assert_eq!(attributes["account"]["Value"], "111122223333");
+    }
+    messages
+}
+
+#[tokio::test]
+async fn text_alerts_arrive_as_a_summary_the_fields_and_links() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    for m in root_alerts_in(&endpoint, "text").await {
+        let body = m["Message"].as_str().unwrap();
+        assert!(body.starts_with("[CRITICAL] "), "{body}");
+        assert!(
+            body.contains("Who:") && body.contains("CloudTrail:   https://"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn json_alerts_arrive_as_schema_version_1_with_their_attributes() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    for m in root_alerts_in(&endpoint, "json").await {
+        let alert: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
+        assert_eq!(alert["schema_version"], 1);
+        assert_eq!(
+            alert["severity"],
+            m["MessageAttributes"]["severity"]["Value"]
+        );
+        assert_eq!(alert["kind"], m["MessageAttributes"]["kind"]["Value"]);
+        assert_eq!(
+            alert["alert_id"],
+            m["MessageAttributes"]["alert_id"]["Value"]
+        );
+        assert_eq!(alert["session"]["account"], "111122223333");
+        assert!(
+            alert["links"]["cloudtrail_event"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://")
+        );
+    }
+}
+
+#[tokio::test]
+async fn chat_alerts_arrive_as_custom_notifications() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    for m in root_alerts_in(&endpoint, "chat").await {
+        let alert: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
+        assert_eq!(alert["version"], "1.0");
+        assert_eq!(alert["source"], "custom");
+        assert_eq!(alert["content"]["textType"], "client-markdown");
+        assert!(
+            alert["content"]["title"]
+                .as_str()
+                .unwrap()
+                .contains("[CRITICAL]")
+        );
+        assert_eq!(
+            alert["metadata"]["threadId"],
+            m["MessageAttributes"]["session_id"]["Value"]
+        );
+    }
 }
 
 #[tokio::test]

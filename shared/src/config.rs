@@ -1,5 +1,6 @@
 //! Configuration from `WARDEN_*` environment variables, checked once at start-up.
 
+use crate::alert::AlertFormat;
 use crate::business_hours::{BusinessHours, HoursError};
 use crate::glob::parse_list;
 use crate::handlers::actions::ALERT_CLAIM_LEASE;
@@ -31,6 +32,8 @@ pub struct WardenConfig {
     /// invocation limit ([`ALERT_CLAIM_LEASE`]). Not read from the environment: only tests that
     /// stand in for Lambda's minute-long retry delay shorten it.
     pub alert_claim_lease: jiff::SignedDuration,
+    /// How alert messages are written (`WARDEN_ALERT_FORMAT`: text, json or chat).
+    pub alert_format: AlertFormat,
 }
 
 /// What the reaper enforces.
@@ -146,6 +149,14 @@ impl WardenConfig {
                     as usize,
             },
             alert_claim_lease: ALERT_CLAIM_LEASE,
+            alert_format: {
+                let value = get("WARDEN_ALERT_FORMAT", "text");
+                AlertFormat::parse(&value).ok_or_else(|| ConfigError::Invalid {
+                    var: "WARDEN_ALERT_FORMAT",
+                    value: value.trim().to_string(),
+                    reason: "expected text, json or chat".to_string(),
+                })?
+            },
         })
     }
 
@@ -287,6 +298,20 @@ mod tests {
         );
         assert_eq!(c.policy.action_for(FlagKind::NoMfa), FlagAction::Alert);
         assert_eq!(c.policy.action_for(FlagKind::Tunnel), FlagAction::Alert);
+    }
+
+    #[test]
+    fn alert_format_is_text_unless_set_and_a_typo_is_refused() {
+        assert_eq!(config(&[]).unwrap().alert_format, AlertFormat::Text);
+        let chat = config(&[("WARDEN_ALERT_FORMAT", "chat")]).unwrap();
+        assert_eq!(chat.alert_format, AlertFormat::Chat);
+        let err = config(&[("WARDEN_ALERT_FORMAT", "slack")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WARDEN_ALERT_FORMAT") && err.contains("text, json or chat"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -388,6 +388,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
             action,
             event_id: None,
             local_zone: self.config.policy.business_hours.zone(),
+            format: self.config.alert_format,
         };
         if let Some(alert) = alert_once(
             &self.store,

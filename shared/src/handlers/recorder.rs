@@ -154,6 +154,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
                 action,
                 event_id: Some(&event.event_id),
                 local_zone: self.config.policy.business_hours.zone(),
+                format: self.config.alert_format,
             };
             if let Some(alert) = alert_once(
                 &self.store,

