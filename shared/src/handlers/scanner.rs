@@ -144,8 +144,8 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             if self.store.record_finding(finding).await? {
                 scanned.new_findings += 1;
             }
-            record = self.act_on(record, finding, &mut scanned).await?;
         }
+        record = self.act_on(record, &findings, &mut scanned).await?;
         scanned.findings = findings;
         scanned.state = Some(record.state);
         Ok(scanned)
@@ -214,49 +214,96 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
         (seen, findings, scanner.lines_seen())
     }
 
+    /// One alert for the batch, naming every rule that fired with its command; the session
+    /// is terminated once if any of them says so. Record-tier findings are context: stored with
+    /// the session (above), never paged.
     async fn act_on(
         &self,
         record: SessionRecord,
-        finding: &FindingRecord,
+        findings: &[FindingRecord],
         scanned: &mut Scanned,
     ) -> Result<SessionRecord, ScannerError> {
-        // Record-tier findings are context: stored with the session (above), never paged.
-        if finding.action == RuleAction::Record {
+        let mut alertable: Vec<&FindingRecord> = findings
+            .iter()
+            .filter(|f| f.action != RuleAction::Record)
+            .collect();
+        // Worst first; transcript order among equals (the sort is stable).
+        alertable.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let Some(top) = alertable.first() else {
             return Ok(record);
-        }
-        let reason = format!("rule:{}", finding.rule_id);
-        let (record, action) = if finding.action == RuleAction::Terminate {
-            let (record, step) =
-                terminate_once(&self.store, &self.terminator, record, &reason).await?;
-            scanned
-                .terminations
-                .extend(step.report(&record.session_id, &reason));
-            (record, ActionTaken::Termination(step.outcome, step.detail))
-        } else {
-            (record, ActionTaken::AlertOnly)
         };
-        let why = format!(
-            "rule {} ({}{}) matched a command typed in the session",
-            finding.rule_id,
-            finding.category,
-            if finding.attack.is_empty() {
-                String::new()
-            } else {
-                format!("; ATT&CK {}", finding.attack.join(", "))
+        let terminating = alertable.iter().find(|f| f.action == RuleAction::Terminate);
+        let (record, action) = match terminating {
+            Some(rule) => {
+                let reason = format!("rule:{}", rule.rule_id);
+                let (record, step) =
+                    terminate_once(&self.store, &self.terminator, record, &reason).await?;
+                scanned
+                    .terminations
+                    .extend(step.report(&record.session_id, &reason));
+                let detail = match step.detail {
+                    Some(d) => Some(format!("{reason}; {d}")),
+                    None => Some(reason),
+                };
+                (record, ActionTaken::Termination(step.outcome, detail))
             }
-        );
-        let extra = vec![
-            ("Command:", finding.command.clone()),
-            ("Normalised:", finding.normalized.clone()),
-        ];
-        let alert_key = format!("finding:{}", finding.key());
+            None => (record, ActionTaken::AlertOnly),
+        };
+        let title = match alertable.len() {
+            1 => top.title.clone(),
+            n => format!("{} and {} more", top.title, n - 1),
+        };
+        let why = match alertable.as_slice() {
+            [only] => format!(
+                "rule {} ({}{}) matched a command typed in the session",
+                only.rule_id,
+                only.category,
+                if only.attack.is_empty() {
+                    String::new()
+                } else {
+                    format!("; ATT&CK {}", only.attack.join(", "))
+                }
+            ),
+            many => format!("{} rules matched commands typed in the session", many.len()),
+        };
+        let mut extra = Vec::new();
+        for finding in alertable.iter().take(MAX_FINDINGS_LISTED) {
+            if alertable.len() > 1 {
+                extra.push((
+                    "Rule:",
+                    format!(
+                        "{} [{}] {} (line {})",
+                        finding.rule_id,
+                        finding.severity.as_str(),
+                        finding.title,
+                        finding.line
+                    ),
+                ));
+            }
+            extra.push(("Command:", finding.command.clone()));
+            if finding.normalized != finding.command {
+                extra.push(("Normalised:", finding.normalized.clone()));
+            }
+        }
+        if alertable.len() > MAX_FINDINGS_LISTED {
+            extra.push((
+                "More:",
+                format!(
+                    "{} more findings (warden sessions show {})",
+                    alertable.len() - MAX_FINDINGS_LISTED,
+                    record.session_id
+                ),
+            ));
+        }
+        // The same findings make the same key, so a redelivered batch is not alerted twice.
+        let alert_key = format!("findings:{}", batch_key(alertable.iter().map(|f| f.key())));
         let context = AlertContext {
             session: &record,
             kind: "finding",
             alert_key: &alert_key,
-            severity: finding.severity,
-            rule_id: Some(&finding.rule_id),
-            title: &finding.title,
+            severity: top.severity,
+            rule_id: Some(&top.rule_id),
+            title: &title,
             why: &why,
             extra,
             action,
@@ -331,6 +378,21 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
         metrics.emit("transcript-scanner");
         reply
     }
+}
+
+/// Findings spelled out in one alert; the rest are counted (the session keeps them all).
+const MAX_FINDINGS_LISTED: usize = 10;
+
+/// A short stable digest of a batch's finding keys (FNV-1a, 64 bits): the alert's key.
+fn batch_key(keys: impl Iterator<Item = String>) -> String {
+    let mut keys: Vec<String> = keys.collect();
+    keys.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in keys.join("\n").bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
 }
 
 /// Session Manager names the log stream after the session id.

@@ -136,11 +136,56 @@ async fn a_redelivered_batch_records_and_alerts_nothing_twice() {
     let event = batch(&[record(&["sh-5.2$ history -c", "sh-5.2$ rm -rf /"])]);
     let first = s.handle(&event).await.unwrap();
     let again = s.handle(&event).await.unwrap();
-    assert_eq!(first.alerts.len(), 2);
+    assert_eq!(first.alerts.len(), 1, "one alert for the batch");
     assert_eq!(again.new_findings, 0);
     assert!(again.alerts.is_empty() && again.terminations.is_empty());
     let session = s.store().load(SESSION).await.unwrap().unwrap().value;
     assert_eq!(session.finding_count, 2);
+}
+
+#[tokio::test]
+async fn one_alert_per_batch_names_every_rule_with_its_command_worst_first() {
+    let s = scanner();
+    let out = s
+        .handle(&batch(&[record(&[
+            "sh-5.2$ history -c",
+            "sh-5.2$ cat /etc/shadow",
+            "sh-5.2$ rm -rf /",
+        ])]))
+        .await
+        .unwrap();
+    assert_eq!(out.alerts.len(), 1);
+    let alert = &out.alerts[0];
+    let alertable: Vec<_> = out
+        .findings
+        .iter()
+        .filter(|f| f.action != RuleAction::Record)
+        .collect();
+    assert!(alertable.len() >= 3, "{:?}", rule_ids(&out));
+    let worst = alertable.iter().map(|f| f.severity).max().unwrap();
+    assert_eq!(alert.severity, worst);
+    for finding in &alertable {
+        assert!(alert.body.contains(&finding.rule_id), "{}", alert.body);
+        assert!(alert.body.contains(&finding.command), "{}", alert.body);
+    }
+    assert!(alert.subject.contains("more"), "{}", alert.subject);
+}
+
+#[tokio::test]
+async fn a_termination_is_said_once_with_the_rule_that_asked_for_it() {
+    let s = scanner();
+    let out = s
+        .handle(&batch(&[record(&[
+            "sh-5.2$ rm -rf /",
+            "sh-5.2$ rm -rf /etc",
+        ])]))
+        .await
+        .unwrap();
+    assert_eq!(out.terminations.len(), 1, "{:?}", out.terminations);
+    assert_eq!(out.alerts.len(), 1);
+    let body = &out.alerts[0].body;
+    assert_eq!(body.matches("Action:").count(), 1, "{body}");
+    assert!(body.contains("rule:destructive."), "{body}");
 }
 
 #[tokio::test]
