@@ -110,6 +110,7 @@ pub fn session_json(s: &SessionRecord) -> Value {
         "who": s.principal.as_ref().map(|p| p.display_name.clone()),
         "target": s.target,
         "document": s.document,
+        "reason": s.reason,
         "started_at": s.started_at.map(|t| t.to_string()),
         "ended_at": s.ended_at.map(|t| t.to_string()),
         "exempt": s.exempt,

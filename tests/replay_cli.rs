@@ -83,7 +83,7 @@ fn sessions_end_in_the_state_their_events_imply() {
         .into_iter()
         .map(|s| (s["session_id"].as_str().unwrap(), s))
         .collect();
-    assert_eq!(sessions.len(), 12);
+    assert_eq!(sessions.len(), 13);
     let state = |id: &str| sessions[id]["state"].as_str().unwrap();
     assert_eq!(state("alice-ea1181f76f3adcbdc"), "active");
     assert_eq!(state("bob-2731a0ce76f67ca89"), "terminated");
@@ -154,7 +154,7 @@ fn human_output_has_a_line_per_event_and_a_summary() {
     let text = String::from_utf8_lossy(&out.stdout);
     // The finding, alert and termination counts follow the rule pack; the event counts do not.
     assert!(
-        text.contains("22 events: 15 recorded, 0 duplicates, 5 transcript batches ("),
+        text.contains("23 events: 16 recorded, 0 duplicates, 5 transcript batches ("),
         "{text}"
     );
     assert!(
@@ -235,8 +235,9 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     ]);
     let active = json_lines(&listed);
     assert!(active.iter().all(|s| s["state"] == "active"));
-    // After the reaper run: carol, dana, erin and mallory are still open.
-    assert_eq!(active.len(), 4);
+    // After the reaper run: carol, dana, erin and mallory are still open, and judy started
+    // after it ran.
+    assert_eq!(active.len(), 5);
     let shown = warden(&[
         "sessions",
         "show",

@@ -4,7 +4,9 @@ use crate::alert::AlertFormat;
 use crate::business_hours::{BusinessHours, HoursError};
 use crate::glob::parse_list;
 use crate::handlers::actions::ALERT_CLAIM_LEASE;
-use crate::policy::{DEFAULT_TUNNEL_DOCUMENTS, FlagAction, FlagKind, StartPolicy};
+use crate::policy::{
+    DEFAULT_TUNNEL_DOCUMENTS, FlagAction, FlagKind, ReasonPolicy, StartPolicy, TicketPolicy,
+};
 use crate::transcript::payload::DEFAULT_MAX_DECOMPRESSED_BYTES;
 use std::collections::BTreeMap;
 
@@ -102,6 +104,7 @@ impl WardenConfig {
             exempt_principals: parse_list(&get("WARDEN_EXEMPT_PRINCIPALS", "")),
             tunnel_documents: parse_list(&get("WARDEN_TUNNEL_DOCUMENTS", DEFAULT_TUNNEL_DOCUMENTS)),
             actions: parse_flag_actions(&get("WARDEN_FLAG_ACTIONS", ""))?,
+            tickets: parse_tickets(&get)?,
         };
         Ok(WardenConfig {
             table: lookup("WARDEN_TABLE").filter(|t| !t.is_empty()),
@@ -196,9 +199,10 @@ fn parse_flag_actions(value: &str) -> Result<BTreeMap<FlagKind, FlagAction>, Con
         let action = match action.trim() {
             "alert" => FlagAction::Alert,
             "terminate" => FlagAction::Terminate,
+            "record" => FlagAction::Record,
             other => {
                 return Err(invalid(format!(
-                    "unknown action `{other}` (alert or terminate)"
+                    "unknown action `{other}` (alert, terminate or record)"
                 )));
             }
         };
@@ -210,6 +214,69 @@ fn parse_flag_actions(value: &str) -> Result<BTreeMap<FlagKind, FlagAction>, Con
         actions.insert(kind, action);
     }
     Ok(actions)
+}
+
+/// `WARDEN_REASON_POLICY` (off, off_hours, always), `WARDEN_REASON_PATTERN` (a regular
+/// expression a ticket must match) and `WARDEN_REASON_EXCUSES` (flags a ticket downgrades).
+fn parse_tickets(get: &impl Fn(&str, &str) -> String) -> Result<TicketPolicy, ConfigError> {
+    let policy_text = get("WARDEN_REASON_POLICY", "off");
+    let policy = match policy_text.trim() {
+        "off" => ReasonPolicy::Off,
+        "off_hours" => ReasonPolicy::OffHours,
+        "always" => ReasonPolicy::Always,
+        other => {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_REASON_POLICY",
+                value: other.to_string(),
+                reason: "expected off, off_hours or always".to_string(),
+            });
+        }
+    };
+    let pattern_text = get("WARDEN_REASON_PATTERN", "");
+    let pattern = match pattern_text.trim() {
+        "" => None,
+        text => Some(
+            regex::RegexBuilder::new(text)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| ConfigError::Invalid {
+                    var: "WARDEN_REASON_PATTERN",
+                    value: text.to_string(),
+                    reason: e.to_string(),
+                })?,
+        ),
+    };
+    let excuses_text = get("WARDEN_REASON_EXCUSES", "");
+    let mut excuses = Vec::new();
+    for name in excuses_text
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        match FlagKind::parse(name) {
+            Some(FlagKind::NoReason) | None => {
+                let known: Vec<_> = FlagKind::ALL
+                    .iter()
+                    .filter(|k| **k != FlagKind::NoReason)
+                    .map(|k| k.as_str())
+                    .collect();
+                return Err(ConfigError::Invalid {
+                    var: "WARDEN_REASON_EXCUSES",
+                    value: excuses_text.clone(),
+                    reason: format!(
+                        "`{name}` is not a flag a ticket can excuse (known: {})",
+                        known.join(", ")
+                    ),
+                });
+            }
+            Some(kind) => excuses.push(kind),
+        }
+    }
+    Ok(TicketPolicy {
+        policy,
+        pattern,
+        excuses,
+    })
 }
 
 fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
@@ -298,6 +365,39 @@ mod tests {
         );
         assert_eq!(c.policy.action_for(FlagKind::NoMfa), FlagAction::Alert);
         assert_eq!(c.policy.action_for(FlagKind::Tunnel), FlagAction::Alert);
+    }
+
+    #[test]
+    fn reason_policy_settings_are_read_and_checked() {
+        let c = config(&[
+            ("WARDEN_REASON_POLICY", "off_hours"),
+            ("WARDEN_REASON_PATTERN", "^(CHG|INC)-[0-9]+"),
+            ("WARDEN_REASON_EXCUSES", "off_hours, no_mfa"),
+        ])
+        .unwrap();
+        assert_eq!(c.policy.tickets.policy, ReasonPolicy::OffHours);
+        assert!(c.policy.tickets.accepts(Some("INC-42 disk full")));
+        assert!(!c.policy.tickets.accepts(Some("fixing things")));
+        assert_eq!(
+            c.policy.tickets.excuses,
+            [FlagKind::OffHours, FlagKind::NoMfa]
+        );
+        for (var, value, says) in [
+            (
+                "WARDEN_REASON_POLICY",
+                "sometimes",
+                "off, off_hours or always",
+            ),
+            ("WARDEN_REASON_PATTERN", "(CHG", "unclosed group"),
+            (
+                "WARDEN_REASON_EXCUSES",
+                "no_reason",
+                "not a flag a ticket can excuse",
+            ),
+        ] {
+            let err = config(&[(var, value)]).unwrap_err().to_string();
+            assert!(err.contains(var) && err.contains(says), "{err}");
+        }
     }
 
     #[test]

@@ -20,15 +20,19 @@ pub enum FlagKind {
     RootUser,
     Tunnel,
     DeniedStart,
+    /// No change ticket (or one not matching `WARDEN_REASON_PATTERN`) where the policy asks
+    /// for one.
+    NoReason,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 5] = [
+    pub const ALL: [FlagKind; 6] = [
         FlagKind::NoMfa,
         FlagKind::OffHours,
         FlagKind::RootUser,
         FlagKind::Tunnel,
         FlagKind::DeniedStart,
+        FlagKind::NoReason,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +42,7 @@ impl FlagKind {
             FlagKind::RootUser => "root_user",
             FlagKind::Tunnel => "tunnel",
             FlagKind::DeniedStart => "denied_start",
+            FlagKind::NoReason => "no_reason",
         }
     }
 
@@ -51,7 +56,7 @@ impl FlagKind {
         match self {
             FlagKind::RootUser => Severity::Critical,
             FlagKind::NoMfa => Severity::High,
-            FlagKind::OffHours | FlagKind::Tunnel => Severity::Medium,
+            FlagKind::OffHours | FlagKind::Tunnel | FlagKind::NoReason => Severity::Medium,
             FlagKind::DeniedStart => Severity::Low,
         }
     }
@@ -95,6 +100,8 @@ pub enum FlagAction {
     #[default]
     Alert,
     Terminate,
+    /// Kept with the session, never alerted: a flag a valid change ticket excuses.
+    Record,
 }
 
 impl FlagAction {
@@ -102,6 +109,7 @@ impl FlagAction {
         match self {
             FlagAction::Alert => "alert",
             FlagAction::Terminate => "terminate",
+            FlagAction::Record => "record",
         }
     }
 }
@@ -123,6 +131,37 @@ pub struct StartPolicy {
     pub exempt_principals: Vec<Glob>,
     pub tunnel_documents: Vec<Glob>,
     pub actions: BTreeMap<FlagKind, FlagAction>,
+    pub tickets: TicketPolicy,
+}
+
+/// When a start must carry a change ticket in its reason (`aws ssm start-session --reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReasonPolicy {
+    #[default]
+    Off,
+    /// Only starts outside business hours need a ticket.
+    OffHours,
+    Always,
+}
+
+/// `WARDEN_REASON_POLICY`, `WARDEN_REASON_PATTERN` and `WARDEN_REASON_EXCUSES`.
+#[derive(Debug, Clone, Default)]
+pub struct TicketPolicy {
+    pub policy: ReasonPolicy,
+    /// What a valid ticket looks like; any non-empty reason when None.
+    pub pattern: Option<regex::Regex>,
+    /// Flags a valid ticket turns from alert into record.
+    pub excuses: Vec<FlagKind>,
+}
+
+impl TicketPolicy {
+    /// Whether `reason` is a ticket the policy accepts.
+    pub fn accepts(&self, reason: Option<&str>) -> bool {
+        let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
+            return false;
+        };
+        self.pattern.as_ref().is_none_or(|p| p.is_match(reason))
+    }
 }
 
 /// What the policy concluded about one session API call.
@@ -228,6 +267,41 @@ impl StartPolicy {
                 ),
             );
         }
+        let tickets = &self.tickets;
+        let ticket = tickets.accepts(event.reason.as_deref());
+        let off_hours = flags.iter().any(|f| f.kind == FlagKind::OffHours);
+        let wanted = match tickets.policy {
+            ReasonPolicy::Off => false,
+            ReasonPolicy::OffHours => off_hours,
+            ReasonPolicy::Always => true,
+        };
+        if wanted && !ticket {
+            let reason = match event.reason.as_deref().map(str::trim) {
+                None | Some("") => "the start gave no reason (change ticket)".to_string(),
+                Some(given) => format!(
+                    "the reason `{}` is not a change ticket (expected {})",
+                    given.chars().take(120).collect::<String>(),
+                    tickets.pattern.as_ref().map_or("any text", |p| p.as_str())
+                ),
+            };
+            flags.push(Flag {
+                kind: FlagKind::NoReason,
+                severity: FlagKind::NoReason.severity(),
+                action: self.action_for(FlagKind::NoReason),
+                reason,
+            });
+        }
+        if ticket {
+            for f in flags.iter_mut() {
+                if tickets.excuses.contains(&f.kind) && f.action == FlagAction::Alert {
+                    f.action = FlagAction::Record;
+                    f.reason.push_str(&format!(
+                        " (excused by change ticket `{}`)",
+                        event.reason.as_deref().unwrap_or_default().trim()
+                    ));
+                }
+            }
+        }
         Assessment {
             principal,
             mfa,
@@ -259,7 +333,72 @@ mod tests {
             exempt_principals: vec![],
             tunnel_documents: parse_list(DEFAULT_TUNNEL_DOCUMENTS),
             actions: BTreeMap::new(),
+            tickets: Default::default(),
         }
+    }
+
+    fn ticketed(when: ReasonPolicy, pattern: &str, excuses: &[FlagKind]) -> StartPolicy {
+        StartPolicy {
+            tickets: TicketPolicy {
+                policy: when,
+                pattern: Some(regex::Regex::new(pattern).unwrap()),
+                excuses: excuses.to_vec(),
+            },
+            ..policy()
+        }
+    }
+
+    fn flag_of(policy: &StartPolicy, file: &str, kind: FlagKind) -> Option<Flag> {
+        policy
+            .assess(&event(file))
+            .flags
+            .into_iter()
+            .find(|f| f.kind == kind)
+    }
+
+    #[test]
+    fn without_a_reason_policy_nobody_is_asked_for_a_ticket() {
+        assert!(!kinds(&policy(), "05-start-off-hours.json").contains(&FlagKind::NoReason));
+    }
+
+    #[test]
+    fn an_off_hours_start_without_a_ticket_raises_no_reason() {
+        let p = ticketed(ReasonPolicy::OffHours, "^(CHG|INC)-[0-9]+", &[]);
+        let flag = flag_of(&p, "05-start-off-hours.json", FlagKind::NoReason).unwrap();
+        assert_eq!(flag.severity, Severity::Medium);
+        assert!(flag.reason.contains("no reason"), "{}", flag.reason);
+        // In business hours the off_hours policy asks nothing.
+        assert!(!kinds(&p, "01-start-role-with-mfa.json").contains(&FlagKind::NoReason));
+    }
+
+    #[test]
+    fn a_matching_ticket_satisfies_the_policy() {
+        let p = ticketed(ReasonPolicy::Always, "^(CHG|INC)-[0-9]+", &[]);
+        assert!(flag_of(&p, "16-start-with-change-ticket.json", FlagKind::NoReason).is_none());
+        assert!(flag_of(&p, "01-start-role-with-mfa.json", FlagKind::NoReason).is_some());
+    }
+
+    #[test]
+    fn a_reason_that_is_no_ticket_is_named_in_the_flag() {
+        let p = ticketed(ReasonPolicy::Always, "^INC-[0-9]+$", &[]);
+        let flag = flag_of(&p, "16-start-with-change-ticket.json", FlagKind::NoReason).unwrap();
+        assert!(flag.reason.contains("CHG-4821"), "{}", flag.reason);
+        assert!(flag.reason.contains("^INC-[0-9]+$"), "{}", flag.reason);
+    }
+
+    #[test]
+    fn a_valid_ticket_turns_an_excused_flag_into_a_record() {
+        let p = ticketed(ReasonPolicy::Off, "^CHG-[0-9]+", &[FlagKind::OffHours]);
+        let flag = flag_of(&p, "16-start-with-change-ticket.json", FlagKind::OffHours).unwrap();
+        assert_eq!(flag.action, FlagAction::Record);
+        assert!(
+            flag.reason.contains("excused by change ticket `CHG-4821"),
+            "{}",
+            flag.reason
+        );
+        // Without a ticket the same flag still alerts.
+        let carol = flag_of(&p, "05-start-off-hours.json", FlagKind::OffHours).unwrap();
+        assert_eq!(carol.action, FlagAction::Alert);
     }
 
     fn kinds(policy: &StartPolicy, file: &str) -> Vec<FlagKind> {

@@ -382,6 +382,7 @@ mod tests {
             exempt_principals: vec![],
             tunnel_documents: parse_list(DEFAULT_TUNNEL_DOCUMENTS),
             actions: BTreeMap::new(),
+            tickets: Default::default(),
         }
     }
 

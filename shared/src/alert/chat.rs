@@ -25,6 +25,9 @@ pub fn body(f: &Facts) -> String {
         description.push_str(&format!("*{}* {}\n", label, code_block(value)));
     }
     description.push_str(&format!("*Action:* {}\n", plain(&f.action)));
+    if let Some(reason) = &f.reason {
+        description.push_str(&format!("*Reason:* {}\n", code(reason)));
+    }
     description.push_str(&format!(
         "*Session:* {} ({}, MFA {}, from {})",
         code(&f.session_id),

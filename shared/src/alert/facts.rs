@@ -25,6 +25,8 @@ pub struct Facts {
     /// The instance id, or "unknown target".
     pub instance: String,
     pub document: Option<String>,
+    /// The start's reason (a change ticket), as given.
+    pub reason: Option<String>,
     pub session_id: String,
     pub state: String,
     pub account: Option<String>,
@@ -95,6 +97,7 @@ impl Facts {
                 .clone()
                 .unwrap_or_else(|| "unknown target".to_string()),
             document: s.document.clone(),
+            reason: s.reason.clone().filter(|r| !r.trim().is_empty()),
             session_id: s.session_id.clone(),
             state: s.state.as_str().to_string(),
             account: s.account.clone(),

@@ -43,6 +43,7 @@ pub fn body(f: &Facts) -> String {
             "user_agent": f.user_agent,
             "instance": f.instance,
             "document": f.document,
+            "reason": f.reason,
             "account": f.account,
             "region": f.region,
             "started_at": f.started_at.map(|t| t.to_string()),

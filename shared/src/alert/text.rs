@@ -60,6 +60,9 @@ pub fn body(f: &Facts) -> String {
         "Document:",
         f.document.as_deref().unwrap_or("unknown"),
     );
+    if let Some(reason) = &f.reason {
+        line(&mut body, "Reason:", reason);
+    }
     line(&mut body, "Session:", &f.session_id);
     line(&mut body, "State:", &f.state);
     line(

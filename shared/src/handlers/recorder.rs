@@ -82,6 +82,7 @@ fn flag_title(kind: FlagKind) -> &'static str {
         FlagKind::RootUser => "Root user started a session",
         FlagKind::Tunnel => "Tunnel session started (no transcript)",
         FlagKind::DeniedStart => "Session start denied",
+        FlagKind::NoReason => "Session started without a change ticket",
     }
 }
 
@@ -139,7 +140,8 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
             } else {
                 ActionTaken::AlertOnly
             };
-            if assessment.exempt {
+            // Exempt principals, and flags a change ticket excused, are kept with the session.
+            if assessment.exempt || flag.action == FlagAction::Record {
                 continue;
             }
             let context = AlertContext {

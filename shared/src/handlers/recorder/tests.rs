@@ -485,3 +485,59 @@ async fn an_alert_sent_but_not_marked_is_not_sent_again_by_a_retry() {
         format!("{}/{}", first.session_id, sent[0].key.kind)
     );
 }
+
+const TICKETS: [(&str, &str); 2] = [
+    ("WARDEN_REASON_POLICY", "off_hours"),
+    ("WARDEN_REASON_PATTERN", "^(CHG|INC)-[0-9]+"),
+];
+
+#[tokio::test]
+async fn an_off_hours_start_without_a_ticket_is_alerted_as_no_reason() {
+    let r = recorder(&TICKETS);
+    let out = r
+        .handle(&event_json("05-start-off-hours.json"))
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = out.alerts.iter().map(|a| a.key.kind.as_str()).collect();
+    assert_eq!(kinds, ["off_hours", "no_reason"]);
+}
+
+#[tokio::test]
+async fn a_change_ticket_is_recorded_and_shown_in_the_alert() {
+    let r = recorder(&TICKETS);
+    let out = r
+        .handle(&event_json("16-start-with-change-ticket.json"))
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = out.alerts.iter().map(|a| a.key.kind.as_str()).collect();
+    assert_eq!(kinds, ["off_hours"]);
+    assert!(
+        out.alerts[0]
+            .body
+            .contains("Reason:       CHG-4821 renew the TLS certificate on web-1"),
+        "{}",
+        out.alerts[0].body
+    );
+    let session = stored(r.store(), &out.session_id).await;
+    assert_eq!(
+        session.reason.as_deref(),
+        Some("CHG-4821 renew the TLS certificate on web-1")
+    );
+}
+
+#[tokio::test]
+async fn a_flag_a_ticket_excuses_is_recorded_but_pages_no_one() {
+    let mut vars = TICKETS.to_vec();
+    vars.push(("WARDEN_REASON_EXCUSES", "off_hours"));
+    let r = recorder(&vars);
+    let out = r
+        .handle(&event_json("16-start-with-change-ticket.json"))
+        .await
+        .unwrap();
+    assert!(out.alerts.is_empty(), "{:?}", out.alerts);
+    let session = stored(r.store(), &out.session_id).await;
+    assert_eq!(
+        session.flags[&FlagKind::OffHours].action,
+        FlagAction::Record
+    );
+}
