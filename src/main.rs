@@ -5,6 +5,7 @@ mod output;
 mod replay;
 mod rules_cli;
 mod scan;
+mod session_events;
 mod sessions;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -60,6 +61,12 @@ enum Command {
 enum EventsCommand {
     /// A CloudWatch Logs subscription event (base64 gzip JSON) from plain transcript lines.
     Subscription(events::SubscriptionArgs),
+    /// A StartSession, ResumeSession or TerminateSession call as EventBridge delivers it.
+    Session(session_events::SessionCallArgs),
+    /// The reaper's scheduled event.
+    Schedule(session_events::ScheduleArgs),
+    /// A DescribeSessions response (active sessions), as the reaper's replay reads it.
+    DescribeSessions(session_events::DescribeSessionsArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -168,6 +175,11 @@ async fn main() -> ExitCode {
             lines,
         } => scan::run(&rules, format, lines, input.as_deref()),
         Command::Events(EventsCommand::Subscription(args)) => events::subscription(args),
+        Command::Events(EventsCommand::Session(args)) => session_events::session_call(args),
+        Command::Events(EventsCommand::Schedule(args)) => session_events::schedule(args),
+        Command::Events(EventsCommand::DescribeSessions(args)) => {
+            session_events::describe_sessions(args)
+        }
         Command::Rules(command) => rules_cli::run_command(command),
     };
     match result {
