@@ -464,8 +464,14 @@ async fn a_missing_table_is_a_rejection_not_a_retry() {
     };
     let config = moto::sdk_config(&endpoint).await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), "no-such-table", 30);
+    let Err(StoreError::Rejected(message)) = store.load("x").await else {
+        panic!("a missing table is a rejection");
+    };
+    assert!(message.contains("ResourceNotFound"), "{message}");
+    // It says which table and what to check.
     assert!(
-        matches!(store.load("x").await, Err(StoreError::Rejected(m)) if m.contains("ResourceNotFound"))
+        message.contains("table `no-such-table` does not exist in this account and region"),
+        "{message}"
     );
 }
 

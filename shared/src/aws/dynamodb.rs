@@ -5,7 +5,7 @@
 //! `active_since`.
 
 use super::attribute_json::{from_item, to_item};
-use super::{Failure, classify};
+use super::{Failure, classify, refusal};
 use crate::alert::AlertKey;
 use crate::finding::FindingRecord;
 use crate::ports::{
@@ -41,7 +41,11 @@ fn millis(at: Timestamp) -> AttributeValue {
     AttributeValue::N(at.as_millisecond().to_string())
 }
 
-fn store_error<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>, session_id: &str) -> StoreError
+fn store_error<E, R>(
+    err: &aws_sdk_dynamodb::error::SdkError<E, R>,
+    session_id: &str,
+    table: &str,
+) -> StoreError
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -51,7 +55,11 @@ where
         Failure::Service { code, .. } if code == "ConditionalCheckFailedException" => {
             StoreError::Conflict(session_id.to_string())
         }
-        Failure::Service { code, message } => StoreError::Rejected(format!("{code}: {message}")),
+        Failure::Service { code, message } => StoreError::Rejected(refusal(
+            &code,
+            &message,
+            &format!("DynamoDB table `{table}`"),
+        )),
     }
 }
 
@@ -77,7 +85,7 @@ impl DynamoStore {
                 .set_exclusive_start_key(start_key.take())
                 .send()
                 .await
-                .map_err(|e| store_error(&e, session_id))?;
+                .map_err(|e| store_error(&e, session_id, &self.table))?;
             items.extend(output.items.unwrap_or_default());
             match output.last_evaluated_key {
                 Some(key) => start_key = Some(key),
@@ -126,7 +134,7 @@ impl DynamoStore {
     ) -> Result<(), StoreError> {
         match put.send().await {
             Ok(_) => Ok(()),
-            Err(e) => match store_error(&e, &key.session_id) {
+            Err(e) => match store_error(&e, &key.session_id, &self.table) {
                 StoreError::Conflict(_) => Ok(()),
                 other => Err(other),
             },
@@ -147,7 +155,7 @@ impl DynamoStore {
             .projection_expression("sent_at, holder")
             .send()
             .await
-            .map_err(|e| store_error(&e, &key.session_id))?;
+            .map_err(|e| store_error(&e, &key.session_id, &self.table))?;
         let item = output.item.unwrap_or_default();
         let ours = matches!(item.get("holder"), Some(AttributeValue::S(h)) if h == holder);
         Ok(if item.contains_key("sent_at") {
@@ -239,7 +247,7 @@ impl SessionStore for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| store_error(&e, session_id))?;
+            .map_err(|e| store_error(&e, session_id, &self.table))?;
         output
             .item
             .as_ref()
@@ -282,7 +290,10 @@ impl SessionStore for DynamoStore {
                 .condition_expression("version = :expected")
                 .expression_attribute_values(":expected", AttributeValue::N(v.to_string())),
         };
-        request.send().await.map_err(|e| store_error(&e, id))?;
+        request
+            .send()
+            .await
+            .map_err(|e| store_error(&e, id, &self.table))?;
         Ok(version)
     }
 
@@ -307,7 +318,7 @@ impl SessionStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(AlertClaim::Claimed),
-            Err(e) => match store_error(&e, &key.session_id) {
+            Err(e) => match store_error(&e, &key.session_id, &self.table) {
                 StoreError::Conflict(_) => self.held_alert(key, holder).await,
                 other => Err(other),
             },
@@ -358,7 +369,7 @@ impl SessionStore for DynamoStore {
                     .set_exclusive_start_key(start_key.take())
                     .send()
                     .await
-                    .map_err(|e| store_error(&e, "(index)"))?;
+                    .map_err(|e| store_error(&e, "(index)", &self.table))?;
                 (output.items.unwrap_or_default(), output.last_evaluated_key)
             } else {
                 let output = self
@@ -370,7 +381,7 @@ impl SessionStore for DynamoStore {
                     .set_exclusive_start_key(start_key.take())
                     .send()
                     .await
-                    .map_err(|e| store_error(&e, "(scan)"))?;
+                    .map_err(|e| store_error(&e, "(scan)", &self.table))?;
                 (output.items.unwrap_or_default(), output.last_evaluated_key)
             };
             for item in &page.0 {
@@ -411,7 +422,7 @@ impl SessionStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) => match store_error(&e, id) {
+            Err(e) => match store_error(&e, id, &self.table) {
                 StoreError::Conflict(_) => Ok(false),
                 other => Err(other),
             },

@@ -68,6 +68,51 @@ const TRANSIENT_CODES: &[&str] = &[
     "KMSThrottlingException",
 ];
 
+/// What to do about a failed call, in words for whoever reads the error: the functions' logs
+/// or a person running `warden` against a deployed table.
+pub(crate) fn hint(code: &str, resource: &str) -> Option<String> {
+    match code {
+        "AccessDeniedException"
+        | "AccessDenied"
+        | "AuthorizationError"
+        | "AuthorizationErrorException" => Some(format!(
+            "the caller's IAM policy does not allow this call on {resource}; the message names the \
+             action to add (template.yaml grants the functions theirs; people running warden need \
+             it in their own role's policy)"
+        )),
+        "ResourceNotFoundException" | "NotFound" | "NotFoundException" => Some(format!(
+            "{resource} does not exist in this account and region: check the name (the stack's \
+             outputs list it) and the region (AWS_REGION, or the profile's)"
+        )),
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch" => Some(
+            "the credentials were refused (expired or wrong): refresh them (`aws sso login`, or \
+             check AWS_PROFILE and AWS_ACCESS_KEY_ID)"
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
+/// `code: message`, and what to do about it when that is known.
+pub(crate) fn refusal(code: &str, message: &str, resource: &str) -> String {
+    match hint(code, resource) {
+        Some(hint) => format!("{code}: {message} ({hint})"),
+        None => format!("{code}: {message}"),
+    }
+}
+
+/// The SDK found no credentials at all: a person without a profile, never a Lambda.
+fn credentials_missing(text: &str) -> bool {
+    text.contains("no providers in chain provided credentials")
+        || text.contains("failed to load credentials")
+        || text.contains("the credential provider was not enabled")
+}
+
 pub(crate) fn classify<E, R>(err: &SdkError<E, R>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -84,6 +129,11 @@ where
                 Failure::Service { code, message }
             }
         }
+        _ if credentials_missing(&text) => Failure::Transient(format!(
+            "no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) \
+             or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; against a local endpoint (moto) any \
+             values do ({text})"
+        )),
         _ => Failure::Transient(text),
     }
 }
@@ -127,5 +177,35 @@ impl AwsPorts {
             config.retention_days,
             config.enforce,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_denied_call_says_where_the_missing_permission_goes() {
+        let text = refusal(
+            "AccessDeniedException",
+            "User: arn:aws:sts::1:assumed-role/R/x is not authorized to perform: dynamodb:Query",
+            "DynamoDB table `sessions`",
+        );
+        assert!(text.contains("dynamodb:Query"), "{text}");
+        assert!(text.contains("IAM policy does not allow this call on DynamoDB table `sessions`"));
+    }
+
+    #[test]
+    fn refused_credentials_say_how_to_refresh_them() {
+        let text = refusal("ExpiredTokenException", "expired", "SNS topic `t`");
+        assert!(text.contains("aws sso login"), "{text}");
+    }
+
+    #[test]
+    fn other_codes_are_passed_on_as_they_are() {
+        assert_eq!(
+            refusal("ValidationException", "bad key", "x"),
+            "ValidationException: bad key"
+        );
     }
 }

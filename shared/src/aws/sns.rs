@@ -1,6 +1,6 @@
 //! Alerts to an SNS topic, with message attributes for subscription filter policies.
 
-use super::{Failure, classify};
+use super::{Failure, classify, refusal};
 use crate::alert::Alert;
 use crate::ports::{Notifier, NotifyError};
 use aws_sdk_sns::Client;
@@ -41,9 +41,11 @@ impl Notifier for SnsNotifier {
             Ok(_) => Ok(()),
             Err(err) => Err(match classify(&err) {
                 Failure::Transient(text) => NotifyError::Unavailable(text),
-                Failure::Service { code, message } => {
-                    NotifyError::Rejected(format!("{code}: {message}"))
-                }
+                Failure::Service { code, message } => NotifyError::Rejected(refusal(
+                    &code,
+                    &message,
+                    &format!("SNS topic `{}`", self.topic_arn),
+                )),
             }),
         }
     }

@@ -1,6 +1,6 @@
 //! `ssm:TerminateSession`, idempotent: a session that has already ended counts as done.
 
-use super::{Failure, classify};
+use super::{Failure, classify, refusal};
 use crate::directory::DescribedSession;
 use crate::ports::{
     DirectoryError, Listing, SessionDirectory, SessionPage, TerminateError, Terminated, Terminator,
@@ -42,9 +42,11 @@ impl Terminator for SsmTerminator {
                 Failure::Service { code, .. } if ALREADY_ENDED_CODES.contains(&code.as_str()) => {
                     Ok(Terminated::AlreadyEnded)
                 }
-                Failure::Service { code, message } => {
-                    Err(TerminateError::Rejected(format!("{code}: {message}")))
-                }
+                Failure::Service { code, message } => Err(TerminateError::Rejected(refusal(
+                    &code,
+                    &message,
+                    &format!("session `{session_id}`"),
+                ))),
                 Failure::Transient(text) => Err(TerminateError::Unavailable(text)),
             },
         }
@@ -93,9 +95,11 @@ impl SessionDirectory for SsmDirectory {
         }
         let output = request.send().await.map_err(|err| match classify(&err) {
             Failure::Transient(text) => DirectoryError::Unavailable(text),
-            Failure::Service { code, message } => {
-                DirectoryError::Rejected(format!("{code}: {message}"))
-            }
+            Failure::Service { code, message } => DirectoryError::Rejected(refusal(
+                &code,
+                &message,
+                "Session Manager's session list (ssm:DescribeSessions)",
+            )),
         })?;
         let sessions = output
             .sessions
