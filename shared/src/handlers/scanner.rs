@@ -12,7 +12,8 @@ use crate::redact::mask_secrets;
 use crate::rules::{RuleAction, RuleSet};
 use crate::session::{SessionRecord, SessionState, TranscriptSeen, min_some};
 use crate::transcript::payload::{
-    LogsBatch, PayloadError, TranscriptChunk, chunk_of, decode_subscription,
+    LogsBatch, PayloadError, TranscriptChunk, chunk_of, decode_kinesis_record, decode_subscription,
+    is_kinesis_event, kinesis_records,
 };
 use crate::transcript::scan::TranscriptScanner;
 use jiff::Timestamp;
@@ -91,14 +92,19 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
 
     pub async fn handle(&self, raw: &Value) -> Result<Scanned, ScannerError> {
         let batch = decode_subscription(raw, self.config.max_transcript_bytes)?;
+        self.handle_batch(&batch).await
+    }
+
+    /// One CloudWatch Logs batch, however it arrived.
+    pub async fn handle_batch(&self, batch: &LogsBatch) -> Result<Scanned, ScannerError> {
         if batch.is_control_message() {
             return Ok(Scanned {
                 control_message: true,
                 ..Scanned::default()
             });
         }
-        let session_id = session_id_of(&batch)?;
-        match self.process(&batch, session_id.clone()).await {
+        let session_id = session_id_of(batch)?;
+        match self.process(batch, session_id.clone()).await {
             Ok(scanned) => Ok(scanned),
             Err(error) => {
                 self.note_failure(&session_id).await;
@@ -324,10 +330,72 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
         Ok(record)
     }
 
+    /// A Kinesis event from the central stream (organization mode): each record is one
+    /// CloudWatch Logs batch. Records are handled in stream order; at the first that fails, the
+    /// rest wait, and the answer names it as Lambda's partial batch response asks
+    /// (`ReportBatchItemFailures`): Lambda retries from there, so a shard keeps its order and
+    /// the records before it are not run again. Returns the scans and the failed record.
+    pub async fn handle_kinesis(
+        &self,
+        raw: &Value,
+    ) -> Result<(Vec<Scanned>, Option<(String, ScannerError)>), ScannerError> {
+        let records = kinesis_records(raw)?;
+        let mut done = Vec::with_capacity(records.len());
+        for record in &records {
+            let outcome = match decode_kinesis_record(record, self.config.max_transcript_bytes) {
+                Ok(batch) => self.handle_batch(&batch).await,
+                Err(e) => Err(ScannerError::Payload(e)),
+            };
+            match outcome {
+                Ok(scanned) => done.push(scanned),
+                Err(error) => return Ok((done, Some((record.sequence_number.clone(), error)))),
+            }
+        }
+        Ok((done, None))
+    }
+
+    async fn handle_kinesis_invocation(&self, raw: &Value) -> Result<Value, ScannerError> {
+        let mut metrics = Metrics::new();
+        let (done, failed) = match self.handle_kinesis(raw).await {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::error!(error = %e, kind = e.kind(), "unreadable Kinesis event");
+                metrics.count("RejectedInputs", 1.0);
+                metrics.count("Errors", 1.0);
+                metrics.emit("transcript-scanner");
+                return Err(e);
+            }
+        };
+        for scanned in &done {
+            metrics.count("TranscriptLines", scanned.lines as f64);
+            metrics.count("AlertsSent", scanned.alerts.len() as f64);
+            metrics.count("Terminations", scanned.terminations.len() as f64);
+        }
+        let failures = match &failed {
+            Some((sequence, error)) => {
+                tracing::error!(error = %error, kind = error.kind(), sequence_number = %sequence,
+                    "Kinesis record failed; Lambda retries from it");
+                metrics.count("Errors", 1.0);
+                vec![json!({"itemIdentifier": sequence})]
+            }
+            None => Vec::new(),
+        };
+        tracing::info!(
+            batches = done.len(),
+            failed = failures.len(),
+            "scanned Kinesis records"
+        );
+        metrics.emit("transcript-scanner");
+        Ok(json!({"batchItemFailures": failures}))
+    }
+
     /// The Lambda entry point: control messages are acknowledged; a batch that cannot be
     /// processed is returned as an error so Lambda retries it and, after its retries, hands it to
-    /// the dead-letter destination.
+    /// the dead-letter destination. A Kinesis event answers with its failed record instead.
     pub async fn handle_invocation(&self, raw: Value) -> Result<Value, ScannerError> {
+        if is_kinesis_event(&raw) {
+            return self.handle_kinesis_invocation(&raw).await;
+        }
         let mut metrics = Metrics::new();
         let reply = match self.handle(&raw).await {
             Ok(done) if done.control_message => {

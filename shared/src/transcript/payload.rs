@@ -49,14 +49,16 @@ impl LogsBatch {
 pub enum PayloadError {
     #[error("not a CloudWatch Logs subscription event: {0}")]
     NotSubscription(&'static str),
-    #[error("`awslogs.data` is not valid base64: {0}")]
+    #[error("the batch's data is not valid base64: {0}")]
     Base64(String),
-    #[error("`awslogs.data` is not valid gzip: {0}")]
+    #[error("the batch's data is not valid gzip: {0}")]
     Gzip(String),
     #[error(
-        "`awslogs.data` inflates beyond the {limit}-byte cap (compressed {compressed} bytes): refused as a possible gzip bomb"
+        "the batch's data inflates beyond the {limit}-byte cap (compressed {compressed} bytes): refused as a possible gzip bomb"
     )]
     TooLarge { limit: usize, compressed: usize },
+    #[error("not a Kinesis event of CloudWatch Logs batches: {0}")]
+    NotKinesis(&'static str),
     #[error("decoded log batch is not the expected JSON: {0}")]
     Json(String),
 }
@@ -74,11 +76,73 @@ pub fn decode_subscription(
         .ok_or(PayloadError::NotSubscription(
             "`awslogs.data` is missing or not a string",
         ))?;
+    decode_data(data, max_decompressed)
+}
+
+/// base64(gzip(JSON)): what `awslogs.data` and a Kinesis record's `data` both carry.
+fn decode_data(data: &str, max_decompressed: usize) -> Result<LogsBatch, PayloadError> {
     let compressed = STANDARD
         .decode(data.trim())
         .map_err(|e| PayloadError::Base64(e.to_string()))?;
     let json = inflate_capped(&compressed, max_decompressed)?;
     serde_json::from_slice(&json).map_err(|e| PayloadError::Json(e.to_string()))
+}
+
+/// One record of a Kinesis event: a CloudWatch Logs cross-account destination writes each
+/// subscription batch to the stream as the same gzipped JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KinesisRecord {
+    /// What Lambda's partial batch response names a failed record by.
+    pub sequence_number: String,
+    pub data: String,
+}
+
+/// Whether `event` is a Kinesis event (`{"Records":[{"eventSource":"aws:kinesis",…}]}`).
+pub fn is_kinesis_event(event: &Value) -> bool {
+    event
+        .get("Records")
+        .and_then(Value::as_array)
+        .and_then(|records| records.first())
+        .and_then(|r| r.get("eventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:kinesis")
+}
+
+/// The records of a Kinesis event, in stream order.
+pub fn kinesis_records(event: &Value) -> Result<Vec<KinesisRecord>, PayloadError> {
+    let records = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or(PayloadError::NotKinesis("no `Records` array"))?;
+    records
+        .iter()
+        .map(|r| {
+            let kinesis = r
+                .get("kinesis")
+                .ok_or(PayloadError::NotKinesis("a record has no `kinesis` object"))?;
+            let field = |name: &'static str| {
+                kinesis
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or(PayloadError::NotKinesis(
+                        "a record lacks `kinesis.data` or `kinesis.sequenceNumber`",
+                    ))
+            };
+            Ok(KinesisRecord {
+                sequence_number: field("sequenceNumber")?,
+                data: field("data")?,
+            })
+        })
+        .collect()
+}
+
+/// Decodes one Kinesis record's CloudWatch Logs batch.
+pub fn decode_kinesis_record(
+    record: &KinesisRecord,
+    max_decompressed: usize,
+) -> Result<LogsBatch, PayloadError> {
+    decode_data(&record.data, max_decompressed)
 }
 
 fn inflate_capped(compressed: &[u8], limit: usize) -> Result<Vec<u8>, PayloadError> {
@@ -110,6 +174,33 @@ pub fn encode_subscription(batch: &LogsBatch) -> Value {
         .expect("writing to memory cannot fail");
     let gz = encoder.finish().expect("writing to memory cannot fail");
     serde_json::json!({"awslogs": {"data": STANDARD.encode(gz)}})
+}
+
+/// A Kinesis event holding `batches`, as a CloudWatch Logs destination writes them to a stream
+/// and Lambda delivers them (sequence numbers count up from 1).
+pub fn encode_kinesis(batches: &[LogsBatch]) -> Value {
+    let records: Vec<Value> = batches
+        .iter()
+        .enumerate()
+        .map(|(i, batch)| {
+            let data = encode_subscription(batch)["awslogs"]["data"].clone();
+            serde_json::json!({
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": batch.log_stream,
+                    "sequenceNumber": format!("{:056}", i + 1),
+                    "data": data,
+                    "approximateArrivalTimestamp": 1_795_000_000.0,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": format!("shardId-000000000000:{:056}", i + 1),
+                "eventName": "aws:kinesis:record",
+                "awsRegion": "eu-west-1",
+            })
+        })
+        .collect();
+    serde_json::json!({"Records": records})
 }
 
 /// One streaming-mode record (`cloudWatchStreamingEnabled: true`): the lines the pty wrote in

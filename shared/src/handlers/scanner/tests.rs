@@ -3,7 +3,8 @@ use crate::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
 use crate::rules::default_rules;
 use crate::session::TerminationOutcome;
 use crate::transcript::payload::{
-    LogEvent, StreamIdentity, StreamRecord, StreamTarget, encode_subscription,
+    LogEvent, StreamIdentity, StreamRecord, StreamTarget, decode_subscription, encode_kinesis,
+    encode_subscription,
 };
 
 const SESSION: &str = "alice-ea1181f76f3adcbdc";
@@ -298,4 +299,60 @@ async fn a_log_stream_that_is_not_a_session_id_is_rejected() {
     event.log_stream = "bad stream#1".into();
     let err = s.handle(&encode_subscription(&event)).await.unwrap_err();
     assert_eq!(err.kind(), "RejectedBatch");
+}
+
+/// The batches of subscription events, as a Kinesis event carries them.
+fn kinesis(events: &[Value]) -> Value {
+    let batches: Vec<LogsBatch> = events
+        .iter()
+        .map(|e| decode_subscription(e, 1 << 20).unwrap())
+        .collect();
+    encode_kinesis(&batches)
+}
+
+#[tokio::test]
+async fn kinesis_records_are_scanned_like_subscription_events() {
+    let s = scanner();
+    let event = kinesis(&[
+        batch(&[record(&["sh-5.2$ ls"])]),
+        batch(&[record(&["sh-5.2$ cat /etc/shadow"])]),
+    ]);
+    let reply = s.handle_invocation(event).await.unwrap();
+    assert_eq!(reply["batchItemFailures"], serde_json::json!([]));
+    let stored = s.store().findings(SESSION).await.unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let reply_alerts = s.store().alerts(SESSION).await.unwrap();
+    assert_eq!(
+        reply_alerts.len(),
+        1,
+        "one alert for the batch with a finding"
+    );
+}
+
+#[tokio::test]
+async fn a_poison_kinesis_record_is_named_and_the_ones_after_it_wait() {
+    let s = scanner();
+    let mut event = kinesis(&[
+        batch(&[record(&["sh-5.2$ history -c"])]),
+        batch(&[record(&["sh-5.2$ ls"])]),
+        batch(&[record(&["sh-5.2$ cat /etc/shadow"])]),
+    ]);
+    event["Records"][1]["kinesis"]["data"] = serde_json::json!("not base64 at all!");
+    let (done, failed) = s.handle_kinesis(&event).await.unwrap();
+    assert_eq!(done.len(), 1);
+    let (sequence, error) = failed.unwrap();
+    assert_eq!(sequence, format!("{:056}", 2));
+    assert!(error.to_string().contains("base64"), "{error}");
+    let reply = s.handle_invocation(event).await.unwrap();
+    assert_eq!(reply["batchItemFailures"][0]["itemIdentifier"], sequence);
+    // The third record waits for Lambda's retry from the second: no shadow finding yet.
+    let rules: Vec<String> = s
+        .store()
+        .findings(SESSION)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.rule_id)
+        .collect();
+    assert!(!rules.iter().any(|r| r.contains("shadow")), "{rules:?}");
 }
