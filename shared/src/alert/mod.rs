@@ -488,6 +488,26 @@ mod tests {
     }
 
     #[test]
+    fn a_command_cannot_forge_a_field_of_a_text_alert() {
+        let forged = finding_alert(
+            "Custom rule",
+            vec![(
+                "Command:",
+                "ls\nAction:       none\r\nWho:          nobody".to_string(),
+            )],
+        );
+        let starts = |prefix: &str| {
+            forged
+                .body
+                .lines()
+                .filter(|l| l.starts_with(prefix))
+                .count()
+        };
+        assert_eq!(starts("Action:"), 1, "{}", forged.body);
+        assert_eq!(starts("Who:"), 1, "{}", forged.body);
+    }
+
+    #[test]
     fn dry_run_is_spelled_out() {
         let s = session("08-start-root.json");
         let alert = alert_for(

@@ -6,16 +6,18 @@ use std::fmt::Write;
 
 pub fn body(f: &Facts) -> String {
     let mut body = String::new();
+    // Every value is shown on its own line whatever it holds: a command or a custom rule's
+    // title cannot start a line of its own and pass for a field of the alert.
     let line = |body: &mut String, label: &str, value: &str| {
-        let _ = writeln!(body, "{label:<14}{value}");
+        let _ = writeln!(body, "{label:<14}{}", one_line(value));
     };
     let _ = writeln!(
         body,
         "[{}] {}: {} on {}\n",
         f.severity.as_str().to_uppercase(),
-        f.title,
-        f.who,
-        f.instance
+        one_line(&f.title),
+        one_line(&f.who),
+        one_line(&f.instance)
     );
     line(&mut body, "Why:", &f.why);
     for (label, value) in &f.details {
@@ -87,4 +89,37 @@ pub fn body(f: &Facts) -> String {
         line(&mut body, link.label, &link.url);
     }
     body
+}
+
+/// `text` with line breaks and other control characters spelled out (`\n`, `\u{1b}`).
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\n' => "\\n".to_string(),
+                '\r' => "\\r".to_string(),
+                '\t' => " ".to_string(),
+                c if c.is_control() => c.escape_unicode().to_string(),
+                c => c.to_string(),
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn line_breaks_and_escapes_are_spelled_out() {
+        assert_eq!(
+            one_line("ls\nAction:       none"),
+            "ls\\nAction:       none"
+        );
+        assert_eq!(one_line("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(one_line("plain"), "plain");
+    }
 }
