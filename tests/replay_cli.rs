@@ -245,7 +245,13 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
         state.to_str().unwrap(),
     ]);
     let text = String::from_utf8_lossy(&shown.stdout);
-    assert!(text.contains("\"state\": \"terminated\""), "{text}");
+    // Text only: labelled lines, not the record's JSON.
+    assert!(
+        text.starts_with("session     bob-2731a0ce76f67ca89\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nstate       terminated\n"), "{text}");
+    assert!(!text.contains('{'), "{text}");
     // Whether each alert went out: bob's no_mfa alert was sent during the replay.
     assert!(text.contains("ALERTS\n  no_mfa "), "{text}");
     assert!(text.contains(" sent 2"), "{text}");
@@ -258,7 +264,9 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
         "--state",
         state.to_str().unwrap(),
     ]);
+    // JSON only: one object, nothing after it.
     let value: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(value["state"], "terminated");
     assert_eq!(value["alerts"][0]["kind"], "no_mfa");
     assert_eq!(value["alerts"][0]["state"], "sent");
     assert!(value["alerts"][0]["at"].as_str().is_some(), "{value}");
@@ -279,6 +287,29 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     ]);
     assert_eq!(missing.status.code(), Some(1));
     std::fs::remove_file(&state).unwrap();
+}
+
+#[test]
+fn sessions_from_a_state_file_that_does_not_exist_is_an_error() {
+    let missing =
+        std::env::temp_dir().join(format!("warden-no-such-state-{}.json", std::process::id()));
+    let missing = missing.to_str().unwrap();
+    for args in [
+        &["sessions", "list", "--state", missing][..],
+        &["sessions", "list", "--format", "json", "--state", missing][..],
+        &["sessions", "show", "alice-0", "--state", missing][..],
+    ] {
+        let out = warden(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no empty table");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "warden: {missing}: no such state file (`warden replay --state FILE` writes one)"
+            )),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]
