@@ -149,6 +149,32 @@ fn exempt_principals_are_silenced_by_configuration() {
 }
 
 #[test]
+fn json_output_ends_with_a_summary_that_adds_up_the_lines_before_it() {
+    let lines = json_lines(&warden(&["replay", "--format", "json", EVENTS]));
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary", "{summary}");
+    assert_eq!(of_type(&lines, "summary").len(), 1);
+    let count = |kind: &str| of_type(&lines, kind).len();
+    let applied = of_type(&lines, "recorded")
+        .iter()
+        .filter(|r| r["applied"] == true)
+        .count();
+    assert_eq!(summary["events"], 22);
+    assert_eq!(summary["recorded"], applied);
+    assert_eq!(summary["duplicates"], count("recorded") - applied);
+    assert_eq!(summary["transcript_batches"], count("scanned"));
+    assert_eq!(summary["findings"], count("finding"));
+    assert_eq!(summary["reaper_runs"], count("reaper_run"));
+    assert_eq!(summary["ignored"], count("ignored"));
+    assert_eq!(summary["rejected"], count("rejected"));
+    assert_eq!(summary["alerts"], count("alert"));
+    assert_eq!(summary["terminations"], count("termination"));
+    assert_eq!(summary["sessions"], count("session"));
+    assert_eq!(summary["unread"], count("unread"));
+    assert_eq!(summary["dry_run"], true);
+}
+
+#[test]
 fn human_output_has_a_line_per_event_and_a_summary() {
     let out = warden(&["replay", EVENTS]);
     let text = String::from_utf8_lossy(&out.stdout);
