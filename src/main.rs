@@ -5,6 +5,7 @@ mod output;
 mod replay;
 mod rules_cli;
 mod scan;
+mod scan_report;
 mod session_events;
 mod sessions;
 
@@ -33,8 +34,12 @@ enum Command {
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// Scan a transcript for forbidden commands: plain text, streaming records (one JSON per
-    /// line) or a CloudWatch Logs subscription event, recognised from the content. Exits 0
-    /// whether or not it finds something.
+    /// line) or a CloudWatch Logs subscription event, recognised from the content.
+    ///
+    /// Ends with a summary: findings, lines and commands read. Exits 0 when it read a
+    /// transcript, whether or not it finds something; 3 when the input holds nothing to scan
+    /// (empty, not text, a control message, or no line at a shell prompt); 2 for unusable input
+    /// or rules.
     Scan {
         /// Transcript file; `-` or nothing for standard input.
         input: Option<PathBuf>,
@@ -68,6 +73,11 @@ enum EventsCommand {
     /// A DescribeSessions response (active sessions), as the reaper's replay reads it.
     DescribeSessions(session_events::DescribeSessionsArgs),
 }
+
+/// Exit status when the input was read but held nothing recognisable: an empty or binary
+/// transcript, a rule pack with no rules. Distinct from 1 (a problem found) and 2 (unusable
+/// arguments or input that could not be read).
+pub const EXIT_NOTHING_RECOGNISED: u8 = 3;
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum Format {

@@ -165,14 +165,15 @@ pub fn session_table(sessions: &[SessionRecord]) -> String {
         .join("\n")
 }
 
-/// The whole record, then one paragraph per finding.
+/// The record as labelled lines (what is not known is left out), then whether each alert went
+/// out, then one paragraph per finding. `--format json` prints the record itself.
 pub fn session_detail(
     s: &SessionRecord,
     findings: &[FindingRecord],
     alerts: &[warden_core::ports::AlertMark],
 ) -> String {
     use warden_core::ports::AlertState;
-    let mut text = serde_json::to_string_pretty(s).expect("a session record serialises");
+    let mut text = session_fields(s);
     if alerts.is_empty() {
         text.push_str("\n\nno alerts");
     } else {
@@ -209,4 +210,139 @@ pub fn session_detail(
         ));
     }
     text
+}
+
+/// `label  value` lines for the session record.
+fn session_fields(s: &SessionRecord) -> String {
+    let mut rows: Vec<(&str, String)> = vec![
+        ("session", s.session_id.clone()),
+        ("state", s.state.as_str().to_string()),
+    ];
+    let mut row = |label: &'static str, value: Option<String>| {
+        if let Some(value) = value.filter(|v| !v.is_empty()) {
+            rows.push((label, value));
+        }
+    };
+    if let Some(p) = &s.principal {
+        let mut who = format!("{} ({}", p.display_name, p.identity_type);
+        if let Some(role) = &p.role_name {
+            who.push_str(&format!(", role {role}"));
+        }
+        who.push(')');
+        row("who", Some(who));
+        row("principal", p.arn.clone());
+        row("access key", p.access_key_id.clone());
+    }
+    let evidence = s.mfa_evidence.and_then(|e| {
+        serde_json::to_value(e)
+            .ok()
+            .and_then(|v| v.as_str().map(|v| v.replace('_', " ")))
+    });
+    row(
+        "mfa",
+        Some(match evidence {
+            Some(evidence) => format!("{} ({evidence})", s.mfa.as_str()),
+            None => s.mfa.as_str().to_string(),
+        }),
+    );
+    row(
+        "account",
+        match (&s.account, &s.region) {
+            (Some(a), Some(r)) => Some(format!("{a}, {r}")),
+            (a, r) => a.clone().or_else(|| r.clone()),
+        },
+    );
+    row("target", s.target.clone());
+    row("document", s.document.clone());
+    row("reason", s.reason.clone());
+    row("source ip", s.source_ip.clone());
+    row("user agent", s.user_agent.clone());
+    row("started", s.started_at.map(|t| t.to_string()));
+    if s.resume_count > 0 {
+        row(
+            "resumed",
+            Some(format!(
+                "{} time{}, last at {}",
+                s.resume_count,
+                if s.resume_count == 1 { "" } else { "s" },
+                s.last_resumed_at
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "an unknown time".into())
+            )),
+        );
+    }
+    if s.ended_at.is_some() || s.ended_by.is_some() || s.end_reason.is_some() {
+        let mut ended = s
+            .ended_at
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "at an unknown time".into());
+        if let Some(by) = &s.ended_by {
+            ended.push_str(&format!(" by {by}"));
+        }
+        if let Some(reason) = &s.end_reason {
+            ended.push_str(&format!(" ({reason})"));
+        }
+        row("ended", Some(ended));
+    }
+    row(
+        "denied",
+        s.denial.as_ref().map(|d| match &d.message {
+            Some(message) => format!("{}: {message}", d.code),
+            None => d.code.clone(),
+        }),
+    );
+    for (kind, flag) in &s.flags {
+        row(
+            "flag",
+            Some(format!(
+                "{} ({}, {}): {}",
+                kind.as_str(),
+                flag.severity,
+                flag.action.as_str(),
+                flag.reason
+            )),
+        );
+    }
+    if s.exempt {
+        row("exempt", Some("yes: never alerted on or terminated".into()));
+    }
+    for (reason, t) in &s.terminations {
+        let detail = t
+            .detail
+            .as_ref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        row(
+            "termination",
+            Some(format!(
+                "{reason}: {} at {}{detail}",
+                t.outcome.as_str(),
+                t.at
+            )),
+        );
+    }
+    if let Some(t) = &s.transcript {
+        let mut seen = t.log_group.clone().unwrap_or_else(|| "seen".into());
+        if let (Some(first), Some(last)) = (t.first_event_at, t.last_event_at) {
+            seen.push_str(&format!(", {first} to {last}"));
+        }
+        if let Some(user) = &t.run_as_user {
+            seen.push_str(&format!(", run as {user}"));
+        }
+        row("transcript", Some(seen));
+        row("processed", t.processed_at.map(|t| t.to_string()));
+    }
+    row(
+        "unprocessable",
+        s.transcript_failed_at
+            .map(|t| format!("the scanner failed on a batch at {t}")),
+    );
+    row("findings", Some(s.finding_count.to_string()));
+    row("ssm status", s.described_status.clone());
+    row("last event", s.last_event_at.map(|t| t.to_string()));
+    let width = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    rows.iter()
+        .map(|(label, value)| format!("{label:<width$}  {value}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

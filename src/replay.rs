@@ -330,6 +330,26 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDir
         for s in &sessions {
             println!("{}", session_json(s));
         }
+        // The same totals as the human summary line, last, so a reader knows the run is whole.
+        println!(
+            "{}",
+            serde_json::json!({
+                "type": "summary",
+                "events": files.len(),
+                "recorded": tally.recorded,
+                "duplicates": tally.duplicates,
+                "transcript_batches": tally.transcripts,
+                "findings": tally.findings,
+                "reaper_runs": tally.reaper_runs,
+                "ignored": tally.ignored,
+                "rejected": tally.failed,
+                "alerts": tally.alerts,
+                "terminations": tally.terminations,
+                "dry_run": dry_run,
+                "sessions": sessions.len(),
+                "unread": unread,
+            })
+        );
     } else {
         let dry = if dry_run { " (dry run)" } else { "" };
         println!(

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use warden_core::rules::check::{PackCheck, check_packs};
 use warden_core::rules::load::{default_with_files, read_pack_file};
 use warden_core::rules::selftest::{run, run_where};
-use warden_core::rules::{DEFAULT_PACK_NAME, Rule, RuleAction, RuleSet, Scope};
+use warden_core::rules::{DEFAULT_PACK_NAME, Rule, RuleAction, RulePack, RuleSet, Scope};
 
 /// `warden rules --help`, after the subcommands.
 pub const PACKS_HELP: &str = r#"Rule packs are TOML files. The default pack (rules/default.toml) is compiled into every
@@ -43,7 +43,8 @@ Every rule needs examples that must match and near misses that must not; they ru
 whole detection pipeline. `warden rules check FILE` validates a pack before it is deployed.
 
 Exit status: 0 when all is well; 1 when `test` or `check` finds a problem; 2 for unusable
-arguments or pack files (and an unknown id for `explain`)."#;
+arguments or pack files (and an unknown id for `explain`); 3 when `check` finds a pack that
+defines no rules and disables none (an empty file), and no other problem."#;
 
 #[derive(Subcommand)]
 pub enum RulesCommand {
@@ -74,7 +75,8 @@ pub enum RulesCommand {
     /// Each pack on its own (format, unknown fields, ids, regexes, examples on both sides), then
     /// against the default pack and the packs before it (`disable` naming an unknown id, an id
     /// defined again without being disabled), then its examples through the whole pipeline.
-    /// Prints every problem, naming the file, the rule and the field, or `ok: N rules`.
+    /// Prints every problem, naming the file, the rule and the field, or `ok: N rules`. A pack
+    /// that defines no rules and disables none is an error (exit 3), not `ok: 0 rules`.
     Check {
         #[arg(required = true)]
         packs: Vec<PathBuf>,
@@ -322,13 +324,33 @@ fn check(out: &mut String, paths: &[PathBuf]) -> Result<ExitCode, String> {
         .map(|p| read_pack_file(p).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
     let checks = check_packs(&texts);
-    for check in &checks {
-        print_check(out, check);
+    let mut empty = 0;
+    for (check, (source, text)) in checks.iter().zip(&texts) {
+        // How many default rules the pack disables, when it parses.
+        let disabled = RulePack::parse_unvalidated(text, source).map(|p| p.disable.len());
+        if check.is_ok() && check.rules == 0 && disabled == Ok(0) {
+            // An empty file (or one of comments only) passes every check and does nothing:
+            // "ok: 0 rules" would tell its author that their rules are fine.
+            say!(
+                out,
+                "error: {source}: no rules and nothing disabled: the pack does nothing (an \
+                 empty file? each rule is a [[rule]] table, see `warden rules --help`)"
+            );
+            empty += 1;
+            continue;
+        }
+        print_check(out, check, disabled.unwrap_or(0));
     }
-    Ok(exit_code(checks.iter().all(PackCheck::is_ok)))
+    Ok(if !checks.iter().all(PackCheck::is_ok) {
+        ExitCode::from(1)
+    } else if empty > 0 {
+        ExitCode::from(crate::EXIT_NOTHING_RECOGNISED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-fn print_check(out: &mut String, check: &PackCheck) {
+fn print_check(out: &mut String, check: &PackCheck, disabled: usize) {
     for error in &check.errors {
         say!(out, "error: {error}");
     }
@@ -350,9 +372,13 @@ fn print_check(out: &mut String, check: &PackCheck) {
         }
         problems += examples.failures.len();
         if problems == 0 {
+            let disabled = match disabled {
+                0 => String::new(),
+                n => format!(", {n} disabled"),
+            };
             say!(
                 out,
-                "ok: {} rule{}, {} example{} ({})",
+                "ok: {} rule{}, {} example{}{disabled} ({})",
                 check.rules,
                 plural(check.rules),
                 examples.examples_run,

@@ -1,6 +1,7 @@
 //! `warden scan`: the scanner's detection pipeline, offline, on a transcript file.
 
 use crate::Format;
+use crate::scan_report::Summary;
 use serde_json::json;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,13 @@ pub fn run(
     let transcript = TranscriptInput::detect(&text, MAX_INPUT_BYTES as usize)
         .map_err(|e| format!("input: {e}"))?;
     let (hits, reports) = scan_input_with_lines(&rules, &transcript);
+    let summary = Summary::new(
+        &text,
+        &transcript,
+        &reports,
+        hits.len(),
+        rules.rules().len(),
+    );
     let reports = if lines { reports } else { Vec::new() };
     // Lines and the findings on them, in transcript order.
     let mut pending = hits.iter().peekable();
@@ -32,14 +40,20 @@ pub fn run(
         }
     }
     pending.for_each(|hit| print_hit(format, hit));
+    // Input with nothing to scan is said to be so, never summed up as "0 findings".
+    let name = match input {
+        Some(path) if path.as_os_str() != "-" => path.display().to_string(),
+        _ => "standard input".to_string(),
+    };
+    if format == Format::Json {
+        println!("{}", summary.json(&name));
+    }
+    if let Some(problem) = summary.problem(&name) {
+        eprintln!("warden: {problem}");
+        return Ok(ExitCode::from(crate::EXIT_NOTHING_RECOGNISED));
+    }
     if format == Format::Human {
-        println!(
-            "{} finding{} in a {} ({} rules)",
-            hits.len(),
-            if hits.len() == 1 { "" } else { "s" },
-            transcript.describe(),
-            rules.rules().len()
-        );
+        println!("{}", summary.line());
     }
     Ok(ExitCode::SUCCESS)
 }

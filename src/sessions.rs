@@ -66,6 +66,14 @@ where
     Fut: std::future::Future<Output = Result<R, warden_core::ports::StoreError>>,
 {
     let store = if let Some(path) = &source.state {
+        // `replay --state` starts a missing file empty; here a missing file is a mistake (a
+        // typo, the wrong folder), not a table without sessions.
+        if !path.exists() {
+            return Err(format!(
+                "{}: no such state file (`warden replay --state FILE` writes one)",
+                path.display()
+            ));
+        }
         AnyStore::Local(MemoryStore::open(path).map_err(|e| e.to_string())?)
     } else if let Some(table) = &source.aws.table {
         let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;

@@ -70,7 +70,7 @@ struct Proxy {
 impl Proxy {
     fn start(upstream: &str) -> Proxy {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faults/proxy.py");
-        let mut child = Command::new("python3")
+        let mut child = Command::new(moto::python())
             .arg(&script)
             .args(["--upstream", upstream])
             .args(["--slow-seconds", &SLOW_SECONDS.to_string()])

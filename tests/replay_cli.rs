@@ -149,6 +149,32 @@ fn exempt_principals_are_silenced_by_configuration() {
 }
 
 #[test]
+fn json_output_ends_with_a_summary_that_adds_up_the_lines_before_it() {
+    let lines = json_lines(&warden(&["replay", "--format", "json", EVENTS]));
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary", "{summary}");
+    assert_eq!(of_type(&lines, "summary").len(), 1);
+    let count = |kind: &str| of_type(&lines, kind).len();
+    let applied = of_type(&lines, "recorded")
+        .iter()
+        .filter(|r| r["applied"] == true)
+        .count();
+    assert_eq!(summary["events"], 23);
+    assert_eq!(summary["recorded"], applied);
+    assert_eq!(summary["duplicates"], count("recorded") - applied);
+    assert_eq!(summary["transcript_batches"], count("scanned"));
+    assert_eq!(summary["findings"], count("finding"));
+    assert_eq!(summary["reaper_runs"], count("reaper_run"));
+    assert_eq!(summary["ignored"], count("ignored"));
+    assert_eq!(summary["rejected"], count("rejected"));
+    assert_eq!(summary["alerts"], count("alert"));
+    assert_eq!(summary["terminations"], count("termination"));
+    assert_eq!(summary["sessions"], count("session"));
+    assert_eq!(summary["unread"], count("unread"));
+    assert_eq!(summary["dry_run"], true);
+}
+
+#[test]
 fn human_output_has_a_line_per_event_and_a_summary() {
     let out = warden(&["replay", EVENTS]);
     let text = String::from_utf8_lossy(&out.stdout);
@@ -246,7 +272,13 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
         state.to_str().unwrap(),
     ]);
     let text = String::from_utf8_lossy(&shown.stdout);
-    assert!(text.contains("\"state\": \"terminated\""), "{text}");
+    // Text only: labelled lines, not the record's JSON.
+    assert!(
+        text.starts_with("session     bob-2731a0ce76f67ca89\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nstate       terminated\n"), "{text}");
+    assert!(!text.contains('{'), "{text}");
     // Whether each alert went out: bob's no_mfa alert was sent during the replay.
     assert!(text.contains("ALERTS\n  no_mfa "), "{text}");
     assert!(text.contains(" sent 2"), "{text}");
@@ -259,7 +291,9 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
         "--state",
         state.to_str().unwrap(),
     ]);
+    // JSON only: one object, nothing after it.
     let value: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(value["state"], "terminated");
     assert_eq!(value["alerts"][0]["kind"], "no_mfa");
     assert_eq!(value["alerts"][0]["state"], "sent");
     assert!(value["alerts"][0]["at"].as_str().is_some(), "{value}");
@@ -280,6 +314,29 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     ]);
     assert_eq!(missing.status.code(), Some(1));
     std::fs::remove_file(&state).unwrap();
+}
+
+#[test]
+fn sessions_from_a_state_file_that_does_not_exist_is_an_error() {
+    let missing =
+        std::env::temp_dir().join(format!("warden-no-such-state-{}.json", std::process::id()));
+    let missing = missing.to_str().unwrap();
+    for args in [
+        &["sessions", "list", "--state", missing][..],
+        &["sessions", "list", "--format", "json", "--state", missing][..],
+        &["sessions", "show", "alice-0", "--state", missing][..],
+    ] {
+        let out = warden(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no empty table");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "warden: {missing}: no such state file (`warden replay --state FILE` writes one)"
+            )),
+            "{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -438,6 +438,46 @@ fn check_reports_every_problem_of_every_pack() {
 }
 
 #[test]
+fn check_refuses_a_pack_that_does_nothing() {
+    for text in ["", "\n# only a comment\n"] {
+        let (code, out, path) = check_one(text);
+        assert_eq!(code, 3, "{text:?}: {out}");
+        assert_eq!(
+            out,
+            format!(
+                "error: {path}: no rules and nothing disabled: the pack does nothing (an empty file? each rule is a [[rule]] table, see `warden rules --help`)\n"
+            )
+        );
+        assert!(!out.contains("ok:"), "{out}");
+    }
+}
+
+#[test]
+fn check_accepts_a_pack_that_only_disables_and_says_so() {
+    let id = a_default_id();
+    let (code, out, path) = check_one(&format!("disable = [\"{id}\"]\n"));
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.trim(),
+        format!("ok: 0 rules, 0 examples, 1 disabled ({path})")
+    );
+}
+
+#[test]
+fn check_reports_a_broken_pack_before_an_empty_one() {
+    let packs = Packs::new();
+    let empty = packs.write("empty.toml", "");
+    let bad = packs.write("bad.toml", &GOOD.replace("(ns|", "((ns|"));
+    let output = warden(&["rules", "check", &empty, &bad]);
+    let text = stdout(&output);
+    assert_eq!(code(&output), 1, "{text}");
+    assert!(
+        text.starts_with(&format!("error: {empty}: no rules and nothing disabled")),
+        "{text}"
+    );
+}
+
+#[test]
 fn check_exits_2_for_a_file_it_cannot_read() {
     let packs = Packs::new();
     let missing = packs.dir.join("missing.toml");

@@ -21,17 +21,29 @@ fn warden(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+fn json_lines(output: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+/// The objects `--format json` printed before its closing summary, which says it scanned.
 fn findings(output: &Output) -> Vec<Value> {
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
-        .collect()
+    let mut objects = json_lines(output);
+    let summary = objects.pop().expect("a closing summary");
+    assert_eq!(summary["type"], "summary", "{summary}");
+    assert_eq!(summary["status"], "scanned", "{summary}");
+    objects
 }
+
+/// Exit status for input read but holding nothing recognisable.
+const NOTHING_RECOGNISED: i32 = 3;
 
 fn rule_ids(findings: &[Value]) -> Vec<&str> {
     findings
@@ -222,4 +234,170 @@ fn lines_says_how_every_line_was_read_between_the_findings() {
     let candidate = objects.iter().find(|o| o["kind"] == "candidate").unwrap();
     let why = candidate["why"].as_str().unwrap();
     assert!(why.contains("hidden on line 3"), "{why}");
+}
+
+#[test]
+fn the_summary_says_how_many_lines_and_commands_were_read() {
+    let path = format!("{EVENTS}/2-transcripts/21-forbidden-reverse-shell-stream.json");
+    let output = warden(&["scan", &path], None);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.starts_with(
+            "2 findings in a CloudWatch Logs subscription event: 5 lines, 3 commands read ("
+        ),
+        "{text}"
+    );
+    assert!(last.ends_with(" rules)"), "{text}");
+    let output = warden(&["scan", "--format", "json", &path], None);
+    let summary = json_lines(&output).pop().unwrap();
+    assert_eq!(summary["lines"], 5);
+    assert_eq!(summary["commands"], 3);
+    assert_eq!(summary["findings"], 2);
+    assert_eq!(summary["input"], "CloudWatch Logs subscription event");
+    assert_eq!(summary["problem"], Value::Null);
+}
+
+/// Runs `warden scan ARGS` with standard input from /dev/null.
+fn warden_from_dev_null(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .stdin(std::fs::File::open("/dev/null").unwrap())
+        .output()
+        .expect("warden runs")
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("warden-scan-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// Exits 3, prints nothing on standard output and says why on standard error.
+fn nothing_scanned(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(NOTHING_RECOGNISED), "{output:?}");
+    assert!(output.stdout.is_empty(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(stderr.starts_with("warden: nothing scanned: "), "{stderr}");
+    assert!(!stderr.contains("0 findings"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn an_empty_file_is_not_reported_as_zero_findings() {
+    let path = temp_file("empty.txt", b"");
+    let stderr = nothing_scanned(&warden(&["scan", path.to_str().unwrap()], None));
+    assert!(
+        stderr.contains(
+            "empty.txt is empty (0 lines, 0 commands read); expected a plain text transcript"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("streaming records (one JSON object per line"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("or a CloudWatch Logs subscription event"),
+        "{stderr}"
+    );
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn standard_input_from_dev_null_is_not_reported_as_zero_findings() {
+    let stderr = nothing_scanned(&warden_from_dev_null(&["scan"]));
+    assert!(
+        stderr.contains("standard input is empty (0 lines, 0 commands read)"),
+        "{stderr}"
+    );
+    let blank = nothing_scanned(&warden(&["scan", "-"], Some(b"\n \n\t\n")));
+    assert!(
+        blank.contains("standard input holds only blank space (3 lines, 0 commands read)"),
+        "{blank}"
+    );
+}
+
+#[test]
+fn random_bytes_are_not_text() {
+    // A fixed pseudo-random sequence, so the test reads the same bytes every time.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes: Vec<u8> = (0..65536)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 56) as u8
+        })
+        .collect();
+    let path = temp_file("random.bin", &bytes);
+    let stderr = nothing_scanned(&warden(&["scan", path.to_str().unwrap()], None));
+    assert!(stderr.contains("random.bin is not text: "), "{stderr}");
+    assert!(
+        stderr.contains("characters are invalid UTF-8 or control codes ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("expected a plain text transcript"),
+        "{stderr}"
+    );
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn text_without_a_shell_prompt_is_not_a_transcript() {
+    let stderr = nothing_scanned(&warden(
+        &["scan", "-"],
+        Some(b"Dear diary,\ntoday nothing happened.\n"),
+    ));
+    assert!(
+        stderr.contains(
+            "standard input holds no command typed at a shell prompt, read as a plain transcript (2 lines, 0 commands read): not a transcript, or a session where nothing was typed"
+        ),
+        "{stderr}"
+    );
+    let path = format!("{EVENTS}/1-cloudtrail/01-start-role-with-mfa.json");
+    let stderr = nothing_scanned(&warden(&["scan", &path], None));
+    assert!(
+        stderr.contains(
+            "is JSON, but neither streaming records nor a CloudWatch Logs subscription event"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_control_message_holds_no_transcript() {
+    let path = format!("{EVENTS}/2-transcripts/24-control-message.json");
+    let stderr = nothing_scanned(&warden(&["scan", &path], None));
+    assert!(
+        stderr.contains("is a CloudWatch Logs control message, which holds no transcript"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn json_output_always_ends_with_a_summary_even_when_nothing_was_read() {
+    let output = warden_from_dev_null(&["scan", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(NOTHING_RECOGNISED));
+    let objects = json_lines(&output);
+    assert_eq!(objects.len(), 1, "{objects:?}");
+    let summary = &objects[0];
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["status"], "empty");
+    assert_eq!(summary["lines"], 0);
+    assert_eq!(summary["commands"], 0);
+    assert_eq!(summary["findings"], 0);
+    assert!(
+        summary["problem"]
+            .as_str()
+            .unwrap()
+            .contains("standard input is empty"),
+        "{summary}"
+    );
+    // The reason is on standard error too, for a reader of the terminal.
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing scanned"));
 }

@@ -49,7 +49,7 @@ fn start_enforcing_moto() -> EnforcingMoto {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let child = Command::new("python3")
+    let child = Command::new(moto::python())
         .args([
             "-m",
             "moto.server",
@@ -62,7 +62,7 @@ fn start_enforcing_moto() -> EnforcingMoto {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("python3 -m moto.server starts (scripts/test installs moto)");
+        .expect("python -m moto.server starts (scripts/test installs moto)");
     let server = EnforcingMoto {
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
@@ -84,7 +84,7 @@ struct FunctionCredentials {
 /// Creates a user per function with the function's template policy; keyed by logical id.
 fn function_users(endpoint: &str, topic_arn: &str) -> BTreeMap<String, FunctionCredentials> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let output = Command::new("python3")
+    let output = Command::new(moto::python())
         .arg(root.join("tests/support/function_credentials.py"))
         .arg(root.join("template.yaml"))
         .args([endpoint, TABLE, topic_arn])

@@ -10,6 +10,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const ENDPOINT_VAR: &str = "WARDEN_TEST_AWS_ENDPOINT";
 
+/// The Python that has moto, boto3 and cfn-lint: `WARDEN_TEST_PYTHON` (scripts/test points it at
+/// the virtual environment it installs them in), else `python3` from PATH.
+pub fn python() -> String {
+    std::env::var("WARDEN_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "python3".to_string())
+}
+
 /// The moto endpoint, or `None` to skip. Under CI a missing server is a failure, not a skip.
 pub fn endpoint() -> Option<String> {
     match std::env::var(ENDPOINT_VAR) {
