@@ -2,6 +2,7 @@
 
 mod events;
 mod output;
+mod redrive;
 mod replay;
 mod rules_cli;
 mod scan;
@@ -30,6 +31,10 @@ enum Command {
     /// functions use. Without an endpoint everything stays in this process: an in-memory
     /// table, alerts printed, terminations only reported (dry run).
     Replay(ReplayArgs),
+    /// Run dead-lettered events from an SQS queue (the functions' dead-letter and on-failure
+    /// queues, any record shape) through the handler each belongs to, on the deployment's table
+    /// and topic, deleting each message once it succeeded. A dry run unless `--apply`.
+    Redrive(RedriveArgs),
     /// List and show recorded sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
@@ -108,6 +113,32 @@ pub struct ReplayArgs {
     pub rules: Vec<PathBuf>,
 }
 
+#[derive(Args)]
+pub struct RedriveArgs {
+    /// URL of the queue holding the dead letters (the stack's `…DeadLetterQueueUrl` outputs).
+    #[arg(long)]
+    pub queue: String,
+    /// Run each message through its handler and delete it once it succeeded. Without it,
+    /// nothing is run or deleted: each message is read, checked and left in the queue.
+    #[arg(long)]
+    pub apply: bool,
+    #[command(flatten)]
+    pub aws: AwsArgs,
+    /// Handle at most this many messages.
+    #[arg(long)]
+    pub max: Option<usize>,
+    /// Seconds SQS hides a message once read; the messages left are made visible again when
+    /// the run ends, so this only matters if it is cut short.
+    #[arg(long, default_value_t = redrive::DEFAULT_VISIBILITY_SECONDS)]
+    pub visibility_timeout: i32,
+    /// Extra rule packs for transcript batches, after the default pack and the packs the
+    /// scanner function is configured with (`WARDEN_RULES_FILE`, `WARDEN_RULES_PARAMETER`).
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
 /// Where the real AWS adapters point.
 #[derive(Args, Clone)]
 pub struct AwsArgs {
@@ -167,6 +198,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Replay(args) => replay::run(args).await,
+        Command::Redrive(args) => redrive::run(args).await,
         Command::Sessions(SessionsCommand::List {
             active,
             limit,

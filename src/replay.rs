@@ -13,6 +13,7 @@ use std::sync::Arc;
 use warden_core::alert::Alert;
 use warden_core::aws::{AwsPorts, SsmDirectory, sdk_config, ssm_sdk};
 use warden_core::config::WardenConfig;
+use warden_core::dead_letter::{Route, route, unwrap_on_failure};
 use warden_core::directory::DescribeSessionsResponse;
 use warden_core::handlers::actions::TerminationReport;
 use warden_core::handlers::reaper::Reaper;
@@ -23,10 +24,10 @@ use warden_core::ports::{Notifier, SessionDirectory, SessionStore, Terminator};
 use warden_core::rules::RuleSet;
 
 /// All handlers over one shared set of ports, as a deployment's functions share a table.
-struct Handlers<S, N, T, D> {
-    recorder: Recorder<Arc<S>, Arc<N>, Arc<T>>,
-    scanner: Scanner<Arc<S>, Arc<N>, Arc<T>>,
-    reaper: Reaper<Arc<S>, Arc<N>, Arc<T>, Arc<D>>,
+pub(crate) struct Handlers<S, N, T, D> {
+    pub recorder: Recorder<Arc<S>, Arc<N>, Arc<T>>,
+    pub scanner: Scanner<Arc<S>, Arc<N>, Arc<T>>,
+    pub reaper: Reaper<Arc<S>, Arc<N>, Arc<T>, Arc<D>>,
     store: Arc<S>,
     /// In-process replays take the reaper's view of Session Manager from recorded
     /// `DescribeSessions` responses among the replayed files.
@@ -34,7 +35,7 @@ struct Handlers<S, N, T, D> {
 }
 
 impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Handlers<S, N, T, D> {
-    fn new(ports: (S, N, T, Arc<D>), config: WardenConfig, rules: RuleSet) -> Self {
+    pub fn new(ports: (S, N, T, Arc<D>), config: WardenConfig, rules: RuleSet) -> Self {
         let (store, notifier, terminator, directory) = ports;
         let (store, notifier, terminator) =
             (Arc::new(store), Arc::new(notifier), Arc::new(terminator));
@@ -144,19 +145,6 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A Lambda on-failure destination wraps the event as `requestPayload`: replay the event itself,
-/// so dead-lettered events can be replayed after a fix.
-fn unwrap_dead_letter(value: Value) -> Value {
-    match value {
-        Value::Object(mut map)
-            if map.contains_key("requestPayload") && map.contains_key("requestContext") =>
-        {
-            map.remove("requestPayload").unwrap_or(Value::Null)
-        }
-        other => other,
-    }
-}
-
 #[derive(Default)]
 struct Tally {
     recorded: usize,
@@ -189,49 +177,50 @@ async fn replay_one<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirec
     let text = std::fs::read_to_string(path).map_err(|e| (false, e.to_string()))?;
     let event =
         serde_json::from_str::<Value>(&text).map_err(|e| (false, format!("not JSON: {e}")))?;
-    let event = unwrap_dead_letter(event);
+    // A Lambda on-failure destination record wraps the event as `requestPayload`: replay the
+    // event itself, so dead-lettered events can be replayed after a fix.
+    let event = unwrap_on_failure(event);
     let rejected = |e: String| (false, e);
-    if event.get("awslogs").is_some() {
-        return handlers
+    // Anything without a known shape goes to the recorder, which says what is wrong with it.
+    match route(&event).unwrap_or(Route::Recorder) {
+        Route::Scanner => handlers
             .scanner
             .handle(&event)
             .await
             .map(Replayed::Scanned)
-            .map_err(|e| rejected(e.to_string()));
-    }
-    if event.get("Sessions").is_some() {
-        let response: DescribeSessionsResponse = serde_json::from_value(event)
-            .map_err(|e| rejected(format!("not a DescribeSessions response: {e}")))?;
-        let Some(directory) = &handlers.recorded_directory else {
-            return Err(rejected(
-                "a recorded DescribeSessions response only applies to an in-process replay"
-                    .to_string(),
-            ));
-        };
-        let (open, ended) = response.sessions.iter().fold((0, 0), |(o, e), s| {
-            if s.has_ended() {
-                (o, e + 1)
-            } else {
-                (o + 1, e)
-            }
-        });
-        directory.replace(response);
-        return Ok(Replayed::Directory { open, ended });
-    }
-    if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
-        return handlers
+            .map_err(|e| rejected(e.to_string())),
+        Route::DescribeSessions => {
+            let response: DescribeSessionsResponse = serde_json::from_value(event)
+                .map_err(|e| rejected(format!("not a DescribeSessions response: {e}")))?;
+            let Some(directory) = &handlers.recorded_directory else {
+                return Err(rejected(
+                    "a recorded DescribeSessions response only applies to an in-process replay"
+                        .to_string(),
+                ));
+            };
+            let (open, ended) = response.sessions.iter().fold((0, 0), |(o, e), s| {
+                if s.has_ended() {
+                    (o, e + 1)
+                } else {
+                    (o + 1, e)
+                }
+            });
+            directory.replace(response);
+            Ok(Replayed::Directory { open, ended })
+        }
+        Route::Reaper => handlers
             .reaper
             .handle(&event)
             .await
             .map(Replayed::Reaped)
-            .map_err(|e| rejected(e.to_string()));
+            .map_err(|e| rejected(e.to_string())),
+        Route::Recorder => handlers
+            .recorder
+            .handle(&event)
+            .await
+            .map(Replayed::Recorded)
+            .map_err(|e| (e.is_unrelated_event(), e.to_string())),
     }
-    handlers
-        .recorder
-        .handle(&event)
-        .await
-        .map(Replayed::Recorded)
-        .map_err(|e| (e.is_unrelated_event(), e.to_string()))
 }
 
 async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory>(

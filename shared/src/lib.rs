@@ -5,6 +5,7 @@ pub mod aws;
 pub mod business_hours;
 pub mod cloudtrail;
 pub mod config;
+pub mod dead_letter;
 pub mod directory;
 pub mod finding;
 pub mod glob;

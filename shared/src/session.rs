@@ -116,9 +116,13 @@ pub struct SessionRecord {
     /// Latest time the scanner failed to process a batch of this session's transcript.
     #[serde(default)]
     pub transcript_failed_at: Option<Timestamp>,
-    /// The status `DescribeSessions` last reported.
+    /// The status `DescribeSessions` reported at the latest reaper run that saw the session.
     #[serde(default)]
     pub described_status: Option<String>,
+    /// The time of that reaper run: a run applied late (a retry, a redrive) does not overwrite
+    /// what a later run saw.
+    #[serde(default)]
+    pub described_at: Option<Timestamp>,
 }
 
 /// Transcript facts, merged commutatively: first and last times seen, and what the stream
@@ -246,8 +250,14 @@ impl SessionRecord {
         self.region = event.region.clone();
         self.source_ip = event.source_ip.clone();
         self.user_agent = event.user_agent.clone();
-        self.target = event.target.clone();
-        self.document = event.document.clone();
+        // CloudTrail's account of the start wins, but a field it lacks keeps what the transcript
+        // or DescribeSessions filled in, whichever came first.
+        if event.target.is_some() {
+            self.target = event.target.clone();
+        }
+        if event.document.is_some() {
+            self.document = event.document.clone();
+        }
         self.reason = event.reason.clone();
         self.start_event_id = Some(event.event_id.clone());
         self.started_at = Some(event.event_time);
@@ -270,7 +280,14 @@ impl SessionRecord {
             return;
         }
         self.state = self.state.max(state);
-        let earlier = self.ended_at.is_none_or(|current| at < current);
+        // The earliest end wins; two reports of the same instant are settled by who reported
+        // it, so the order they arrive in does not matter.
+        let earlier = match (self.ended_at, &self.ended_by) {
+            (None, _) => true,
+            (Some(current), current_by) => {
+                at < current || (at == current && Some(&by) < current_by.as_ref())
+            }
+        };
         if earlier {
             self.ended_at = Some(at);
             self.ended_by = Some(by);
@@ -323,8 +340,17 @@ impl SessionRecord {
         if self.started_at.is_none() {
             self.started_at = described.start_date;
         }
-        if described.status.is_some() {
+        // The latest run's view stands, whatever order runs are applied in (equal times: the
+        // greater status, so the outcome is still the same).
+        let later = match (self.described_at, &self.described_status) {
+            (None, _) => true,
+            (Some(seen), current) => {
+                now > seen || (now == seen && described.status.as_ref() > current.as_ref())
+            }
+        };
+        if described.status.is_some() && later {
             self.described_status.clone_from(&described.status);
+            self.described_at = Some(now);
         }
         if described.has_ended() {
             let status = described.status.as_deref().unwrap_or("ended");
@@ -519,6 +545,81 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.target.as_deref(), Some("i-1"));
         assert!(!a.note_transcript(&early), "a redelivery changes nothing");
+    }
+
+    #[test]
+    fn the_latest_reaper_view_stands_in_any_order() {
+        let view = |status: &str| DescribedSession {
+            session_id: "s".into(),
+            target: None,
+            status: Some(status.into()),
+            start_date: None,
+            end_date: None,
+            document_name: None,
+            owner: None,
+            reason: None,
+        };
+        let (early, late): (Timestamp, Timestamp) = (
+            "2026-11-24T10:00:00Z".parse().unwrap(),
+            "2026-11-24T10:05:00Z".parse().unwrap(),
+        );
+        let (mut a, mut b) = (SessionRecord::new("s"), SessionRecord::new("s"));
+        a.note_described(&view("Disconnected"), early);
+        a.note_described(&view("Connected"), late);
+        b.note_described(&view("Connected"), late);
+        assert!(!b.note_described(&view("Disconnected"), early));
+        assert_eq!(a, b);
+        assert_eq!(b.described_status.as_deref(), Some("Connected"));
+    }
+
+    #[test]
+    fn two_ends_reported_for_the_same_instant_settle_the_same_in_either_order() {
+        let at: Timestamp = "2026-11-23T12:00:00Z".parse().unwrap();
+        let mut a = replay(&["01-start-role-with-mfa.json"]);
+        let mut b = a.clone();
+        a.end(
+            SessionState::Ended,
+            at,
+            "session-manager".into(),
+            "x".into(),
+        );
+        a.end(
+            SessionState::Terminated,
+            at,
+            "arn:aws:iam::1:user/x".into(),
+            "y".into(),
+        );
+        b.end(
+            SessionState::Terminated,
+            at,
+            "arn:aws:iam::1:user/x".into(),
+            "y".into(),
+        );
+        b.end(
+            SessionState::Ended,
+            at,
+            "session-manager".into(),
+            "x".into(),
+        );
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_start_without_a_target_keeps_the_target_the_transcript_named() {
+        let mut start = event("03-start-role-without-mfa.json");
+        start.target = None;
+        let assessment = policy().assess(&start);
+        let seen = TranscriptSeen {
+            target: Some("i-1".into()),
+            ..TranscriptSeen::default()
+        };
+        let (mut a, mut b) = (SessionRecord::new("s"), SessionRecord::new("s"));
+        a.apply(&start, &assessment);
+        a.note_transcript(&seen);
+        b.note_transcript(&seen);
+        b.apply(&start, &assessment);
+        assert_eq!(a, b);
+        assert_eq!(b.target.as_deref(), Some("i-1"));
     }
 
     #[test]
