@@ -47,6 +47,7 @@ import random
 import re
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -350,6 +351,12 @@ class PtyShell:
         pid = os.fork()
         if pid == 0:  # child: only system calls until exec
             try:
+                # A shell started from here must see the signals a terminal's shell sees. Python
+                # ignores SIGPIPE and SIGXFSZ, and a script run in the background (`scripts/test
+                # &`, nohup) ignores SIGINT and SIGQUIT; exec keeps what is ignored, and dash and
+                # busybox then handle Ctrl-C and the like differently.
+                for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ):
+                    signal.signal(number, signal.SIG_DFL)
                 os.setsid()
                 fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
                 for fd in (0, 1, 2):
