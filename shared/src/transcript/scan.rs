@@ -1,7 +1,7 @@
 //! The detection pipeline over a transcript: terminal reconstruction → command extraction →
 //! shell normalisation → rule matching.
 
-use super::extract::{CommandExtractor, Signal, TranscriptLine};
+use super::extract::{CommandExtractor, Revision, Signal, TranscriptLine};
 use super::payload::TranscriptChunk;
 use super::terminal::{LogMode, ScreenLine, Terminal};
 use crate::rules::{Rule, RuleSet, Scope};
@@ -173,6 +173,28 @@ impl<'r> TranscriptScanner<'r> {
             if let Some(reports) = self.reports.as_mut() {
                 reports.push(report(line, &screen_line, read, reading.to_string()));
             }
+            if let Some(revision) = self.extractor.take_revision() {
+                self.revise(line.saturating_sub(revision.lines_back), revision, out);
+            }
+        }
+    }
+}
+
+impl<'r> TranscriptScanner<'r> {
+    /// A command line read earlier is better read otherwise: what was found on it and its line
+    /// report say so (its rules already ran on that reading, one of its alternatives).
+    fn revise(&mut self, line: usize, revision: Revision, out: &mut [Hit<'r>]) {
+        for hit in out.iter_mut().filter(|h| h.line == line) {
+            hit.command.clone_from(&revision.command);
+        }
+        if let Some(report) = self
+            .reports
+            .as_mut()
+            .and_then(|r| r.iter_mut().rev().find(|r| r.line == line))
+            && report.command.is_some()
+        {
+            report.command = Some(revision.command);
+            report.why = format!("{}; {}", report.why, revision.why);
         }
     }
 }

@@ -331,6 +331,19 @@ pub struct CommandExtractor {
     unterminated: Option<String>,
     /// The last line read was an `exit`/`logout` command: a shell prints the word as it leaves.
     left_shell: bool,
+    /// A command line that may have wrapped at a width not known yet.
+    pending_wrap: Option<PendingWrap>,
+    /// A command line read earlier is better read otherwise, now that later lines showed it.
+    revision: Option<Revision>,
+}
+
+/// A better reading of a command line read earlier (see [`CommandExtractor::take_revision`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// How many lines before the last one read the command line was.
+    pub lines_back: usize,
+    pub command: String,
+    pub why: String,
 }
 
 impl Default for CommandExtractor {
@@ -359,6 +372,8 @@ impl CommandExtractor {
             completing: None,
             unterminated: None,
             left_shell: false,
+            pending_wrap: None,
+            revision: None,
         }
     }
 
@@ -371,9 +386,15 @@ impl CommandExtractor {
         self.signal.take()
     }
 
+    /// A command line read earlier that later lines showed is better read otherwise, once.
+    pub fn take_revision(&mut self) -> Option<Revision> {
+        self.revision.take()
+    }
+
     /// Classifies the next screen line and says why.
     pub fn read(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         self.line += 1;
+        self.confirm_wrap(&line.text);
         // A shell's `exit` farewell may come after a blank line (CR LF pairs doubled).
         let left_shell = if line.text.trim().is_empty() {
             self.left_shell
@@ -392,6 +413,63 @@ impl CommandExtractor {
             self.left_shell = matches!(command.as_str(), "exit" | "logout");
         }
         (read, why)
+    }
+
+    /// The reading of a streamed command line without a space that may be readline's wrap
+    /// (see [`unwrapped`]), when it differs from `command`; it carries the check that may
+    /// confirm it, unless the width is known already. `from` is the byte where the command
+    /// starts in `streamed`, whose first char is on screen column `first_column`.
+    fn possible_wrap(
+        &self,
+        streamed: &str,
+        from: usize,
+        first_column: usize,
+        command: &str,
+    ) -> Option<PendingWrap> {
+        let joined = unwrapped(streamed, from, first_column)?;
+        let rest = clean_command(joined.text.get(from..)?);
+        if rest == command {
+            return None;
+        }
+        let split = joined.split_word(streamed);
+        let confirmable = self.width.is_none() && split.is_some();
+        let (word, split) = split.unwrap_or_default();
+        Some(PendingWrap {
+            width: confirmable.then_some(joined.width),
+            as_read: String::new(),
+            command: rest.to_string(),
+            word,
+            split,
+            since: 0,
+        })
+    }
+
+    /// The output of a possibly wrapped command shows the split word whole: it was a wrap, and
+    /// the terminal is that wide.
+    fn confirm_wrap(&mut self, text: &str) {
+        let Some(mut pending) = self.pending_wrap.take() else {
+            return;
+        };
+        pending.since += 1;
+        if text.contains(&pending.word) && !text.contains(&pending.split) {
+            self.width = pending.width;
+            if let Some(last) = self.history.back_mut()
+                && *last == pending.as_read
+            {
+                last.clone_from(&pending.command);
+            }
+            self.revision = Some(Revision {
+                lines_back: pending.since,
+                why: format!(
+                    "read without readline's wrap space at column {}: the output shows `{}` whole",
+                    pending.width.unwrap_or_default(),
+                    pending.word
+                ),
+                command: pending.command,
+            });
+        } else if pending.since < WRAP_CONFIRM_LINES {
+            self.pending_wrap = Some(pending);
+        }
     }
 
     /// zsh's PROMPT_SP (and fish's `⏎`): a marker and spaces to the margin before each prompt,
@@ -831,11 +909,9 @@ impl CommandExtractor {
             }
             None => command,
         };
-        if let Some(joined) = unwrapped(as_streamed.unwrap_or(text), found.end)
-            && let Some(rest) = joined.get(found.end..).map(clean_command)
-            && rest != command
-        {
-            alternatives.push(rest.to_string());
+        let pending = self.possible_wrap(as_streamed.unwrap_or(text), found.end, 0, command);
+        if let Some(p) = &pending {
+            alternatives.push(p.command.clone());
         }
         let recalled = self.recalled(command);
         let command = match &recalled {
@@ -854,6 +930,10 @@ impl CommandExtractor {
             ));
         }
         let read = self.command(CommandKind::Prompted, prompt, command, alternatives);
+        self.pending_wrap = pending.filter(|p| p.width.is_some()).map(|p| PendingWrap {
+            as_read: command.to_string(),
+            ..p
+        });
         (read, found.reading)
     }
 
@@ -910,6 +990,16 @@ impl CommandExtractor {
             alternatives.push(command.to_string());
             command = unwrapped;
         }
+        let first_column = text
+            .get(..(command.as_ptr() as usize).saturating_sub(text.as_ptr() as usize))
+            .map_or(0, |before| before.chars().count());
+        let pending = unwrapped
+            .is_none()
+            .then(|| self.possible_wrap(command, 0, first_column, command))
+            .flatten();
+        if let Some(p) = &pending {
+            alternatives.push(p.command.clone());
+        }
         // Shells print `exit` / `logout` as they leave, right after the command.
         let farewell = left_shell && matches!(command, "exit" | "logout");
         if farewell || !(looks_like_command(command) || matches!(command, "exit" | "logout")) {
@@ -917,6 +1007,10 @@ impl CommandExtractor {
         }
         self.start_command(command);
         let read = self.command(CommandKind::Candidate, "", command, alternatives);
+        self.pending_wrap = pending.filter(|p| p.width.is_some()).map(|p| PendingWrap {
+            as_read: command.to_string(),
+            ..p
+        });
         (read, Reading::Candidate(reason))
     }
 
@@ -1246,25 +1340,85 @@ fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<us
 /// Streaming logs keep the space readline writes past the last column when a long line wraps
 /// (the `\r` after it is deleted): `echo wrap-0123…89 0123…`. A single space splitting a word
 /// at a common terminal width, after byte `from`, may be that wrap: the line without it is
-/// another reading (the terminal's width is not known, so it is never the only one).
-fn unwrapped(text: &str, from: usize) -> Option<String> {
-    if text.len() <= TERMINAL_WIDTHS[0] {
+/// another reading (the terminal's width is not known, so it is never the only one until the
+/// session confirms it, see [`PendingWrap`]).
+fn unwrapped(text: &str, from: usize, first_column: usize) -> Option<Unwrapped> {
+    if first_column + text.len() <= TERMINAL_WIDTHS[0] {
         return None;
     }
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    // (byte, char) of the char starting each screen column: a prompt char the agent could not
+    // decode arrives as a run of U+FFFD in one column.
+    let mut columns: Vec<(usize, char)> = Vec::with_capacity(text.len());
+    let mut previous = None;
+    for (at, c) in text.char_indices() {
+        if !(c == '\u{fffd}' && previous == Some('\u{fffd}')) {
+            columns.push((at, c));
+        }
+        previous = Some(c);
+    }
+    let column = |n: usize| n.checked_sub(first_column).and_then(|i| columns.get(i));
     TERMINAL_WIDTHS.iter().find_map(|&width| {
-        let (at, c) = *chars.get(width)?;
+        let &(at, c) = column(width)?;
         let split = c == ' '
             && at > from
-            && chars
-                .get(width - 1)
-                .is_some_and(|(_, c)| !c.is_whitespace())
-            && chars
-                .get(width + 1)
-                .is_some_and(|(_, c)| !c.is_whitespace());
-        split.then(|| format!("{}{}", &text[..at], &text[at + 1..]))
+            && column(width - 1).is_some_and(|(_, c)| !c.is_whitespace())
+            && column(width + 1).is_some_and(|(_, c)| !c.is_whitespace());
+        split.then(|| Unwrapped {
+            width,
+            at,
+            text: format!("{}{}", &text[..at], &text[at + 1..]),
+        })
     })
 }
+
+/// A line read without a possible wrap space (see [`unwrapped`]).
+struct Unwrapped {
+    width: usize,
+    /// Byte offset of the space taken out, in the line as streamed.
+    at: usize,
+    text: String,
+}
+
+impl Unwrapped {
+    /// The word the wrap split, whole (`wrap-0123…`), and as streamed (`wrap-01 23…`); None
+    /// when either half is too short for seeing the whole word again to mean anything.
+    fn split_word(&self, streamed: &str) -> Option<(String, String)> {
+        let before = streamed.get(..self.at)?;
+        let after = streamed.get(self.at + 1..)?;
+        let head = &before[before.rfind(char::is_whitespace).map_or(0, |i| i + 1)..];
+        let tail = &after[..after.find(char::is_whitespace).unwrap_or(after.len())];
+        let word = format!("{head}{tail}");
+        (head.chars().count() >= MIN_WRAP_HALF
+            && tail.chars().count() >= MIN_WRAP_HALF
+            && word.chars().count() >= MIN_WRAP_WORD)
+            .then(|| (word, format!("{head} {tail}")))
+    }
+}
+
+/// A command line read with a possible wrap space at a width the session has not shown yet.
+/// When the next lines show the split word whole (the command's output repeats its argument:
+/// `echo`, `cat: <path>: No such file…`), the width is confirmed: the line is read again
+/// without the space and the width is known from then on.
+struct PendingWrap {
+    /// None when the width is known already or the split word is too short to be confirmed:
+    /// the reading without the space is only an alternative.
+    width: Option<usize>,
+    /// The command as read, with the space.
+    as_read: String,
+    /// The command without the space.
+    command: String,
+    word: String,
+    split: String,
+    /// Lines read since the command line.
+    since: usize,
+}
+
+/// Lines after a possibly wrapped command in which its output may confirm the wrap.
+const WRAP_CONFIRM_LINES: usize = 2;
+/// Chars on each side of a possible wrap space, and in the word whole, for its reappearance in
+/// the output to confirm the wrap rather than be chance.
+const MIN_WRAP_HALF: usize = 3;
+const MIN_WRAP_WORD: usize = 10;
 
 /// A line holding only a custom prompt, left by Enter on an empty prompt (`myhost $`,
 /// `[prod] app01 #`). Comment lines (`#`, `# …`), `$`-lines and symbol rows are not prompts.

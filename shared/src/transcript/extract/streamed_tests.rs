@@ -144,3 +144,69 @@ fn a_learned_working_directory_prompt_never_matches_a_quoted_dollar() {
     ]);
     assert_eq!(got, [r"PS1='\w $ '", "cat deploy.sh"]);
 }
+
+/// The commands read from a session, with later lines' revisions applied to earlier ones.
+fn commands_revised(lines: &[ScreenLine]) -> Vec<String> {
+    let mut extractor = CommandExtractor::new();
+    let mut read: Vec<(usize, String)> = Vec::new();
+    for (n, l) in lines.iter().enumerate() {
+        if let TranscriptLine::Command { command, .. } = extractor.classify(l) {
+            read.push((n, command));
+        }
+        if let Some(revision) = extractor.take_revision() {
+            let at = n - revision.lines_back;
+            let revised = read.iter_mut().find(|(line, _)| *line == at).unwrap();
+            revised.1 = revision.command;
+        }
+    }
+    read.into_iter().map(|(_, c)| c).collect()
+}
+
+#[test]
+fn a_readline_wrap_is_undone_when_the_output_shows_the_split_word_whole() {
+    let digits = "0123456789".repeat(13);
+    let streamed = format!("bash-5.2$ echo wrap-{} {}", &digits[..80], &digits[80..]);
+    let got = commands_revised(&[line(&streamed), line(&format!("wrap-{digits}"))]);
+    assert_eq!(got, [format!("echo wrap-{digits}")]);
+}
+
+#[test]
+fn a_confirmed_wrap_teaches_the_width_for_the_lines_after_it() {
+    let digits = "0123456789".repeat(13);
+    let first = format!("bash-5.2$ echo wrap-{} {}", &digits[..80], &digits[80..]);
+    let typed = format!("cat /var/log/app/{}", &digits[..100]);
+    let second = format!("bash-5.2$ {} {}", &typed[..90], &typed[90..]);
+    let got = commands_revised(&[
+        line(&first),
+        line(&format!("wrap-{digits}")),
+        line(&second),
+        line("cat: permission denied"),
+    ]);
+    assert_eq!(got, [format!("echo wrap-{digits}"), typed]);
+}
+
+#[test]
+fn a_space_at_a_common_width_stays_when_the_output_does_not_repeat_the_word() {
+    let path = "/srv/releases/2026-11-30/build-012345678/artifacts";
+    let typed = format!("tar czf /tmp/release-backup-archive.tgz {path} /etc/nginx/sites-enabled");
+    assert_eq!(
+        typed.find(" /etc").map(|at| at + "bash-5.2$ ".len()),
+        Some(100)
+    );
+    let got = commands_revised(&[
+        line(&format!("bash-5.2$ {typed}")),
+        line("tar: Removing leading `/' from member names"),
+    ]);
+    assert_eq!(got, [typed]);
+}
+
+#[test]
+fn with_the_prompt_hidden_a_wrapped_candidate_is_undone_the_same_way() {
+    let digits = "0123456789".repeat(13);
+    let got = commands_revised(&[
+        line("bash-5.2$ PS1=''"),
+        line(&format!("echo wrap-{} {}", &digits[..90], &digits[90..])),
+        line(&format!("wrap-{digits}")),
+    ]);
+    assert_eq!(got, ["PS1=''".to_string(), format!("echo wrap-{digits}")]);
+}
