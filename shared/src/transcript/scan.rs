@@ -183,9 +183,23 @@ impl<'r> TranscriptScanner<'r> {
 impl<'r> TranscriptScanner<'r> {
     /// A command line read earlier is better read otherwise: what was found on it and its line
     /// report say so (its rules already ran on that reading, one of its alternatives).
-    fn revise(&mut self, line: usize, revision: Revision, out: &mut [Hit<'r>]) {
+    fn revise(&mut self, line: usize, revision: Revision, out: &mut Vec<Hit<'r>>) {
         for hit in out.iter_mut().filter(|h| h.line == line) {
             hit.command.clone_from(&revision.command);
+        }
+        if revision.rematch {
+            for (rule, normalized) in
+                match_command(self.rules, &mut self.shell, &revision.command, &[])
+            {
+                if !out.iter().any(|h| h.line == line && h.rule.id == rule.id) {
+                    out.push(Hit {
+                        rule,
+                        line,
+                        command: revision.command.clone(),
+                        normalized,
+                    });
+                }
+            }
         }
         if let Some(report) = self
             .reports
@@ -525,5 +539,40 @@ mod tests {
             reports[1].why
         );
         assert_eq!(reports[0].prompt.as_deref(), Some("sh-5.2$"));
+    }
+
+    /// busybox at a 100-column terminal: the row ends at the margin with a real line feed.
+    fn split_at_the_margin(prompt: &str, command: &str) -> (String, String) {
+        let cut = 100 - prompt.len();
+        (
+            format!("{prompt}{}", &command[..cut]),
+            command[cut..].to_string(),
+        )
+    }
+
+    #[test]
+    fn a_command_split_at_the_margin_is_matched_whole_once_its_output_confirms_it() {
+        let path = format!("/{}etc/shadow", "./".repeat(38));
+        let command = format!("cat {path}");
+        let (first, rest) = split_at_the_margin("/home/app # ", &command);
+        assert_eq!(rest, "dow");
+        let error = format!("cat: can't open '{path}': Permission denied");
+        for input in both_modes(&[&first, &rest, &error]) {
+            let (hits, reports) = scan_input_with_lines(&RULES, &input);
+            assert_eq!(reports[0].command.as_deref(), Some(command.as_str()));
+            assert!(
+                reports[0].why.contains("joined with the next line"),
+                "{}",
+                reports[0].why
+            );
+            assert!(
+                hits.iter()
+                    .any(|h| h.line == 1 && h.rule.id.contains("shadow") && h.command == command),
+                "{:?}",
+                hits.iter()
+                    .map(|h| (&h.rule.id, &h.command))
+                    .collect::<Vec<_>>()
+            );
+        }
     }
 }

@@ -59,6 +59,10 @@ pub struct ScreenLine {
     /// The last thing the line got before it ended was a bell: the shell refused or could not
     /// finish a completion, so what follows is a listing and the line was not run (yet).
     pub bell: bool,
+    /// Streaming mode: the line began with a backspace before any text. In a streamed record
+    /// that only happens when the cursor was put further right by moves the agent stripped:
+    /// fish redrawing a char it had already written on a row below the prompt's.
+    pub redraw: bool,
 }
 
 /// Where the escape-sequence parser is between two chars (input may stop anywhere).
@@ -129,6 +133,8 @@ pub struct Terminal {
     in_title: bool,
     /// A bell came after the last printable char of this line (see `ScreenLine::bell`).
     bell: bool,
+    /// See `ScreenLine::redraw`.
+    redraw: bool,
     /// Upload-at-end mode: the screen's width, once a shell padded a line to the margin. Rows
     /// then wrap where the terminal wrapped them.
     width: Option<usize>,
@@ -138,7 +144,27 @@ pub struct Terminal {
     below: VecDeque<HeldLine>,
     /// Buffers of emitted held lines, reused so that a line costs no allocation.
     spare: Vec<Vec<char>>,
+    /// Streaming mode: the last thing done was a cursor-forward and nothing was printed since.
+    after_forward: bool,
+    /// Streaming mode: text printed after a cursor-forward that so far repeats the line from
+    /// column 0 (see [`Repaint`]).
+    repaint: Option<Repaint>,
 }
+
+/// fish with an empty prompt repaints its command line with `\r` and the text: the agent
+/// deletes the `\r`, so the text lands where the last `ESC[nC` put the cursor
+/// (`e ESC[C cho x ESC[C echo x` for `e`, its suggestion, a repaint). A run of text printed
+/// right after a cursor-forward that repeats everything the line holds from column 0 is that
+/// repaint: it is put back at column 0.
+#[derive(Debug)]
+struct Repaint {
+    /// The line before the run, and the run so far.
+    before: Vec<char>,
+    run: Vec<char>,
+}
+
+/// Shortest run read as a repaint from column 0.
+const MIN_REPAINT: usize = 2;
 
 /// A line the cursor left but may come back to, with its soft-wrap rows.
 #[derive(Debug, Clone)]
@@ -154,6 +180,7 @@ impl HeldLine {
             erased: None,
             stale_tail: false,
             bell: false,
+            redraw: false,
         }
     }
 }
@@ -175,10 +202,13 @@ impl Terminal {
             written_past_low: 0,
             in_title: false,
             bell: false,
+            redraw: false,
             width: None,
             above: VecDeque::new(),
             below: VecDeque::new(),
             spare: Vec::new(),
+            after_forward: false,
+            repaint: None,
         }
     }
 
@@ -193,6 +223,7 @@ impl Terminal {
     /// Ends the transcript: flushes a pending partial line (if not empty).
     pub fn finish(&mut self, out: &mut Vec<ScreenLine>) {
         self.parse = Parse::Ground;
+        self.end_repaint();
         self.settle();
         self.flush_above(out);
         if self.line.iter().any(|c| !c.is_whitespace()) || !self.below.is_empty() {
@@ -217,6 +248,11 @@ impl Terminal {
     }
 
     fn ground(&mut self, c: char, after_space: bool, out: &mut Vec<ScreenLine>) {
+        // An escape ends a repaint run only if it is not a colour (see `csi_dispatch`).
+        if self.mode == LogMode::Streaming && c.is_control() && !matches!(c, '\x1b' | '\u{9b}') {
+            self.end_repaint();
+            self.after_forward = false;
+        }
         match c {
             '\x1b' => self.parse = Parse::Esc,
             '\u{9b}' => self.start_csi(),
@@ -235,6 +271,10 @@ impl Terminal {
 
     fn escape(&mut self, c: char, out: &mut Vec<ScreenLine>) {
         self.parse = Parse::Ground;
+        if self.mode == LogMode::Streaming && c != '[' {
+            self.end_repaint();
+            self.after_forward = false;
+        }
         match c {
             '[' => self.start_csi(),
             ']' => {
@@ -343,6 +383,13 @@ impl Terminal {
             return;
         }
         let p = self.csi;
+        // Colours between a move and the text it places change nothing on the line.
+        let after_forward = std::mem::take(&mut self.after_forward);
+        if final_char == 'm' {
+            self.after_forward = after_forward;
+        } else if self.mode == LogMode::Streaming {
+            self.end_repaint();
+        }
         if p.private {
             // `ESC[?K` / `ESC[?J` (selective erase) still erase; other private sequences are modes.
             match final_char {
@@ -368,7 +415,16 @@ impl Terminal {
             // A streamed line keeps its escapes only when the agent could not strip them (fish's
             // prompts), and every `\r` is gone: fish's `\r ESC[nC` redraw then reads "go to
             // column n", which is what it meant.
-            'C' if self.mode == LogMode::Streaming => self.set_column(p.count(0)),
+            // fish moves one column right with a bare `ESC[C` from where the cursor is; a
+            // longer move, or one after printing, comes after its (deleted) `\r`.
+            'C' if self.mode == LogMode::Streaming => {
+                if after_forward && p.count(0) == 1 {
+                    self.move_right(p.count(0));
+                } else {
+                    self.set_column(p.count(0));
+                }
+                self.after_forward = true;
+            }
             'C' | 'a' => self.move_right(p.count(0)),
             'D' => self.move_left(p.count(0)),
             'G' | '`' => self.set_column(p.count(0) - 1),
@@ -410,6 +466,9 @@ impl Terminal {
     }
 
     fn print(&mut self, c: char, out: &mut Vec<ScreenLine>) {
+        if self.mode == LogMode::Streaming {
+            self.follow_repaint(c);
+        }
         self.resolve_wrap(c);
         self.wrap_at_margin();
         if self.cursor >= MAX_LINE {
@@ -430,6 +489,49 @@ impl Terminal {
         self.bell = false;
     }
 
+    /// Streaming mode: starts or follows a possible repaint from column 0 (see [`Repaint`]).
+    fn follow_repaint(&mut self, c: char) {
+        if std::mem::take(&mut self.after_forward) {
+            if self.row_start() == 0
+                && self.cursor > 0
+                && self.line.first() == Some(&c)
+                && self.line.get(self.cursor) != Some(&c)
+            {
+                self.repaint = Some(Repaint {
+                    before: self.line.clone(),
+                    run: vec![c],
+                });
+            }
+            return;
+        }
+        if let Some(repaint) = self.repaint.as_mut() {
+            let at = repaint.run.len();
+            if at < repaint.before.len() && repaint.before[at] != c {
+                self.repaint = None;
+            } else {
+                repaint.run.push(c);
+            }
+        }
+    }
+
+    /// The run of text after a cursor-forward ended: if it repeated the whole line from
+    /// column 0, it was printed there.
+    fn end_repaint(&mut self) {
+        let Some(Repaint { before, run }) = self.repaint.take() else {
+            return;
+        };
+        let content = before.len() - before.iter().rev().take_while(|c| **c == ' ').count();
+        if run.len() < MIN_REPAINT || run.len() < content {
+            return;
+        }
+        let cursor = run.len();
+        self.line = run;
+        if before.len() > cursor {
+            self.line.extend_from_slice(&before[cursor..]);
+        }
+        self.cursor = cursor;
+    }
+
     /// Records how far left the cursor went (see `ScreenLine::stale_tail`).
     fn moved_back(&mut self) {
         if self.cursor < self.low_mark {
@@ -446,6 +548,7 @@ impl Terminal {
             erased: None,
             stale_tail: false,
             bell: false,
+            redraw: false,
         });
         self.line = rest;
         self.cursor = self.cursor.saturating_sub(MAX_LINE);
@@ -469,6 +572,7 @@ impl Terminal {
             erased,
             stale_tail,
             bell: self.bell,
+            redraw: self.redraw,
         });
         self.reset_line();
     }
@@ -578,6 +682,7 @@ impl Terminal {
         self.saved = (0, 0);
         self.pending_wrap = None;
         self.bell = false;
+        self.redraw = false;
     }
 
     /// `\r` normally returns to the start of the row. Readline, after writing the last column of
@@ -667,6 +772,9 @@ impl Terminal {
 
     fn backspace(&mut self) {
         self.settle();
+        if self.mode == LogMode::Streaming && self.line.is_empty() {
+            self.redraw = true;
+        }
         // Non-destructive, and (like xterm without reverse-wrap) stops at the row start.
         if self.cursor > self.row_start() {
             self.cursor -= 1;
@@ -876,6 +984,7 @@ mod tests {
             text: text.to_string(),
             erased: erased.map(str::to_string),
             bell: false,
+            redraw: false,
         }
     }
 
@@ -1127,6 +1236,47 @@ mod tests {
             "root@vm /tmp# e\x1b[14Cech\x1b[14Cecho hi\n",
         );
         assert_eq!(got, ["root@vm /tmp# echo hi"]);
+    }
+
+    #[test]
+    fn streamed_bare_cursor_forwards_add_up_after_the_first() {
+        // fish: `\r ESC[C ESC[C ho…` moves to column 2; the `\r` is gone from the record.
+        let got = texts(LogMode::Streaming, "ecxx\x1b[C\x1b[Cho\n");
+        assert_eq!(got, ["echo"]);
+    }
+
+    #[test]
+    fn streamed_longer_cursor_forwards_each_go_to_their_column() {
+        // Left-arrow presses redraw as `\r ESC[27C`, `\r ESC[26C`, …: each is a column.
+        let got = texts(
+            LogMode::Streaming,
+            "echo insrted\x1b[12C\x1b[11C\x1b[8Certed\n",
+        );
+        assert_eq!(got, ["echo inserted"]);
+    }
+
+    #[test]
+    fn fish_repaint_from_column_zero_under_an_empty_prompt_is_put_back_there() {
+        // `e`, its suggestion, the cursor back to column 1, then the whole line repainted from
+        // column 0 (its `\r` deleted): the repaint must not shift the line right.
+        let got = texts(
+            LogMode::Streaming,
+            "e\x1b[Ccho hi\x1b[Cecho hi\x1b[Ccho hi\x1b[C\x1b[Cho hi\n",
+        );
+        assert_eq!(got, ["echo hi"]);
+    }
+
+    #[test]
+    fn text_after_a_move_that_only_starts_like_the_line_stays_where_it_was_put() {
+        let got = texts(LogMode::Streaming, "root@vm ~# \x1b[11Croot\n");
+        assert_eq!(got, ["root@vm ~# root"]);
+    }
+
+    #[test]
+    fn a_streamed_line_that_starts_with_a_backspace_is_a_redraw() {
+        let lines = run(LogMode::Streaming, &["t\n\x08t\nw\n"]);
+        let redraws: Vec<bool> = lines.iter().map(|l| l.redraw).collect();
+        assert_eq!(redraws, [false, true, false]);
     }
 
     #[test]

@@ -344,6 +344,8 @@ pub struct Revision {
     pub lines_back: usize,
     pub command: String,
     pub why: String,
+    /// The new reading was not among the line's readings: the rules have not seen it.
+    pub rematch: bool,
 }
 
 impl Default for CommandExtractor {
@@ -441,6 +443,25 @@ impl CommandExtractor {
             word,
             split,
             since: 0,
+            at_margin: false,
+        })
+    }
+
+    /// A command line that ends exactly at a common terminal width, with the width unknown:
+    /// the line after it may be its rest (see `PendingWrap::at_margin`).
+    fn possible_margin_break(&self, line: &str, command: &str) -> Option<PendingWrap> {
+        if self.width.is_some() || command.is_empty() || line.ends_with(char::is_whitespace) {
+            return None;
+        }
+        let columns = line.chars().count();
+        TERMINAL_WIDTHS.contains(&columns).then(|| PendingWrap {
+            width: Some(columns),
+            as_read: command.to_string(),
+            command: String::new(),
+            word: String::new(),
+            split: String::new(),
+            since: 0,
+            at_margin: true,
         })
     }
 
@@ -451,23 +472,57 @@ impl CommandExtractor {
             return;
         };
         pending.since += 1;
+        if pending.at_margin {
+            // The line right after is the candidate rest; the ones after it may confirm it.
+            let head = pending
+                .as_read
+                .rsplit(char::is_whitespace)
+                .next()
+                .unwrap_or("");
+            let tail = text.split(char::is_whitespace).next().unwrap_or("");
+            if pending.since == 1
+                && head.chars().count() >= MIN_WRAP_HALF
+                && tail.chars().count() >= MIN_WRAP_HALF
+                && head.chars().count() + tail.chars().count() >= MIN_WRAP_WORD
+            {
+                pending.word = format!("{head}{tail}");
+                pending.split = format!("{head} {tail}");
+                pending.command = format!("{}{}", pending.as_read, text.trim_end());
+                pending.at_margin = false;
+                self.pending_wrap = Some(pending);
+            }
+            return;
+        }
         if text.contains(&pending.word) && !text.contains(&pending.split) {
+            let broken = pending.command.len() > pending.as_read.len();
             self.width = pending.width;
             if let Some(last) = self.history.back_mut()
                 && *last == pending.as_read
             {
                 last.clone_from(&pending.command);
             }
+            let width = pending.width.unwrap_or_default();
             self.revision = Some(Revision {
                 lines_back: pending.since,
-                why: format!(
-                    "read without readline's wrap space at column {}: the output shows `{}` whole",
-                    pending.width.unwrap_or_default(),
-                    pending.word
-                ),
+                why: if broken {
+                    format!(
+                        "joined with the next line, the rest of a row that ended at column \
+                         {width}: the output shows `{}` whole",
+                        pending.word
+                    )
+                } else {
+                    format!(
+                        "read without readline's wrap space at column {width}: the output \
+                         shows `{}` whole",
+                        pending.word
+                    )
+                },
                 command: pending.command,
+                rematch: broken,
             });
-        } else if pending.since < WRAP_CONFIRM_LINES {
+        } else if pending.since
+            < WRAP_CONFIRM_LINES + usize::from(pending.command.len() > pending.as_read.len())
+        {
             self.pending_wrap = Some(pending);
         }
     }
@@ -490,6 +545,7 @@ impl CommandExtractor {
             erased: line.erased.as_deref().and_then(cut),
             stale_tail: line.stale_tail,
             bell: line.bell,
+            redraw: line.redraw,
         })
     }
 
@@ -584,6 +640,7 @@ impl CommandExtractor {
                 erased: None,
                 stale_tail: false,
                 bell: line.bell,
+                redraw: false,
             };
             let found = Found {
                 start: 0,
@@ -851,6 +908,7 @@ impl CommandExtractor {
                 erased: None,
                 stale_tail: false,
                 bell: line.bell,
+                redraw: false,
             };
             let (mut read, reading) = self.prompted(&repaired, found, Some(&line.text));
             if let TranscriptLine::Command { alternatives, .. } = &mut read
@@ -930,10 +988,13 @@ impl CommandExtractor {
             ));
         }
         let read = self.command(CommandKind::Prompted, prompt, command, alternatives);
-        self.pending_wrap = pending.filter(|p| p.width.is_some()).map(|p| PendingWrap {
-            as_read: command.to_string(),
-            ..p
-        });
+        self.pending_wrap = match pending {
+            Some(p) => p.width.is_some().then(|| PendingWrap {
+                as_read: command.to_string(),
+                ..p
+            }),
+            None => self.possible_margin_break(text, command),
+        };
         (read, found.reading)
     }
 
@@ -1007,10 +1068,13 @@ impl CommandExtractor {
         }
         self.start_command(command);
         let read = self.command(CommandKind::Candidate, "", command, alternatives);
-        self.pending_wrap = pending.filter(|p| p.width.is_some()).map(|p| PendingWrap {
-            as_read: command.to_string(),
-            ..p
-        });
+        self.pending_wrap = match pending {
+            Some(p) => p.width.is_some().then(|| PendingWrap {
+                as_read: command.to_string(),
+                ..p
+            }),
+            None => self.possible_margin_break(text, command),
+        };
         (read, Reading::Candidate(reason))
     }
 
@@ -1411,6 +1475,10 @@ struct PendingWrap {
     split: String,
     /// Lines read since the command line.
     since: usize,
+    /// The line ended exactly at a common width and the shell may have gone on on a new line
+    /// (busybox ends a full row with a real line feed): the next line is the rest, if the
+    /// output then shows the word it split whole.
+    at_margin: bool,
 }
 
 /// Lines after a possibly wrapped command in which its output may confirm the wrap.
@@ -1578,6 +1646,7 @@ mod tests {
             text: text.to_string(),
             erased: None,
             bell: false,
+            redraw: false,
         }
     }
 
@@ -1851,6 +1920,7 @@ mod tests {
             erased: Some("sh-5.2$ rm -rf /".to_string()),
             stale_tail: true,
             bell: false,
+            redraw: false,
         };
         let got = CommandExtractor::new().classify(&line);
         let want = TranscriptLine::Command {
@@ -1995,6 +2065,7 @@ mod tests {
                 erased,
                 stale_tail: seed.is_multiple_of(2),
                 bell: seed.is_multiple_of(3),
+                redraw: false,
             });
         }
     }

@@ -9,6 +9,7 @@ fn line(text: &str) -> ScreenLine {
         erased: None,
         stale_tail: false,
         bell: false,
+        redraw: false,
     }
 }
 
@@ -209,4 +210,30 @@ fn with_the_prompt_hidden_a_wrapped_candidate_is_undone_the_same_way() {
         line(&format!("wrap-{digits}")),
     ]);
     assert_eq!(got, ["PS1=''".to_string(), format!("echo wrap-{digits}")]);
+}
+
+#[test]
+fn a_busybox_row_ended_at_the_margin_is_joined_when_the_output_shows_the_word_whole() {
+    let digits = "0123456789".repeat(13);
+    let prompt = "/home/app # ";
+    let typed = format!("echo wrap-{digits}");
+    let cut = 100 - prompt.len();
+    let got = commands_revised(&[
+        line(&format!("{prompt}{}", &typed[..cut])),
+        line(&typed[cut..]),
+        line(&format!("wrap-{digits}")),
+    ]);
+    assert_eq!(got, [typed]);
+}
+
+#[test]
+fn a_line_at_the_margin_followed_by_unrelated_output_is_left_as_it_was_read() {
+    let prompt = "/home/app # ";
+    let typed = format!("ls -l {}", "d".repeat(100 - prompt.len() - 6));
+    let got = commands_revised(&[
+        line(&format!("{prompt}{typed}")),
+        line("total 0"),
+        line("ls: cannot open directory"),
+    ]);
+    assert_eq!(got, [typed]);
 }
