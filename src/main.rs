@@ -35,7 +35,7 @@ enum Command {
     /// queues, any record shape) through the handler each belongs to, on the deployment's table
     /// and topic, deleting each message once it succeeded. A dry run unless `--apply`.
     Redrive(RedriveArgs),
-    /// List and show recorded sessions.
+    /// List and show recorded sessions, from the table or a replay state file.
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// Scan a transcript for forbidden commands: plain text, streaming records (one JSON per
@@ -155,19 +155,9 @@ pub struct AwsArgs {
 
 #[derive(Subcommand)]
 enum SessionsCommand {
-    /// Sessions, newest first.
-    List {
-        /// Only sessions still active (from the active-sessions index).
-        #[arg(long)]
-        active: bool,
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
-        #[arg(long, value_enum, default_value = "human")]
-        format: Format,
-        #[command(flatten)]
-        source: SourceArgs,
-    },
-    /// One session in full.
+    /// Sessions, newest first: all of them, or those every condition given matches.
+    List(sessions::ListArgs),
+    /// One session in full: the record, flags, alerts, findings, a timeline and console links.
     Show {
         session_id: String,
         #[arg(long, value_enum, default_value = "human")]
@@ -180,6 +170,7 @@ enum SessionsCommand {
 /// A state file written by `warden replay --state`, or the DynamoDB table.
 #[derive(Args, Clone)]
 pub struct SourceArgs {
+    /// A state file `warden replay --state FILE` wrote, instead of the table.
     #[arg(long, conflicts_with_all = ["endpoint_url", "table"])]
     pub state: Option<PathBuf>,
     #[command(flatten)]
@@ -199,12 +190,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay::run(args).await,
         Command::Redrive(args) => redrive::run(args).await,
-        Command::Sessions(SessionsCommand::List {
-            active,
-            limit,
-            format,
-            source,
-        }) => sessions::list(&source, active, limit, format).await,
+        Command::Sessions(SessionsCommand::List(args)) => sessions::list(args).await,
         Command::Sessions(SessionsCommand::Show {
             session_id,
             format,

@@ -1,30 +1,86 @@
 //! `warden sessions list|show`: read the table, or a replay state file.
 
-use crate::output::{session_detail, session_json, session_table};
+use crate::output::{session_detail, session_detail_json, session_json, session_table};
 use crate::{Format, SourceArgs};
+use clap::Args;
+use std::path::Path;
 use std::process::ExitCode;
+use warden_core::alert::session_links;
 use warden_core::aws::{DynamoStore, dynamodb_sdk, sdk_config};
 use warden_core::config::DEFAULT_RETENTION_DAYS;
+use warden_core::glob::Glob;
+use warden_core::investigation::{SessionQuery, parse_since, timeline};
 use warden_core::local::MemoryStore;
 use warden_core::ports::{SessionFilter, SessionStore};
 use warden_core::session::SessionRecord;
 
-pub async fn list(
-    source: &SourceArgs,
-    active: bool,
-    limit: usize,
-    format: Format,
-) -> Result<ExitCode, String> {
-    let filter = SessionFilter {
-        active_only: active,
-        limit,
-        oldest_first: false,
-    };
-    let sessions = with_store(source, |store| async move { store.list(filter).await }).await?;
-    match format {
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only sessions still active (from the active-sessions index).
+    #[arg(long)]
+    pub active: bool,
+    /// Only sessions with a flag or a finding.
+    #[arg(long)]
+    pub flagged: bool,
+    /// Only this principal's sessions: user or role session name, ARN, principal id or access
+    /// key id; `*` and `?` are wildcards, case does not matter (`'*/Admin/*'`).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Only sessions on this instance (wildcards as for --user).
+    #[arg(long, value_name = "TARGET")]
+    pub instance: Option<String>,
+    /// Only sessions open at any time since then (started, still open or ended since): an
+    /// RFC 3339 time, a date (midnight UTC) or an age (30m, 2h, 3d, 1w).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only sessions in this AWS account.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub account: Option<String>,
+    /// At most this many sessions, the newest.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+impl ListArgs {
+    fn query(&self) -> Result<SessionQuery, String> {
+        let since = self
+            .since
+            .as_deref()
+            .map(|text| parse_since(text, jiff::Timestamp::now()))
+            .transpose()
+            .map_err(|e| format!("--since: {e}"))?;
+        Ok(SessionQuery {
+            active_only: self.active,
+            flagged: self.flagged,
+            user: self.user.as_deref().map(Glob::new),
+            instance: self.instance.as_deref().map(Glob::new),
+            since,
+            account: self.account.clone(),
+            limit: self.limit,
+        })
+    }
+}
+
+pub async fn list(args: ListArgs) -> Result<ExitCode, String> {
+    let query = args.query()?;
+    let filter = query.store_filter();
+    let sessions = with_store(
+        &args.source,
+        |store| async move { store.list(filter).await },
+    )
+    .await?;
+    let sessions = query.select(sessions);
+    match args.format {
         Format::Json => sessions
             .iter()
             .for_each(|s| println!("{}", session_json(s))),
+        Format::Human if sessions.is_empty() => {
+            eprintln!("no sessions match");
+        }
         Format::Human => println!("{}", session_table(&sessions)),
     }
     Ok(ExitCode::SUCCESS)
@@ -46,17 +102,40 @@ pub async fn show(
         eprintln!("warden: no session {session_id}");
         return Ok(ExitCode::FAILURE);
     };
+    let record = &stored.value;
+    let events = timeline(record, &findings, &alerts);
+    let links = session_links(record, None);
     match format {
-        Format::Json => {
-            let mut value =
-                serde_json::to_value(&stored.value).expect("a session record serialises");
-            value["findings"] = serde_json::to_value(&findings).expect("findings serialise");
-            value["alerts"] = serde_json::to_value(&alerts).expect("alert marks serialise");
-            println!("{value}");
-        }
-        Format::Human => println!("{}", session_detail(&stored.value, &findings, &alerts)),
+        Format::Json => println!(
+            "{}",
+            session_detail_json(record, &findings, &alerts, &events, &links)
+        ),
+        Format::Human => println!(
+            "{}",
+            session_detail(record, &findings, &alerts, &events, &links)
+        ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn table_name(source: &SourceArgs) -> Result<&str, String> {
+    source.aws.table.as_deref().ok_or_else(|| {
+        "say where sessions are: --state FILE (from `warden replay --state`) or --table NAME \
+         (the stack's SessionsTableName output, or WARDEN_TABLE)"
+            .to_string()
+    })
+}
+
+fn open_state(path: &Path) -> Result<MemoryStore, String> {
+    // `replay --state` starts a missing file empty; here a missing file is a mistake (a typo,
+    // the wrong folder), not a table without sessions.
+    if !path.exists() {
+        return Err(format!(
+            "{}: no such state file (`warden replay --state FILE` writes one)",
+            path.display()
+        ));
+    }
+    MemoryStore::open(path).map_err(|e| e.to_string())
 }
 
 /// Runs `read` against the store the arguments name.
@@ -66,27 +145,15 @@ where
     Fut: std::future::Future<Output = Result<R, warden_core::ports::StoreError>>,
 {
     let store = if let Some(path) = &source.state {
-        // `replay --state` starts a missing file empty; here a missing file is a mistake (a
-        // typo, the wrong folder), not a table without sessions.
-        if !path.exists() {
-            return Err(format!(
-                "{}: no such state file (`warden replay --state FILE` writes one)",
-                path.display()
-            ));
-        }
-        AnyStore::Local(MemoryStore::open(path).map_err(|e| e.to_string())?)
-    } else if let Some(table) = &source.aws.table {
+        AnyStore::Local(open_state(path)?)
+    } else {
+        let table = table_name(source)?;
         let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
         AnyStore::Dynamo(DynamoStore::new(
             dynamodb_sdk::Client::new(&sdk),
             table,
             DEFAULT_RETENTION_DAYS,
         ))
-    } else {
-        return Err(
-            "say where sessions are: --state FILE (from `warden replay --state`) or --table NAME"
-                .into(),
-        );
     };
     read(store).await.map_err(|e| e.to_string())
 }
