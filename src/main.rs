@@ -35,7 +35,7 @@ enum Command {
     /// queues, any record shape) through the handler each belongs to, on the deployment's table
     /// and topic, deleting each message once it succeeded. A dry run unless `--apply`.
     Redrive(RedriveArgs),
-    /// List and show recorded sessions, from the table or a replay state file.
+    /// List, show and terminate recorded sessions, from the table or a replay state file.
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// Scan a transcript for forbidden commands: plain text, streaming records (one JSON per
@@ -165,6 +165,19 @@ enum SessionsCommand {
         #[command(flatten)]
         source: SourceArgs,
     },
+    /// Terminate a session through Session Manager and record on it who asked (the caller's
+    /// identity from STS; `local` with a state file) and why. Safe to repeat: a session that is
+    /// already over is left as it is, and that is said (exit 0).
+    Terminate {
+        session_id: String,
+        /// Why: recorded on the session with the termination (a ticket, an incident).
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
 }
 
 /// A state file written by `warden replay --state`, or the DynamoDB table.
@@ -196,6 +209,12 @@ async fn main() -> ExitCode {
             format,
             source,
         }) => sessions::show(&source, &session_id, format).await,
+        Command::Sessions(SessionsCommand::Terminate {
+            session_id,
+            reason,
+            format,
+            source,
+        }) => sessions::terminate(&source, &session_id, &reason, format).await,
         Command::Scan {
             input,
             rules,

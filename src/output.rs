@@ -353,6 +353,17 @@ fn session_fields(s: &SessionRecord) -> String {
     if s.exempt {
         row("exempt", Some("yes: never alerted on or terminated".into()));
     }
+    if let Some(by) = &s.terminated_by {
+        let at = s
+            .terminated_at
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default();
+        let reason = s.termination_reason.as_deref().unwrap_or("no reason given");
+        row(
+            "terminated",
+            Some(format!("on request by {by}{at}: {reason}")),
+        );
+    }
     for (reason, t) in &s.terminations {
         let detail = t
             .detail

@@ -1,18 +1,28 @@
-//! `warden sessions list|show`: read the table, or a replay state file.
+//! `warden sessions list|show|terminate`: read the table, or a replay state file; terminate
+//! through Session Manager (or, in a state file, in the file).
 
 use crate::output::{session_detail, session_detail_json, session_json, session_table};
 use crate::{Format, SourceArgs};
 use clap::Args;
+use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
 use warden_core::alert::session_links;
-use warden_core::aws::{DynamoStore, dynamodb_sdk, sdk_config};
+use warden_core::aws::{
+    DynamoStore, SsmTerminator, StsIdentity, dynamodb_sdk, sdk_config, ssm_sdk, sts_sdk,
+};
 use warden_core::config::DEFAULT_RETENTION_DAYS;
 use warden_core::glob::Glob;
-use warden_core::investigation::{SessionQuery, parse_since, timeline};
-use warden_core::local::MemoryStore;
+use warden_core::investigation::{
+    RequestError, RequestOutcome, SessionQuery, parse_since, terminate_on_request, timeline,
+};
+use warden_core::local::{FixedIdentity, MemoryStore, SimulatedTerminator};
 use warden_core::ports::{SessionFilter, SessionStore};
 use warden_core::session::SessionRecord;
+
+/// Who a termination in a replay state file is recorded as: a state file is a sandbox with no
+/// AWS identity behind it, and looking one up would make an offline command wait on the network.
+pub const STATE_FILE_IDENTITY: &str = "local";
 
 #[derive(Args)]
 pub struct ListArgs {
@@ -116,6 +126,129 @@ pub async fn show(
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Terminates through the same terminator the functions use (`ssm:TerminateSession`, always
+/// enforced: a person asked), recording who asked and why; with a state file, in the file.
+pub async fn terminate(
+    source: &SourceArgs,
+    session_id: &str,
+    reason: &str,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let outcome = if let Some(path) = &source.state {
+        let store = open_state(path)?;
+        let identity = FixedIdentity(STATE_FILE_IDENTITY.to_string());
+        let outcome =
+            terminate_on_request(&store, &SimulatedTerminator, &identity, session_id, reason).await;
+        if matches!(outcome, Ok(RequestOutcome::Terminated { .. })) {
+            store.persist(path).map_err(|e| e.to_string())?;
+        }
+        outcome
+    } else {
+        let table = table_name(source)?;
+        let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
+        let store = DynamoStore::new(
+            dynamodb_sdk::Client::new(&sdk),
+            table,
+            DEFAULT_RETENTION_DAYS,
+        );
+        let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), true);
+        let identity = StsIdentity::new(sts_sdk::Client::new(&sdk));
+        terminate_on_request(&store, &terminator, &identity, session_id, reason).await
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e @ (RequestError::NoReason | RequestError::Identity(_) | RequestError::Store(_))) => {
+            return Err(e.to_string());
+        }
+        Err(e) => {
+            eprintln!("warden: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    match format {
+        Format::Json => println!("{}", outcome_json(session_id, &outcome)),
+        Format::Human => println!(
+            "{}",
+            outcome_text(session_id, &outcome, source.state.is_some())
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One object: what came of this request (`outcome`, who asked now, when known) and the
+/// session's termination as recorded (by this request or an earlier one).
+fn outcome_json(session_id: &str, outcome: &RequestOutcome) -> serde_json::Value {
+    let r = outcome.record();
+    let requested_by = match outcome {
+        RequestOutcome::Terminated { record } => record.terminated_by.clone(),
+        RequestOutcome::EndedInSessionManager { by, .. }
+        | RequestOutcome::WouldTerminate { by, .. } => Some(by.clone()),
+        // Nothing to do: the caller's identity was not looked up.
+        RequestOutcome::AlreadyOver { .. } => None,
+    };
+    json!({
+        "type": "termination_request",
+        "session_id": session_id,
+        "outcome": outcome.code(),
+        "requested_by": requested_by,
+        "state": r.state.as_str(),
+        "terminated_by": r.terminated_by,
+        "termination_reason": r.termination_reason,
+        "terminated_at": r.terminated_at.map(|t| t.to_string()),
+        "ended_at": r.ended_at.map(|t| t.to_string()),
+        "ended_by": r.ended_by,
+    })
+}
+
+fn outcome_text(session_id: &str, outcome: &RequestOutcome, state_file: bool) -> String {
+    match outcome {
+        RequestOutcome::Terminated { record } => {
+            let mut text = format!(
+                "terminated {session_id} at {}: requested by {}, reason: {}",
+                record
+                    .terminated_at
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                record.terminated_by.as_deref().unwrap_or("?"),
+                record.termination_reason.as_deref().unwrap_or("?"),
+            );
+            if state_file {
+                text.push_str(" (in the state file only: no Session Manager call was made)");
+            }
+            text
+        }
+        RequestOutcome::AlreadyOver { record } => already_over(session_id, record),
+        RequestOutcome::EndedInSessionManager { .. } => format!(
+            "{session_id} had already ended in Session Manager; nothing was recorded (the reaper \
+             records its end on its next run)"
+        ),
+        RequestOutcome::WouldTerminate { .. } => {
+            format!("would terminate {session_id} (dry run); nothing was called or recorded")
+        }
+    }
+}
+
+fn already_over(session_id: &str, r: &SessionRecord) -> String {
+    if r.state == warden_core::session::SessionState::Denied {
+        return format!("{session_id} was never open (its start was refused); nothing to do");
+    }
+    let mut text = format!("{session_id} is already {}", r.state.as_str());
+    if let Some(at) = r.ended_at {
+        text.push_str(&format!(" (since {at}"));
+        match (&r.terminated_by, &r.ended_by) {
+            (Some(by), _) => text.push_str(&format!(
+                ", on request by {by}: {}",
+                r.termination_reason.as_deref().unwrap_or("no reason given")
+            )),
+            (None, Some(by)) => text.push_str(&format!(", by {by}")),
+            (None, None) => {}
+        }
+        text.push(')');
+    }
+    text.push_str("; nothing to do");
+    text
 }
 
 fn table_name(source: &SourceArgs) -> Result<&str, String> {

@@ -1,5 +1,12 @@
-//! `warden sessions` as an investigator runs it, on a replay state file of the sample events:
-//! which sessions a question selects, and one session's timeline and links.
+//! `warden sessions` as an investigator runs it: on a replay state file of the sample events
+//! (which sessions a question selects, one session's timeline and links, terminating one), and
+//! against moto server's DynamoDB and STS with Session Manager's `TerminateSession` stood in for
+//! (skipped without moto server, like the other adapter tests; `scripts/test` starts it).
+
+#[path = "support/moto.rs"]
+mod moto;
+#[path = "support/terminate_stand_in.rs"]
+mod terminate_stand_in;
 
 use serde_json::Value;
 use std::path::PathBuf;
@@ -217,4 +224,232 @@ fn without_a_source_it_says_where_sessions_can_come_from() {
         err.contains("--state FILE") && err.contains("--table NAME"),
         "{err}"
     );
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not one JSON object ({e}): {out:?}"))
+}
+
+#[test]
+fn terminate_in_a_state_file_records_local_and_is_safe_to_repeat() {
+    let state = State::replayed("terminate");
+    let carol = "carol-5e48b7f8b97acc971";
+    let out = state.sessions(&["terminate", carol, "--reason", "INC-42 reverse shell"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("terminated {carol} at 2")),
+        "{text}"
+    );
+    assert!(
+        text.contains("requested by local, reason: INC-42 reverse shell (in the state file only"),
+        "{text}"
+    );
+    let shown = json_of(&state.sessions(&["show", carol, "--format", "json"]));
+    assert_eq!(shown["state"], "terminated");
+    assert_eq!(shown["terminated_by"], "local");
+    assert_eq!(shown["termination_reason"], "INC-42 reverse shell");
+    assert_eq!(shown["terminated_at"], shown["ended_at"]);
+    let last = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["kind"], "end", "{shown}");
+
+    // Again: said, nothing changed, exit 0.
+    let again = state.sessions(&["terminate", carol, "--reason", "again", "--format", "json"]);
+    assert!(again.status.success(), "{again:?}");
+    let again = json_of(&again);
+    assert_eq!(again["outcome"], "already_over");
+    assert_eq!(again["terminated_by"], "local");
+    assert_eq!(again["termination_reason"], "INC-42 reverse shell");
+    assert_eq!(
+        json_of(&state.sessions(&["show", carol, "--format", "json"])),
+        shown
+    );
+    let ended = state.sessions(&["terminate", "alice-ea1181f76f3adcbdc", "--reason", "x"]);
+    assert!(ended.status.success());
+    assert!(
+        String::from_utf8_lossy(&ended.stdout).contains(
+            "is already ended (since 2026-11-23T10:02:19Z, by session-manager); nothing to do"
+        ),
+        "{ended:?}"
+    );
+}
+
+#[test]
+fn terminate_refuses_what_it_cannot_do_and_says_why() {
+    let state = State::replayed("refuse");
+    let missing = state.sessions(&["terminate", "nobody-1", "--reason", "x"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no session nobody-1"),
+        "{missing:?}"
+    );
+    let blank = state.sessions(&["terminate", "judy-0c4e9b2a7d15f3e86", "--reason", " "]);
+    assert_eq!(blank.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&blank.stderr).contains("give a reason"));
+    let shown = json_of(&state.sessions(&["show", "judy-0c4e9b2a7d15f3e86", "--format", "json"]));
+    assert_eq!(shown["state"], "active");
+    // --reason is required.
+    let none = state.sessions(&["terminate", "judy-0c4e9b2a7d15f3e86"]);
+    assert_eq!(none.status.code(), Some(2));
+}
+
+/// The binary against moto through the stand-in: sessions replayed into a fresh table.
+struct Deployed {
+    stand_in: terminate_stand_in::TerminateStandIn,
+    table: String,
+    sdk: aws_config::SdkConfig,
+}
+
+impl Deployed {
+    async fn new(endpoint: &str, refused: &[&str]) -> Deployed {
+        let sdk = moto::sdk_config(endpoint).await;
+        let table = moto::unique("sessions-cli");
+        moto::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table).await;
+        let topic = aws_sdk_sns::Client::new(&sdk)
+            .create_topic()
+            .name(&table)
+            .send()
+            .await
+            .unwrap()
+            .topic_arn
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["replay", "--endpoint-url", endpoint, "--table", &table])
+            .args(["--topic-arn", &topic, &format!("{EVENTS}/1-cloudtrail")])
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("WARDEN_EXEMPT_PRINCIPALS")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        Deployed {
+            stand_in: terminate_stand_in::TerminateStandIn::start(endpoint, refused),
+            table,
+            sdk,
+        }
+    }
+
+    fn sessions(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_warden"))
+            .arg("sessions")
+            .args(args)
+            .args([
+                "--table",
+                &self.table,
+                "--endpoint-url",
+                self.stand_in.url(),
+            ])
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap()
+    }
+
+    async fn stored(
+        &self,
+        id: &str,
+    ) -> warden_core::ports::Versioned<warden_core::session::SessionRecord> {
+        use warden_core::ports::SessionStore;
+        let store = warden_core::aws::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&self.sdk),
+            &self.table,
+            400,
+        );
+        store
+            .load(id)
+            .await
+            .unwrap()
+            .expect("the session is in the table")
+    }
+}
+
+#[tokio::test]
+async fn against_aws_list_show_and_terminate_with_the_callers_identity() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let deployed = Deployed::new(&endpoint, &["erin-85d014b567557d391"]).await;
+
+    let listed = deployed.sessions(&[
+        "list",
+        "--flagged",
+        "--active",
+        "--user",
+        "*/Operator/*",
+        "--format",
+        "json",
+    ]);
+    assert!(listed.status.success(), "{listed:?}");
+    let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["session_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(short(&ids), ["judy", "carol"], "{ids:?}");
+    let shown = deployed.sessions(&["show", "carol-5e48b7f8b97acc971"]);
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("\nTIMELINE\n  2026-11-28T23:12:05Z  start "),
+        "{shown:?}"
+    );
+    assert!(text.contains("\nLINKS\n"), "{text}");
+
+    let carol = "carol-5e48b7f8b97acc971";
+    let before = deployed.stored(carol).await;
+    let out = deployed.sessions(&["terminate", carol, "--reason", "INC-42", "--format", "json"]);
+    assert!(out.status.success(), "{out:?}");
+    let done = json_of(&out);
+    assert_eq!(done["outcome"], "terminated");
+    // moto's caller identity, from sts:GetCallerIdentity.
+    let by = done["requested_by"].as_str().unwrap().to_string();
+    assert!(by.starts_with("arn:aws:"), "{done}");
+    assert_eq!(deployed.stand_in.terminated(), [carol]);
+    let after = deployed.stored(carol).await;
+    assert_eq!(after.version, before.version + 1);
+    let r = &after.value;
+    assert_eq!(r.state, warden_core::session::SessionState::Terminated);
+    assert_eq!(r.terminated_by.as_deref(), Some(by.as_str()));
+    assert_eq!(r.termination_reason.as_deref(), Some("INC-42"));
+    assert_eq!(
+        r.terminated_at.map(|t| t.to_string()),
+        done["terminated_at"].as_str().map(str::to_string)
+    );
+    // Everything else the functions wrote is still there.
+    assert_eq!(
+        (&r.flags, &r.applied_events),
+        (&before.value.flags, &before.value.applied_events)
+    );
+
+    // Asking again: said, nothing called or written, exit 0.
+    let again = deployed.sessions(&["terminate", carol, "--reason", "again"]);
+    assert!(again.status.success(), "{again:?}");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("is already terminated"),
+        "{again:?}"
+    );
+    assert_eq!(deployed.stand_in.terminated(), [carol]);
+    assert_eq!(deployed.stored(carol).await.version, after.version);
+
+    // Session Manager refuses: exit 1, the refusal and what to do, nothing recorded.
+    let erin = "erin-85d014b567557d391";
+    let refused = deployed.sessions(&["terminate", erin, "--reason", "INC-43"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(
+            "Session Manager refused to terminate erin-85d014b567557d391: AccessDeniedException"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("IAM policy"), "{err}");
+    let erin_record = deployed.stored(erin).await;
+    assert!(erin_record.value.is_active() && erin_record.value.terminated_by.is_none());
 }

@@ -60,7 +60,7 @@ impl TimelineEntry {
 }
 
 /// Start (or refusal), resume, first transcript output, findings with their commands, alerts
-/// sent, Session Warden's terminations and the end, oldest first;
+/// sent, terminations (Session Warden's and people's requests) and the end, oldest first;
 /// entries without a time come last.
 pub fn timeline(
     s: &SessionRecord,
@@ -155,6 +155,14 @@ pub fn timeline(
                 "Session Warden, for {reason}: {}{detail}",
                 t.outcome.as_str()
             ),
+        ));
+    }
+    if let Some(by) = &s.terminated_by {
+        let reason = s.termination_reason.as_deref().unwrap_or("no reason given");
+        entries.push(TimelineEntry::new(
+            s.terminated_at,
+            EntryKind::Termination,
+            format!("requested by {by}: {reason}"),
         ));
     }
     if s.state.is_over() && s.state != SessionState::Denied {
@@ -317,6 +325,28 @@ mod tests {
         assert_eq!(
             entries[4].command.as_deref(),
             Some("curl http://169.254.169.254/")
+        );
+    }
+
+    #[test]
+    fn a_requested_termination_says_who_asked_and_why() {
+        let mut s = carol();
+        s.terminations.clear();
+        s.state = SessionState::Active;
+        s.ended_at = None;
+        s.note_termination_request(
+            "arn:aws:iam::111122223333:user/ann",
+            "INC-42",
+            at("2026-11-24T10:30:00Z"),
+        );
+        let entries = timeline(&s, &[], &[]);
+        let last = texts(&entries[entries.len() - 2..]);
+        assert_eq!(
+            last,
+            [
+                "2026-11-24T10:30:00Z termination requested by arn:aws:iam::111122223333:user/ann: INC-42",
+                "2026-11-24T10:30:00Z end terminated by arn:aws:iam::111122223333:user/ann (terminated on request: INC-42)",
+            ]
         );
     }
 
