@@ -2,6 +2,7 @@
 
 mod events;
 mod output;
+mod progress;
 mod redrive;
 mod replay;
 mod rules_cli;
