@@ -2,6 +2,7 @@
 
 mod events;
 mod output;
+mod progress;
 mod redrive;
 mod replay;
 mod rules_cli;
@@ -35,7 +36,7 @@ enum Command {
     /// queues, any record shape) through the handler each belongs to, on the deployment's table
     /// and topic, deleting each message once it succeeded. A dry run unless `--apply`.
     Redrive(RedriveArgs),
-    /// List and show recorded sessions.
+    /// List, show and terminate recorded sessions, from the table or a replay state file.
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// Scan a transcript for forbidden commands: plain text, streaming records (one JSON per
@@ -155,21 +156,24 @@ pub struct AwsArgs {
 
 #[derive(Subcommand)]
 enum SessionsCommand {
-    /// Sessions, newest first.
-    List {
-        /// Only sessions still active (from the active-sessions index).
-        #[arg(long)]
-        active: bool,
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+    /// Sessions, newest first: all of them, or those every condition given matches.
+    List(sessions::ListArgs),
+    /// One session in full: the record, flags, alerts, findings, a timeline and console links.
+    Show {
+        session_id: String,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         #[command(flatten)]
         source: SourceArgs,
     },
-    /// One session in full.
-    Show {
+    /// Terminate a session through Session Manager and record on it who asked (the caller's
+    /// identity from STS; `local` with a state file) and why. Safe to repeat: a session that is
+    /// already over is left as it is, and that is said (exit 0).
+    Terminate {
         session_id: String,
+        /// Why: recorded on the session with the termination (a ticket, an incident).
+        #[arg(long)]
+        reason: String,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         #[command(flatten)]
@@ -180,6 +184,7 @@ enum SessionsCommand {
 /// A state file written by `warden replay --state`, or the DynamoDB table.
 #[derive(Args, Clone)]
 pub struct SourceArgs {
+    /// A state file `warden replay --state FILE` wrote, instead of the table.
     #[arg(long, conflicts_with_all = ["endpoint_url", "table"])]
     pub state: Option<PathBuf>,
     #[command(flatten)]
@@ -199,17 +204,18 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay::run(args).await,
         Command::Redrive(args) => redrive::run(args).await,
-        Command::Sessions(SessionsCommand::List {
-            active,
-            limit,
-            format,
-            source,
-        }) => sessions::list(&source, active, limit, format).await,
+        Command::Sessions(SessionsCommand::List(args)) => sessions::list(args).await,
         Command::Sessions(SessionsCommand::Show {
             session_id,
             format,
             source,
         }) => sessions::show(&source, &session_id, format).await,
+        Command::Sessions(SessionsCommand::Terminate {
+            session_id,
+            reason,
+            format,
+            source,
+        }) => sessions::terminate(&source, &session_id, &reason, format).await,
         Command::Scan {
             input,
             rules,

@@ -1,9 +1,10 @@
 //! How sessions and alerts look on a terminal and as JSON lines.
 
 use serde_json::{Value, json};
-use warden_core::alert::Alert;
+use warden_core::alert::{Alert, Link};
 use warden_core::finding::FindingRecord;
 use warden_core::handlers::actions::TerminationReport;
+use warden_core::investigation::TimelineEntry;
 use warden_core::session::SessionRecord;
 
 pub fn alert_json(alert: &Alert, file: &str) -> Value {
@@ -165,15 +166,31 @@ pub fn session_table(sessions: &[SessionRecord]) -> String {
         .join("\n")
 }
 
-/// The record as labelled lines (what is not known is left out), then whether each alert went
-/// out, then one paragraph per finding. `--format json` prints the record itself.
+/// The record as labelled lines (what is not known is left out), its timeline, whether each
+/// alert went out, one paragraph per finding, then console links. `--format json` prints the
+/// record itself.
 pub fn session_detail(
     s: &SessionRecord,
     findings: &[FindingRecord],
     alerts: &[warden_core::ports::AlertMark],
+    timeline: &[TimelineEntry],
+    links: &[Link],
 ) -> String {
     use warden_core::ports::AlertState;
     let mut text = session_fields(s);
+    text.push_str("\n\nTIMELINE");
+    for entry in timeline {
+        // To the second: the stored times of alerts and terminations carry nanoseconds.
+        let at = entry
+            .at
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_else(|| "(time unknown)".to_string());
+        text.push_str(&format!(
+            "\n  {at:<20}  {:<11}  {}",
+            entry.kind.as_str(),
+            entry.text
+        ));
+    }
     if alerts.is_empty() {
         text.push_str("\n\nno alerts");
     } else {
@@ -209,7 +226,37 @@ pub fn session_detail(
             f.line
         ));
     }
+    if !links.is_empty() {
+        text.push_str("\n\nLINKS");
+        let width = links.iter().map(|l| l.label.len()).max().unwrap_or(0);
+        for link in links {
+            text.push_str(&format!("\n  {:<width$}  {}", link.label, link.url));
+        }
+    }
     text
+}
+
+/// `sessions show --format json`: the stored record with its alert marks, findings, timeline
+/// and links (`key` → URL) added.
+pub fn session_detail_json(
+    s: &SessionRecord,
+    findings: &[FindingRecord],
+    alerts: &[warden_core::ports::AlertMark],
+    timeline: &[TimelineEntry],
+    links: &[Link],
+) -> Value {
+    let mut value = serde_json::to_value(s).unwrap_or(Value::Null);
+    if let Value::Object(object) = &mut value {
+        object.insert("findings".into(), json!(findings));
+        object.insert("alerts".into(), json!(alerts));
+        object.insert("timeline".into(), json!(timeline));
+        let links: serde_json::Map<String, Value> = links
+            .iter()
+            .map(|l| (l.key.to_string(), json!(l.url)))
+            .collect();
+        object.insert("links".into(), Value::Object(links));
+    }
+    value
 }
 
 /// `label  value` lines for the session record.
@@ -305,6 +352,17 @@ fn session_fields(s: &SessionRecord) -> String {
     }
     if s.exempt {
         row("exempt", Some("yes: never alerted on or terminated".into()));
+    }
+    if let Some(by) = &s.terminated_by {
+        let at = s
+            .terminated_at
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default();
+        let reason = s.termination_reason.as_deref().unwrap_or("no reason given");
+        row(
+            "terminated",
+            Some(format!("on request by {by}{at}: {reason}")),
+        );
     }
     for (reason, t) in &s.terminations {
         let detail = t

@@ -232,7 +232,9 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDir
     let mut tally = Tally::default();
     let mut touched = BTreeSet::new();
     let json = args.format == Format::Json;
+    let mut progress = crate::progress::Progress::new("replaying", "events", files.len());
     for path in files {
+        progress.advance();
         let name = path.display().to_string();
         let (alerts, terminations) = match replay_one(handlers, path).await {
             Ok(Replayed::Recorded(done)) => {
@@ -296,6 +298,7 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDir
         tally.alerts += alerts.len();
         tally.terminations += terminations.len();
     }
+    progress.finish();
     // Every event has been replayed by now: a session that cannot be read back for the summary
     // (a transient store error) is reported and left out, and the exit status says the output
     // is incomplete; it is not a usage error.

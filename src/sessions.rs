@@ -1,30 +1,96 @@
-//! `warden sessions list|show`: read the table, or a replay state file.
+//! `warden sessions list|show|terminate`: read the table, or a replay state file; terminate
+//! through Session Manager (or, in a state file, in the file).
 
-use crate::output::{session_detail, session_json, session_table};
+use crate::output::{session_detail, session_detail_json, session_json, session_table};
 use crate::{Format, SourceArgs};
+use clap::Args;
+use serde_json::json;
+use std::path::Path;
 use std::process::ExitCode;
-use warden_core::aws::{DynamoStore, dynamodb_sdk, sdk_config};
+use warden_core::alert::session_links;
+use warden_core::aws::{
+    DynamoStore, SsmTerminator, StsIdentity, dynamodb_sdk, sdk_config, ssm_sdk, sts_sdk,
+};
 use warden_core::config::DEFAULT_RETENTION_DAYS;
-use warden_core::local::MemoryStore;
+use warden_core::glob::Glob;
+use warden_core::investigation::{
+    RequestError, RequestOutcome, SessionQuery, parse_since, terminate_on_request, timeline,
+};
+use warden_core::local::{FixedIdentity, MemoryStore, SimulatedTerminator};
 use warden_core::ports::{SessionFilter, SessionStore};
 use warden_core::session::SessionRecord;
 
-pub async fn list(
-    source: &SourceArgs,
-    active: bool,
-    limit: usize,
-    format: Format,
-) -> Result<ExitCode, String> {
-    let filter = SessionFilter {
-        active_only: active,
-        limit,
-        oldest_first: false,
-    };
-    let sessions = with_store(source, |store| async move { store.list(filter).await }).await?;
-    match format {
+/// Who a termination in a replay state file is recorded as: a state file is a sandbox with no
+/// AWS identity behind it, and looking one up would make an offline command wait on the network.
+pub const STATE_FILE_IDENTITY: &str = "local";
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only sessions still active (from the active-sessions index).
+    #[arg(long)]
+    pub active: bool,
+    /// Only sessions with a flag or a finding.
+    #[arg(long)]
+    pub flagged: bool,
+    /// Only this principal's sessions: user or role session name, ARN, principal id or access
+    /// key id; `*` and `?` are wildcards, case does not matter (`'*/Admin/*'`).
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Only sessions on this instance (wildcards as for --user).
+    #[arg(long, value_name = "TARGET")]
+    pub instance: Option<String>,
+    /// Only sessions open at any time since then (started, still open or ended since): an
+    /// RFC 3339 time, a date (midnight UTC) or an age (30m, 2h, 3d, 1w).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only sessions in this AWS account.
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub account: Option<String>,
+    /// At most this many sessions, the newest.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+impl ListArgs {
+    fn query(&self) -> Result<SessionQuery, String> {
+        let since = self
+            .since
+            .as_deref()
+            .map(|text| parse_since(text, jiff::Timestamp::now()))
+            .transpose()
+            .map_err(|e| format!("--since: {e}"))?;
+        Ok(SessionQuery {
+            active_only: self.active,
+            flagged: self.flagged,
+            user: self.user.as_deref().map(Glob::new),
+            instance: self.instance.as_deref().map(Glob::new),
+            since,
+            account: self.account.clone(),
+            limit: self.limit,
+        })
+    }
+}
+
+pub async fn list(args: ListArgs) -> Result<ExitCode, String> {
+    let query = args.query()?;
+    let filter = query.store_filter();
+    let sessions = with_store(
+        &args.source,
+        |store| async move { store.list(filter).await },
+    )
+    .await?;
+    let sessions = query.select(sessions);
+    match args.format {
         Format::Json => sessions
             .iter()
             .for_each(|s| println!("{}", session_json(s))),
+        Format::Human if sessions.is_empty() => {
+            eprintln!("no sessions match");
+        }
         Format::Human => println!("{}", session_table(&sessions)),
     }
     Ok(ExitCode::SUCCESS)
@@ -46,17 +112,163 @@ pub async fn show(
         eprintln!("warden: no session {session_id}");
         return Ok(ExitCode::FAILURE);
     };
+    let record = &stored.value;
+    let events = timeline(record, &findings, &alerts);
+    let links = session_links(record, None);
     match format {
-        Format::Json => {
-            let mut value =
-                serde_json::to_value(&stored.value).expect("a session record serialises");
-            value["findings"] = serde_json::to_value(&findings).expect("findings serialise");
-            value["alerts"] = serde_json::to_value(&alerts).expect("alert marks serialise");
-            println!("{value}");
-        }
-        Format::Human => println!("{}", session_detail(&stored.value, &findings, &alerts)),
+        Format::Json => println!(
+            "{}",
+            session_detail_json(record, &findings, &alerts, &events, &links)
+        ),
+        Format::Human => println!(
+            "{}",
+            session_detail(record, &findings, &alerts, &events, &links)
+        ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Terminates through the same terminator the functions use (`ssm:TerminateSession`, always
+/// enforced: a person asked), recording who asked and why; with a state file, in the file.
+pub async fn terminate(
+    source: &SourceArgs,
+    session_id: &str,
+    reason: &str,
+    format: Format,
+) -> Result<ExitCode, String> {
+    let outcome = if let Some(path) = &source.state {
+        let store = open_state(path)?;
+        let identity = FixedIdentity(STATE_FILE_IDENTITY.to_string());
+        let outcome =
+            terminate_on_request(&store, &SimulatedTerminator, &identity, session_id, reason).await;
+        if matches!(outcome, Ok(RequestOutcome::Terminated { .. })) {
+            store.persist(path).map_err(|e| e.to_string())?;
+        }
+        outcome
+    } else {
+        let table = table_name(source)?;
+        let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
+        let store = DynamoStore::new(
+            dynamodb_sdk::Client::new(&sdk),
+            table,
+            DEFAULT_RETENTION_DAYS,
+        );
+        let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), true);
+        let identity = StsIdentity::new(sts_sdk::Client::new(&sdk));
+        terminate_on_request(&store, &terminator, &identity, session_id, reason).await
+    };
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e @ (RequestError::NoReason | RequestError::Identity(_) | RequestError::Store(_))) => {
+            return Err(e.to_string());
+        }
+        Err(e) => {
+            eprintln!("warden: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    match format {
+        Format::Json => println!("{}", outcome_json(session_id, &outcome)),
+        Format::Human => println!(
+            "{}",
+            outcome_text(session_id, &outcome, source.state.is_some())
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One object: what came of this request (`outcome`, who asked now, when known) and the
+/// session's termination as recorded (by this request or an earlier one).
+fn outcome_json(session_id: &str, outcome: &RequestOutcome) -> serde_json::Value {
+    let r = outcome.record();
+    let requested_by = match outcome {
+        RequestOutcome::Terminated { record } => record.terminated_by.clone(),
+        RequestOutcome::EndedInSessionManager { by, .. }
+        | RequestOutcome::WouldTerminate { by, .. } => Some(by.clone()),
+        // Nothing to do: the caller's identity was not looked up.
+        RequestOutcome::AlreadyOver { .. } => None,
+    };
+    json!({
+        "type": "termination_request",
+        "session_id": session_id,
+        "outcome": outcome.code(),
+        "requested_by": requested_by,
+        "state": r.state.as_str(),
+        "terminated_by": r.terminated_by,
+        "termination_reason": r.termination_reason,
+        "terminated_at": r.terminated_at.map(|t| t.to_string()),
+        "ended_at": r.ended_at.map(|t| t.to_string()),
+        "ended_by": r.ended_by,
+    })
+}
+
+fn outcome_text(session_id: &str, outcome: &RequestOutcome, state_file: bool) -> String {
+    match outcome {
+        RequestOutcome::Terminated { record } => {
+            let mut text = format!(
+                "terminated {session_id} at {}: requested by {}, reason: {}",
+                record
+                    .terminated_at
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                record.terminated_by.as_deref().unwrap_or("?"),
+                record.termination_reason.as_deref().unwrap_or("?"),
+            );
+            if state_file {
+                text.push_str(" (in the state file only: no Session Manager call was made)");
+            }
+            text
+        }
+        RequestOutcome::AlreadyOver { record } => already_over(session_id, record),
+        RequestOutcome::EndedInSessionManager { .. } => format!(
+            "{session_id} had already ended in Session Manager; nothing was recorded (the reaper \
+             records its end on its next run)"
+        ),
+        RequestOutcome::WouldTerminate { .. } => {
+            format!("would terminate {session_id} (dry run); nothing was called or recorded")
+        }
+    }
+}
+
+fn already_over(session_id: &str, r: &SessionRecord) -> String {
+    if r.state == warden_core::session::SessionState::Denied {
+        return format!("{session_id} was never open (its start was refused); nothing to do");
+    }
+    let mut text = format!("{session_id} is already {}", r.state.as_str());
+    if let Some(at) = r.ended_at {
+        text.push_str(&format!(" (since {at}"));
+        match (&r.terminated_by, &r.ended_by) {
+            (Some(by), _) => text.push_str(&format!(
+                ", on request by {by}: {}",
+                r.termination_reason.as_deref().unwrap_or("no reason given")
+            )),
+            (None, Some(by)) => text.push_str(&format!(", by {by}")),
+            (None, None) => {}
+        }
+        text.push(')');
+    }
+    text.push_str("; nothing to do");
+    text
+}
+
+fn table_name(source: &SourceArgs) -> Result<&str, String> {
+    source.aws.table.as_deref().ok_or_else(|| {
+        "say where sessions are: --state FILE (from `warden replay --state`) or --table NAME \
+         (the stack's SessionsTableName output, or WARDEN_TABLE)"
+            .to_string()
+    })
+}
+
+fn open_state(path: &Path) -> Result<MemoryStore, String> {
+    // `replay --state` starts a missing file empty; here a missing file is a mistake (a typo,
+    // the wrong folder), not a table without sessions.
+    if !path.exists() {
+        return Err(format!(
+            "{}: no such state file (`warden replay --state FILE` writes one)",
+            path.display()
+        ));
+    }
+    MemoryStore::open(path).map_err(|e| e.to_string())
 }
 
 /// Runs `read` against the store the arguments name.
@@ -66,27 +278,15 @@ where
     Fut: std::future::Future<Output = Result<R, warden_core::ports::StoreError>>,
 {
     let store = if let Some(path) = &source.state {
-        // `replay --state` starts a missing file empty; here a missing file is a mistake (a
-        // typo, the wrong folder), not a table without sessions.
-        if !path.exists() {
-            return Err(format!(
-                "{}: no such state file (`warden replay --state FILE` writes one)",
-                path.display()
-            ));
-        }
-        AnyStore::Local(MemoryStore::open(path).map_err(|e| e.to_string())?)
-    } else if let Some(table) = &source.aws.table {
+        AnyStore::Local(open_state(path)?)
+    } else {
+        let table = table_name(source)?;
         let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
         AnyStore::Dynamo(DynamoStore::new(
             dynamodb_sdk::Client::new(&sdk),
             table,
             DEFAULT_RETENTION_DAYS,
         ))
-    } else {
-        return Err(
-            "say where sessions are: --state FILE (from `warden replay --state`) or --table NAME"
-                .into(),
-        );
     };
     read(store).await.map_err(|e| e.to_string())
 }

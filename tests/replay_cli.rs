@@ -493,3 +493,11 @@ fn json_output_has_a_line_for_every_event_even_without_alerts() {
     assert_eq!(scanned[1]["control_message"], true);
     assert_eq!(scanned[1]["session_id"], Value::Null);
 }
+
+#[test]
+fn replay_draws_no_progress_line_into_a_pipe() {
+    let out = warden(&["replay", EVENTS]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\r') && !err.contains("replaying "), "{err}");
+}

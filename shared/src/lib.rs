@@ -11,6 +11,7 @@ pub mod finding;
 pub mod glob;
 pub mod handlers;
 pub mod identity;
+pub mod investigation;
 pub mod local;
 pub mod metrics;
 pub mod policy;

@@ -307,6 +307,27 @@ impl Terminator for DryRunTerminator {
     }
 }
 
+/// Stands in for Session Manager where there is none (a replay state file): every session it is
+/// asked to end ends now. Nothing leaves the process.
+#[derive(Debug, Default)]
+pub struct SimulatedTerminator;
+
+impl Terminator for SimulatedTerminator {
+    async fn terminate(&self, _session_id: &str) -> Result<Terminated, TerminateError> {
+        Ok(Terminated::Now)
+    }
+}
+
+/// A caller identity given in advance: `local` for a state file, a fixed ARN in tests.
+#[derive(Debug, Clone)]
+pub struct FixedIdentity(pub String);
+
+impl crate::ports::CallerIdentity for FixedIdentity {
+    async fn caller(&self) -> Result<String, crate::ports::IdentityError> {
+        Ok(self.0.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,6 +192,20 @@ pub trait Terminator: Send + Sync {
     ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send;
 }
 
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IdentityError {
+    #[error("cannot tell who is calling: {0}")]
+    Unavailable(String),
+    #[error("the caller's identity was refused: {0}")]
+    Rejected(String),
+}
+
+/// Who is running the command (`sts:GetCallerIdentity`), recorded with what they asked for.
+pub trait CallerIdentity: Send + Sync {
+    /// The caller's ARN, or another name for them where there is no AWS identity.
+    fn caller(&self) -> impl Future<Output = Result<String, IdentityError>> + Send;
+}
+
 /// Which sessions `DescribeSessions` lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Listing {

@@ -123,6 +123,16 @@ pub struct SessionRecord {
     /// what a later run saw.
     #[serde(default)]
     pub described_at: Option<Timestamp>,
+    /// Who asked for the session to be terminated (`warden sessions terminate`): the caller's
+    /// identity as STS names it, or `local` for a replay state file.
+    #[serde(default)]
+    pub terminated_by: Option<String>,
+    /// The reason they gave.
+    #[serde(default)]
+    pub termination_reason: Option<String>,
+    /// When Session Manager accepted their request.
+    #[serde(default)]
+    pub terminated_at: Option<Timestamp>,
 }
 
 /// Transcript facts, merged commutatively: first and last times seen, and what the stream
@@ -308,6 +318,33 @@ impl SessionRecord {
         self.terminations
             .entry(reason_key.to_string())
             .or_insert(record);
+    }
+
+    /// Records a person's request to terminate the session, once Session Manager accepted it, and
+    /// ends the session with it. The earliest request stands (at the same instant, the lesser
+    /// identity), so concurrent requests settle the same in any order and a repeated one
+    /// changes nothing. Returns whether anything changed.
+    pub fn note_termination_request(&mut self, by: &str, reason: &str, at: Timestamp) -> bool {
+        let earlier = match (self.terminated_at, self.terminated_by.as_deref()) {
+            (Some(current), current_by) => at < current || (at == current && Some(by) < current_by),
+            (None, _) => true,
+        };
+        if !earlier {
+            // A later request is not recorded, but counts as an event, as its end would.
+            let before = self.last_event_at;
+            self.last_event_at = self.last_event_at.max(Some(at));
+            return before != self.last_event_at;
+        }
+        self.terminated_at = Some(at);
+        self.terminated_by = Some(by.to_string());
+        self.termination_reason = Some(reason.to_string());
+        self.end(
+            SessionState::Terminated,
+            at,
+            by.to_string(),
+            format!("terminated on request: {reason}"),
+        );
+        true
     }
 
     /// Merges what a transcript batch showed; returns whether anything changed.
@@ -620,6 +657,35 @@ mod tests {
         b.apply(&start, &assessment);
         assert_eq!(a, b);
         assert_eq!(b.target.as_deref(), Some("i-1"));
+    }
+
+    #[test]
+    fn the_earliest_termination_request_stands_in_any_order() {
+        let (early, late): (Timestamp, Timestamp) = (
+            "2026-11-23T13:10:00Z".parse().unwrap(),
+            "2026-11-23T13:11:00Z".parse().unwrap(),
+        );
+        let mut a = replay(&["03-start-role-without-mfa.json"]);
+        let mut b = a.clone();
+        assert!(a.note_termination_request("arn:aws:iam::1:user/ann", "INC-1", early));
+        a.note_termination_request("arn:aws:iam::1:user/ben", "INC-2", late);
+        assert!(b.note_termination_request("arn:aws:iam::1:user/ben", "INC-2", late));
+        assert!(b.note_termination_request("arn:aws:iam::1:user/ann", "INC-1", early));
+        assert_eq!(a, b);
+        assert_eq!(a.state, SessionState::Terminated);
+        assert_eq!(
+            (
+                a.terminated_by.as_deref(),
+                a.termination_reason.as_deref(),
+                a.terminated_at
+            ),
+            (Some("arn:aws:iam::1:user/ann"), Some("INC-1"), Some(early))
+        );
+        assert_eq!(a.ended_by.as_deref(), Some("arn:aws:iam::1:user/ann"));
+        assert!(
+            !a.note_termination_request("arn:aws:iam::1:user/ann", "INC-1", early),
+            "a repeated request changes nothing"
+        );
     }
 
     #[test]

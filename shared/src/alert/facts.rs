@@ -3,6 +3,7 @@
 use super::{AlertContext, MAX_EXTRA_CHARS, clip};
 use crate::identity::Principal;
 use crate::policy::Severity;
+use crate::session::SessionRecord;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -44,7 +45,8 @@ pub struct PrincipalFacts {
     pub from_transcript: bool,
 }
 
-/// A console page about the alert.
+/// A console page about the session or the alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     /// Label in text alerts.
     pub label: &'static str,
@@ -101,7 +103,7 @@ impl Facts {
             session_id: s.session_id.clone(),
             state: s.state.as_str().to_string(),
             account: s.account.clone(),
-            links: links(ctx, region.as_deref()),
+            links: session_links(s, ctx.event_id),
             region,
             started_at: s.started_at,
             ended_at: s.ended_at,
@@ -110,9 +112,14 @@ impl Facts {
     }
 }
 
-/// The session history, the transcript's log stream and the CloudTrail event, where known.
-fn links(ctx: &AlertContext<'_>, region: Option<&str>) -> Vec<Link> {
-    let s = ctx.session;
+/// The session history, the transcript's log stream and the CloudTrail event (`event_id`, or the
+/// session's start event), where known: the links alerts carry and `warden sessions show` prints.
+/// None without a region (from CloudTrail, or the transcript's stream records).
+pub fn session_links(s: &SessionRecord, event_id: Option<&str>) -> Vec<Link> {
+    let region = s
+        .region
+        .as_deref()
+        .or_else(|| s.transcript.as_ref().and_then(|t| t.region.as_deref()));
     let Some(region) = region else {
         return Vec::new();
     };
@@ -138,7 +145,7 @@ fn links(ctx: &AlertContext<'_>, region: Option<&str>) -> Vec<Link> {
             ),
         });
     }
-    if let Some(event_id) = ctx.event_id.or(s.start_event_id.as_deref()) {
+    if let Some(event_id) = event_id.or(s.start_event_id.as_deref()) {
         links.push(Link {
             label: "CloudTrail:",
             key: "cloudtrail_event",

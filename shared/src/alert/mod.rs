@@ -8,6 +8,7 @@ mod text;
 use crate::policy::Severity;
 use crate::session::{SessionRecord, TerminationOutcome};
 use facts::Facts;
+pub use facts::{Link, session_links};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use serde::Serialize;

@@ -1,18 +1,22 @@
-//! AWS implementations of the ports (DynamoDB store, SNS notifier, SSM terminator).
+//! AWS implementations of the ports (DynamoDB store, SNS notifier, SSM terminator, STS caller
+//! identity).
 
 mod attribute_json;
 pub mod dynamodb;
 pub mod parameters;
 pub mod sns;
 pub mod ssm;
+pub mod sts;
 
 pub use aws_sdk_dynamodb as dynamodb_sdk;
 pub use aws_sdk_sns as sns_sdk;
 pub use aws_sdk_ssm as ssm_sdk;
+pub use aws_sdk_sts as sts_sdk;
 pub use dynamodb::DynamoStore;
 pub use parameters::{ParameterError, fetch_parameter};
 pub use sns::SnsNotifier;
 pub use ssm::{SsmDirectory, SsmTerminator};
+pub use sts::StsIdentity;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
