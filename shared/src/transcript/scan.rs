@@ -55,7 +55,11 @@ impl<'r> TranscriptScanner<'r> {
             rules,
             mode: LogMode::Streaming,
             terminal: Terminal::new(LogMode::Streaming),
-            extractor: CommandExtractor::new(),
+            extractor: {
+                let mut extractor = CommandExtractor::new();
+                extractor.set_streamed(true);
+                extractor
+            },
             shell: ShellState::new(),
             lines_seen: 0,
             screen: Vec::new(),
@@ -119,10 +123,14 @@ impl<'r> TranscriptScanner<'r> {
             self.finish(out);
             self.mode = mode;
             self.terminal = Terminal::new(mode);
+            self.extractor.set_streamed(mode == LogMode::Streaming);
         }
     }
 
     fn drain(&mut self, out: &mut Vec<Hit<'r>>) {
+        if let Some(width) = self.terminal.take_fish_width() {
+            self.extractor.fish_seen(width);
+        }
         for screen_line in std::mem::take(&mut self.screen) {
             self.lines_seen += 1;
             let line = self.lines_seen;

@@ -144,6 +144,8 @@ pub struct Terminal {
     below: VecDeque<HeldLine>,
     /// Buffers of emitted held lines, reused so that a line costs no allocation.
     spare: Vec<Vec<char>>,
+    /// Streaming mode: the width fish's padding showed.
+    fish_width: Option<usize>,
     /// Streaming mode: the last thing done was a cursor-forward and nothing was printed since.
     after_forward: bool,
     /// Streaming mode: text printed after a cursor-forward that so far repeats the line from
@@ -162,6 +164,9 @@ struct Repaint {
     before: Vec<char>,
     run: Vec<char>,
 }
+
+/// Fewest spaces in fish's padding believed (terminals this narrow are not used for shells).
+const MIN_FISH_PADDING: usize = 19;
 
 /// Shortest run read as a repaint from column 0.
 const MIN_REPAINT: usize = 2;
@@ -207,6 +212,7 @@ impl Terminal {
             above: VecDeque::new(),
             below: VecDeque::new(),
             spare: Vec::new(),
+            fish_width: None,
             after_forward: false,
             repaint: None,
         }
@@ -374,8 +380,31 @@ impl Terminal {
     /// fish's `⏎` padding), so the columns its `ESC[nC` moves name are right.
     fn title_set(&mut self) {
         if std::mem::take(&mut self.in_title) && self.mode == LogMode::Streaming {
+            let _padding = self.learn_fish_width();
             self.reset_line();
         }
+    }
+
+    /// fish pads output left without a newline with `⏎`, spaces to the last column and `⏎`
+    /// again (its `\r`s deleted in a streamed record) before it sets the title and draws the
+    /// prompt: the padding tells the width, and that the shell is fish.
+    fn learn_fish_width(&mut self) -> bool {
+        let Some(('⏎', rest)) = self.line.split_first().map(|(c, rest)| (*c, rest)) else {
+            return false;
+        };
+        let spaces = rest.iter().take_while(|c| **c == ' ').count();
+        let padded = rest.get(spaces) == Some(&'⏎')
+            && spaces >= MIN_FISH_PADDING
+            && rest[spaces + 1..].iter().all(|c| *c == ' ');
+        if padded {
+            self.fish_width = Some(spaces + 1);
+        }
+        padded
+    }
+
+    /// The width fish's padding showed since the last call, if any (see `learn_fish_width`).
+    pub fn take_fish_width(&mut self) -> Option<usize> {
+        self.fish_width.take()
     }
 
     fn csi_dispatch(&mut self, final_char: char, out: &mut Vec<ScreenLine>) {
@@ -408,6 +437,11 @@ impl Terminal {
         // Any absolute position or a cleared screen ends what relative moves could come back to.
         if matches!(final_char, 'H' | 'f') || (final_char == 'J' && p.get(0) >= 2) {
             self.flush_held(out);
+        }
+        // fish's padding (`⏎`, spaces, `\r`, `⏎ `, `\r`) ends with `ESC[K` before the prompt:
+        // the `\r`s are gone from a streamed record, so the prompt starts a line of its own.
+        if final_char == 'K' && self.mode == LogMode::Streaming && self.learn_fish_width() {
+            self.reset_line();
         }
         match final_char {
             'K' => self.erase_in_line(p.get(0)),
@@ -1270,6 +1304,18 @@ mod tests {
     fn text_after_a_move_that_only_starts_like_the_line_stays_where_it_was_put() {
         let got = texts(LogMode::Streaming, "root@vm ~# \x1b[11Croot\n");
         assert_eq!(got, ["root@vm ~# root"]);
+    }
+
+    #[test]
+    fn fish_padding_without_a_title_still_starts_the_prompt_at_column_zero() {
+        let padding = format!("\u{23ce}{}\u{23ce} ", " ".repeat(99));
+        let line = format!("{padding}\x1b[Kroot@vm ~/app# \x1b[K\x1b[15Cl\x1b[16Cs\n");
+        let mut terminal = Terminal::new(LogMode::Streaming);
+        let mut out = Vec::new();
+        terminal.feed(&line, &mut out);
+        assert_eq!(out[0].text, "root@vm ~/app# ls");
+        assert_eq!(terminal.take_fish_width(), Some(100));
+        assert_eq!(terminal.take_fish_width(), None);
     }
 
     #[test]

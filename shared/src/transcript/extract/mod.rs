@@ -331,6 +331,17 @@ pub struct CommandExtractor {
     unterminated: Option<String>,
     /// The last line read was an `exit`/`logout` command: a shell prints the word as it leaves.
     left_shell: bool,
+    /// The prompt was hidden with an empty `fish_prompt`: fish shows no PS2, so a further line
+    /// of a command starts at column 0 (an open quote) or 4 (after `\`).
+    fish_hidden: bool,
+    /// Lines come from streamed records (the agent deleted `\r`s and stripped escapes).
+    streamed: bool,
+    /// The shell draws fish's `⏎` padding: what fish does on rows below the prompt's applies.
+    fish: bool,
+    /// fish's width, from its padding (`⏎`, width - 1 spaces, `⏎`).
+    fish_width: Option<usize>,
+    /// Keys fish draws on the row below a command line, one streamed line each.
+    fish_row: Option<FishRow>,
     /// A command line that may have wrapped at a width not known yet.
     pending_wrap: Option<PendingWrap>,
     /// A command line read earlier is better read otherwise, now that later lines showed it.
@@ -374,6 +385,11 @@ impl CommandExtractor {
             completing: None,
             unterminated: None,
             left_shell: false,
+            fish_hidden: false,
+            streamed: false,
+            fish: false,
+            fish_width: None,
+            fish_row: None,
             pending_wrap: None,
             revision: None,
         }
@@ -397,6 +413,9 @@ impl CommandExtractor {
     pub fn read(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         self.line += 1;
         self.confirm_wrap(&line.text);
+        if let Some(read) = self.fish_row_key(line) {
+            return read;
+        }
         // A shell's `exit` farewell may come after a blank line (CR LF pairs doubled).
         let left_shell = if line.text.trim().is_empty() {
             self.left_shell
@@ -413,8 +432,121 @@ impl CommandExtractor {
         let (read, why) = self.read_line(line, left_shell, unterminated.as_deref());
         if let TranscriptLine::Command { command, .. } = &read {
             self.left_shell = matches!(command.as_str(), "exit" | "logout");
+            self.fish_row = self.fish_row_after(&line.text, command);
         }
         (read, why)
+    }
+
+    /// The terminal saw fish's padding, `width` columns wide (streamed records lose it).
+    pub fn fish_seen(&mut self, width: usize) {
+        self.fish = true;
+        self.fish_width = Some(width);
+    }
+
+    /// Tells the extractor whether lines come from streamed records.
+    pub fn set_streamed(&mut self, streamed: bool) {
+        self.streamed = streamed;
+        self.fish_row = None;
+    }
+
+    /// A streamed fish command line that goes on on the row below: a quote left open or a
+    /// trailing `\` (a new row of the command), or a line that reached fish's width (a wrap).
+    fn fish_row_after(&self, text: &str, command: &str) -> Option<FishRow> {
+        if !(self.streamed && self.fish) {
+            return None;
+        }
+        let wraps = self.fish_width == Some(text.chars().count());
+        (self.shell.incomplete() || wraps).then(|| FishRow {
+            wrap: !self.shell.incomplete(),
+            as_read: command.to_string(),
+            keys: String::new(),
+            moved_down: false,
+            lines: 0,
+        })
+    }
+
+    /// A line of a fish row drawn key by key (see [`FishRow`]), or None when the line is not
+    /// one (the run is over, or the line ends it and is read as usual).
+    fn fish_row_key(&mut self, line: &ScreenLine) -> Option<(TranscriptLine, Reading)> {
+        let run = self.fish_row.as_mut()?;
+        let text = line.text.as_str();
+        run.lines += 1;
+        if text.is_empty() {
+            if run.keys.is_empty() && !run.moved_down {
+                run.moved_down = true;
+                return Some(output(line, "fish moved to the row below"));
+            }
+            let run = self.fish_row.take()?;
+            return (!run.keys.is_empty()).then(|| self.fish_row_done(line, run));
+        }
+        let chars = text.chars().count();
+        if line.redraw {
+            // A key drawn again in its place (its colour changed), or the row above redrawn.
+            if chars == 1 && !run.keys.is_empty() {
+                run.keys.pop();
+                run.keys.push_str(text);
+                return Some(output(line, "fish drew a key again on the row below"));
+            }
+            return Some(output(line, "fish redrew the row above"));
+        }
+        if chars <= MAX_FISH_KEYS_PER_LINE && !text.contains(char::is_whitespace) {
+            if run.keys.is_empty() && !run.wrap && text == "\\" && run.as_read.ends_with('\\') {
+                return Some(output(line, "fish redrew the `\\` ending the row above"));
+            }
+            // Its first draw on the row below a wrap repeats the last chars of the row above.
+            let repeated = if run.wrap && run.keys.is_empty() {
+                text.char_indices()
+                    .map(|(at, _)| at)
+                    .skip(1)
+                    .filter(|&at| run.as_read.ends_with(&text[..at]))
+                    .last()
+                    .unwrap_or(0)
+            } else {
+                0
+            };
+            run.keys.push_str(&text[repeated..]);
+            return Some(output(line, "a key fish drew on the row below"));
+        }
+        self.fish_row = None;
+        None
+    }
+
+    /// The empty line that ends a fish row drawn key by key: the keys are a further line of
+    /// the command, or the rest of a wrapped one (the command line is read again).
+    fn fish_row_done(&mut self, line: &ScreenLine, run: FishRow) -> (TranscriptLine, Reading) {
+        if run.wrap {
+            let command = format!("{}{}", run.as_read, run.keys);
+            if let Some(last) = self.history.back_mut()
+                && *last == run.as_read
+            {
+                last.clone_from(&command);
+            }
+            self.revision = Some(Revision {
+                lines_back: run.lines,
+                why: format!(
+                    "joined with the {} keys fish drew on the row below (streamed)",
+                    run.keys.chars().count()
+                ),
+                command,
+                rematch: true,
+            });
+            return output(line, "fish's wrapped row ended");
+        }
+        self.join(&run.keys);
+        self.shell.scan(&run.keys);
+        self.body_is_script |= reads_script(&run.keys);
+        self.after_command(&run.keys);
+        let alternatives = if !self.joined_overflow && self.joined != run.keys {
+            vec![self.joined.clone()]
+        } else {
+            Vec::new()
+        };
+        let read = self.command(CommandKind::Continuation, "", &run.keys, alternatives);
+        self.fish_row = self.fish_row_after("", &run.keys);
+        (
+            read,
+            Reading::Continuation("the row below the command, drawn key by key (streamed fish)"),
+        )
     }
 
     /// The reading of a streamed command line without a space that may be readline's wrap
@@ -539,6 +671,13 @@ impl CommandExtractor {
         if let Some(width) = text.get(..end).and_then(streamed::width_from_prompt_sp) {
             self.width = Some(width);
         }
+        if let Some(padding) = text.strip_prefix('⏎') {
+            self.fish = true;
+            let spaces = padding.len() - padding.trim_start_matches(' ').len();
+            if padding[spaces..].starts_with('⏎') {
+                self.fish_width = Some(spaces + 1);
+            }
+        }
         let cut = |t: &str| t.get(end..).map(str::to_string);
         Some(ScreenLine {
             text: cut(text)?,
@@ -585,9 +724,10 @@ impl CommandExtractor {
         }
         // fish shows no PS2: a line after one that left a quote open or ended with `\` goes on
         // with it, indented under the prompt, unless it starts with a prompt of its own.
+        let fish_without_prompt = self.fish_hidden && matches!(self.state, PromptState::Hidden(_));
         if self.continuing
             && self.shell.incomplete()
-            && text.starts_with(' ')
+            && (text.starts_with(' ') || fish_without_prompt)
             && stock_prompt(text).is_none()
             && self.learned_at_start(text).is_none()
             && let Some(result) = self.continuation(line, text.trim_start())
@@ -1205,6 +1345,8 @@ impl CommandExtractor {
             }
             Some(PromptValue::Hidden) => {
                 self.state = PromptState::Hidden(self.line);
+                self.fish_hidden = command.contains("fish_prompt");
+                self.fish |= self.fish_hidden;
                 if !self.hidden_signalled {
                     self.hidden_signalled = true;
                     self.signal = Some(Signal::PromptHidden { line: self.line });
@@ -1215,6 +1357,8 @@ impl CommandExtractor {
         }
         if switches_shell(command) {
             self.zle = false;
+            self.fish = false;
+            self.fish_hidden = false;
             self.state = PromptState::ExpectNew(self.line);
         }
     }
@@ -1393,7 +1537,7 @@ fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<us
         let end = text.len() - rest.len();
         let at_start = at == marker.len_utf8();
         // zsh pads to the margin: no output line is that many spaces after a `%` or `#`.
-        let to_margin = matches!(marker, '%' | '#') && end - at >= MIN_MARGIN_PADDING;
+        let to_margin = matches!(marker, '%' | '#' | '⏎') && end - at >= MIN_MARGIN_PADDING;
         if at_start || to_margin || prompt_follows(rest) {
             return Some(end);
         }
@@ -1458,6 +1602,24 @@ impl Unwrapped {
             .then(|| (word, format!("{head} {tail}")))
     }
 }
+
+/// fish draws a command's second row (after an open quote or `\`, or past the margin) key by
+/// key: for each key it moves down with a line feed, writes the key and moves back up with an
+/// escape the agent strips. A streamed record then holds one line per key (`t`, `w`, `o`),
+/// a key drawn again in its colour as a backspace and the key, and an empty line at Enter.
+struct FishRow {
+    /// The row is the wrapped rest of the command line, not a further line of the command.
+    wrap: bool,
+    as_read: String,
+    keys: String,
+    /// fish's first move down (an empty line) was seen.
+    moved_down: bool,
+    /// Lines read since the command line.
+    lines: usize,
+}
+
+/// Keys fish draws in one go on a row below (typed faster than it redraws).
+const MAX_FISH_KEYS_PER_LINE: usize = 4;
 
 /// A command line read with a possible wrap space at a width the session has not shown yet.
 /// When the next lines show the split word whole (the command's output repeats its argument:

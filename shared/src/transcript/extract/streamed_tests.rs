@@ -237,3 +237,108 @@ fn a_line_at_the_margin_followed_by_unrelated_output_is_left_as_it_was_read() {
     ]);
     assert_eq!(got, [typed]);
 }
+
+/// A streamed fish session at a 100-column terminal, with its later revisions applied.
+fn fish_commands(lines: &[ScreenLine]) -> Vec<String> {
+    let mut extractor = CommandExtractor::new();
+    extractor.set_streamed(true);
+    extractor.fish_seen(100);
+    let mut read: Vec<(usize, String)> = Vec::new();
+    for (n, l) in lines.iter().enumerate() {
+        if let TranscriptLine::Command { command, .. } = extractor.classify(l) {
+            read.push((n, command));
+        }
+        if let Some(revision) = extractor.take_revision() {
+            let at = n - revision.lines_back;
+            read.iter_mut().find(|(line, _)| *line == at).unwrap().1 = revision.command;
+        }
+    }
+    read.into_iter().map(|(_, c)| c).collect()
+}
+
+fn redrawn(text: &str) -> ScreenLine {
+    ScreenLine {
+        redraw: true,
+        ..line(text)
+    }
+}
+
+#[test]
+fn fish_keys_on_the_row_below_a_backslash_are_the_next_line_of_the_command() {
+    let got = fish_commands(&[
+        line("root@vm ~/app# echo one \\"),
+        line(""),
+        line("\\"),
+        line("t"),
+        redrawn("t"),
+        line("w"),
+        line("o"),
+        line(""),
+        line("one two"),
+    ]);
+    assert_eq!(got, ["echo one \\", "two"]);
+}
+
+#[test]
+fn fish_keys_after_an_open_quote_end_the_quote_and_the_row_above_redrawn_is_skipped() {
+    let got = fish_commands(&[
+        line("root@vm ~/app# echo 'open"),
+        line(""),
+        line("q"),
+        line("u"),
+        line("o"),
+        line("t"),
+        line("e"),
+        line("'"),
+        redrawn("'open"),
+        line(""),
+        line("open"),
+        line("quote"),
+    ]);
+    assert_eq!(got, ["echo 'open", "quote'"]);
+}
+
+#[test]
+fn fish_keys_past_the_margin_are_the_rest_of_the_wrapped_command() {
+    let digits = "0123456789".repeat(13);
+    let typed = format!("echo wrap-{digits}");
+    let prompt = "root@vm ~/app# ";
+    let cut = 100 - prompt.len();
+    let mut lines = vec![line(&format!("{prompt}{}", &typed[..cut]))];
+    // The first draw below repeats the last two chars of the row above.
+    lines.push(line(&typed[cut - 2..cut + 1]));
+    lines.extend(typed[cut + 1..].chars().map(|c| line(&c.to_string())));
+    lines.push(line(""));
+    lines.push(line(&format!("wrap-{digits}")));
+    assert_eq!(fish_commands(&lines), [typed]);
+}
+
+#[test]
+fn short_output_after_a_short_fish_command_is_not_taken_for_keys() {
+    let got = fish_commands(&[
+        line("root@vm ~/app# seq 1 3"),
+        line("1"),
+        line("2"),
+        line("3"),
+        line(""),
+        line("root@vm ~/app# ls"),
+    ]);
+    assert_eq!(got, ["seq 1 3", "ls"]);
+}
+
+#[test]
+fn upload_at_end_lines_are_never_read_as_fish_keys() {
+    let mut extractor = CommandExtractor::new();
+    extractor.fish_seen(100);
+    let lines = [
+        line("root@vm ~/app# echo 'open"),
+        line("q"),
+        line("'"),
+        line(""),
+    ];
+    let kinds: Vec<bool> = lines
+        .iter()
+        .map(|l| matches!(extractor.classify(l), TranscriptLine::Command { .. }))
+        .collect();
+    assert_eq!(kinds, [true, false, false, false]);
+}
