@@ -568,7 +568,9 @@ impl Terminal {
 
     /// Records how far left the cursor went (see `ScreenLine::stale_tail`).
     fn moved_back(&mut self) {
-        if self.cursor < self.low_mark {
+        // Coming back to the same point again (a second history recall over the first) starts
+        // the count of what was written past it again.
+        if self.cursor <= self.low_mark {
             self.low_mark = self.cursor;
             self.written_past_low = self.cursor;
         }

@@ -1731,10 +1731,51 @@ fn undo_redraw(command: &str) -> (&str, Option<&str>) {
     {
         return (&command[..half], Some(command));
     }
+    if let Some(latest) = latest_draw(command) {
+        return (latest, Some(command));
+    }
     let repeated = (MIN_REDRAWN_PREFIX..=half)
         .filter(|&k| command.is_char_boundary(k))
         .find(|&k| command[k..].starts_with(&command[..k]));
     (command, repeated.map(|k| &command[k..]))
+}
+
+/// zsh with suggestion or highlighting plugins redraws the whole line for each key; streamed,
+/// the draws follow one another (`tkginstallertkginstaller linux`, `…wintkginstaller wine`).
+/// The draws are where the line's first chars come again right after a letter or digit, and
+/// each draw must be the one before it with keys added or taken away: the latest of such a
+/// chain at the end of the line is what was run. None when the line is no such chain.
+fn latest_draw(command: &str) -> Option<&str> {
+    let anchor = command.get(..MIN_DOUBLED_COMMAND)?;
+    if anchor.contains(char::is_whitespace) {
+        return None;
+    }
+    let mut starts = vec![0];
+    for (at, _) in command.match_indices(anchor).skip(1) {
+        let glued = command[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric);
+        if glued && at - starts[starts.len() - 1] >= MIN_DOUBLED_COMMAND {
+            starts.push(at);
+        }
+    }
+    if starts.len() < 2 {
+        return None;
+    }
+    let draws: Vec<&str> = starts
+        .iter()
+        .zip(starts.iter().skip(1).chain([&command.len()]))
+        .map(|(&from, &to)| &command[from..to])
+        .collect();
+    let related = |a: &str, b: &str| a.starts_with(b) || b.starts_with(a);
+    // The chain of draws that ends the line, each related to the next.
+    let chained = draws
+        .windows(2)
+        .rev()
+        .take_while(|pair| related(pair[0], pair[1]))
+        .count();
+    (chained >= 1).then(|| draws[draws.len() - 1])
 }
 
 fn clean_command(text: &str) -> &str {

@@ -342,3 +342,29 @@ fn upload_at_end_lines_are_never_read_as_fish_keys() {
         .collect();
     assert_eq!(kinds, [true, false, false, false]);
 }
+
+#[test]
+fn the_latest_of_a_chain_of_glued_zsh_redraws_is_the_command() {
+    let got = commands(&[
+        line("╰─ tkginstallertkginstaller linux"),
+        line("╰─ tkginstaller wintkginstaller wine"),
+    ]);
+    assert_eq!(got, ["tkginstaller linux", "tkginstaller wine"]);
+}
+
+#[test]
+fn a_command_repeating_its_first_letters_is_not_split_into_draws() {
+    let got = commands(&[
+        line("$ git commit -m 'gitgit'"),
+        line("$ make install-makefile"),
+        line("$ echo abcabcabc"),
+    ]);
+    assert_eq!(
+        got,
+        [
+            "git commit -m 'gitgit'",
+            "make install-makefile",
+            "echo abcabcabc"
+        ]
+    );
+}
