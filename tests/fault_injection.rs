@@ -730,6 +730,7 @@ fn field_differences(a: &Value, b: &Value) -> String {
 fn is_reaper_observation(alert_id: &str) -> bool {
     [
         "no_transcript",
+        "transcript_stopped",
         "unrecorded_session",
         "transcript_unprocessable",
     ]
