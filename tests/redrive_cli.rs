@@ -2,6 +2,10 @@
 //! moto server's SQS (every record shape `template.yaml` produces), redriven onto moto's DynamoDB
 //! and SNS. Skips without moto server, like the other adapter tests (`scripts/test` starts it).
 
+#[path = "support/fault_proxy.rs"]
+mod fault_proxy;
+#[path = "support/http_stub.rs"]
+mod http_stub;
 #[path = "support/moto.rs"]
 mod moto;
 
@@ -22,6 +26,20 @@ fn cloudtrail(file: &str) -> Value {
 
 fn transcript(file: &str) -> Value {
     read_json(&format!("{EVENTS}/2-transcripts/{file}"))
+}
+
+/// A queue for dead letters on moto.
+async fn dead_letter_queue(config: &aws_config::SdkConfig) -> Queues {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let dead_letters = sqs
+        .create_queue()
+        .queue_name(moto::unique("dead-letters"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    Queues { sqs, dead_letters }
 }
 
 /// The on-failure destination record Lambda writes after the retries, around `event`.
@@ -186,16 +204,7 @@ async fn redrive_runs_each_dead_letter_through_its_handler_and_deletes_only_what
     let table = moto::unique("redrive");
     moto::create_table(&dynamo, &table).await;
     let (topic, alerts) = moto::create_topic_with_queue(&config, &moto::unique("redrive")).await;
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let dead_letters = sqs
-        .create_queue()
-        .queue_name(moto::unique("dead-letters"))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let queues = Queues { sqs, dead_letters };
+    let queues = dead_letter_queue(&config).await;
 
     // Every shape the template's queues receive.
     let bob = cloudtrail("03-start-role-without-mfa.json");
@@ -421,4 +430,86 @@ async fn redrive_runs_each_dead_letter_through_its_handler_and_deletes_only_what
     assert_eq!(summary(&lines(&again))["redriven"], 0);
     assert_eq!(queues.depth().await, (3, 0));
     assert!(received(&config, &alerts).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_dead_lettered_reaper_run_is_redriven_against_session_manager() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let config = moto::sdk_config(&endpoint).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&config);
+    let table = moto::unique("redrive-reaper");
+    moto::create_table(&dynamo, &table).await;
+    let (topic, alerts) =
+        moto::create_topic_with_queue(&config, &moto::unique("redrive-reaper")).await;
+    let queues = dead_letter_queue(&config).await;
+    // Session Manager lists an open shell session that CloudTrail never reported, started an
+    // hour before the run. moto has no DescribeSessions: the stand-in answers it, behind the
+    // fault proxy (no faults) that sends everything else to moto.
+    let ghost = "ghost-0123456789abcdef0";
+    let stand_in = http_stub::SsmStandIn::start(vec![json!({
+        "SessionId": ghost,
+        "Target": "i-0c4d5e6f7a8b90123",
+        "Status": "Connected",
+        "StartDate": 1_795_906_800.0,
+        "DocumentName": "SSM-SessionManagerRunShell",
+        "Owner": "arn:aws:sts::111122223333:assumed-role/Admin/ghost",
+    })]);
+    let proxy = fault_proxy::Proxy::start(&endpoint, Some(&stand_in.url()), 1.0);
+    let run = read_json(&format!("{EVENTS}/3-reaper/31-scheduled-event.json"));
+    queues
+        .send(
+            &on_failure(run, "session-reaper", "session directory unavailable"),
+            &[],
+        )
+        .await;
+
+    let dry = lines(&redrive(
+        &proxy.url,
+        &queues.dead_letters,
+        &table,
+        &topic,
+        &[],
+    ));
+    assert_eq!(outcomes(&dry), pairs(&[("reaper", "would_redrive")]));
+    assert_eq!(
+        dry[0]["what"], "reaper run at 2026-11-29T00:00:00Z",
+        "{dry:?}"
+    );
+
+    let applied = redrive(
+        &proxy.url,
+        &queues.dead_letters,
+        &table,
+        &topic,
+        &["--apply"],
+    );
+    let applied_lines = lines(&applied);
+    assert!(
+        applied.status.success(),
+        "{applied_lines:#?}\n{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    assert_eq!(outcomes(&applied_lines), pairs(&[("reaper", "redriven")]));
+    assert!(
+        stand_in
+            .calls()
+            .iter()
+            .any(|c| c == "AmazonSSM.DescribeSessions"),
+        "{:?}",
+        stand_in.calls()
+    );
+    assert_eq!(queues.depth().await, (0, 0));
+    assert_eq!(
+        session_items(&dynamo, &table).await,
+        BTreeMap::from([(ghost.to_string(), "active".to_string())])
+    );
+    assert_eq!(
+        received(&config, &alerts).await,
+        BTreeMap::from([
+            (format!("{ghost}/no_transcript"), 1),
+            (format!("{ghost}/unrecorded_session"), 1),
+        ])
+    );
 }

@@ -45,6 +45,12 @@ pub struct ReaperConfig {
     pub max_session_minutes: Option<u32>,
     /// A shell session with no transcript after this long is alerted (`WARDEN_TRANSCRIPT_GRACE_MINUTES`; 0 turns the check off).
     pub transcript_grace_minutes: u32,
+    /// A shell session Session Manager lists as connected whose transcript's last log event is
+    /// older than this is alerted as `transcript_stopped` (`WARDEN_TRANSCRIPT_SILENCE_MINUTES`;
+    /// 0 turns the check off). Session Manager ends a session idle for its idle timeout (20
+    /// minutes by default, 60 at most), so a connected session silent for longer is working
+    /// unrecorded or running a command that prints nothing for that long.
+    pub transcript_silence_minutes: u32,
     /// How long a session may lack its CloudTrail `StartSession` before it counts as
     /// unrecorded (`WARDEN_UNRECORDED_GRACE_MINUTES`): CloudTrail delivers within minutes, not at once.
     pub unrecorded_grace_minutes: u32,
@@ -130,6 +136,11 @@ impl WardenConfig {
                 transcript_grace_minutes: parse_minutes(
                     "WARDEN_TRANSCRIPT_GRACE_MINUTES",
                     &get("WARDEN_TRANSCRIPT_GRACE_MINUTES", "10"),
+                    0,
+                )?,
+                transcript_silence_minutes: parse_minutes(
+                    "WARDEN_TRANSCRIPT_SILENCE_MINUTES",
+                    &get("WARDEN_TRANSCRIPT_SILENCE_MINUTES", "70"),
                     0,
                 )?,
                 unrecorded_grace_minutes: parse_minutes(
@@ -455,6 +466,7 @@ mod tests {
         let c = config(&[]).unwrap();
         assert_eq!(c.reaper.max_session_minutes, None);
         assert_eq!(c.reaper.transcript_grace_minutes, 10);
+        assert_eq!(c.reaper.transcript_silence_minutes, 70);
         assert_eq!(c.reaper.fail_mode, FailMode::Open);
         let c = config(&[
             ("WARDEN_MAX_SESSION_MINUTES", "480"),

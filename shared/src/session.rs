@@ -119,8 +119,13 @@ pub struct SessionRecord {
     /// The status `DescribeSessions` reported at the latest reaper run that saw the session.
     #[serde(default)]
     pub described_status: Option<String>,
-    /// The time of that reaper run: a run applied late (a retry, a redrive) does not overwrite
-    /// what a later run saw.
+    /// When that reaper run looked (its schedule time): an observation time, like a
+    /// transcript's `processed_at`, not a fact about the session. It orders views so that a run
+    /// applied late (a retry, a redrive) does not overwrite what a later run saw. An open
+    /// session is looked at by every run, so this is the latest run's time; an ended one only by
+    /// the run that noticed the end, so it says when Session Warden learned of the end (a run
+    /// that could not update the session leaves that to the next one), while `ended_at` says
+    /// when the session ended.
     #[serde(default)]
     pub described_at: Option<Timestamp>,
     /// Who asked for the session to be terminated (`warden sessions terminate`): the caller's
@@ -607,6 +612,42 @@ mod tests {
         assert!(!b.note_described(&view("Disconnected"), early));
         assert_eq!(a, b);
         assert_eq!(b.described_status.as_deref(), Some("Connected"));
+    }
+
+    #[test]
+    fn the_run_that_notices_an_end_changes_only_when_it_was_noticed() {
+        // A run that could not update the session (its write failed) leaves the end to the
+        // next run: the session's end, its status and who reported it are the same; only the
+        // observation time says which run saw it.
+        let ended = DescribedSession {
+            session_id: "s".into(),
+            target: Some("i-1".into()),
+            status: Some("Terminated".into()),
+            start_date: Some("2026-11-24T09:00:00Z".parse().unwrap()),
+            end_date: Some("2026-11-24T09:30:00Z".parse().unwrap()),
+            document_name: Some("SSM-SessionManagerRunShell".into()),
+            owner: Some("arn:aws:sts::1:assumed-role/Admin/bob".into()),
+            reason: None,
+        };
+        let (first_run, next_run): (Timestamp, Timestamp) = (
+            "2026-11-24T10:00:00Z".parse().unwrap(),
+            "2026-11-24T10:05:00Z".parse().unwrap(),
+        );
+        let active = replay(&["03-start-role-without-mfa.json"]);
+        let (mut by_first, mut by_next) = (active.clone(), active);
+        assert!(by_first.note_described(&ended, first_run));
+        assert!(by_next.note_described(&ended, next_run));
+        assert_eq!(by_first.state, SessionState::Ended);
+        assert_eq!(
+            by_first.ended_at, ended.end_date,
+            "the end is Session Manager's"
+        );
+        assert_eq!(
+            (by_first.described_at, by_next.described_at),
+            (Some(first_run), Some(next_run))
+        );
+        by_next.described_at = by_first.described_at;
+        assert_eq!(by_first, by_next);
     }
 
     #[test]

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """A loopback fault proxy in front of moto server, for tests/fault_injection.rs.
 
-Forwards every request to the upstream endpoint. DynamoDB requests (`X-Amz-Target:
-DynamoDB_20120810.*`) and SNS requests (SigV4 scope `/sns/`) are failed at a seeded rate in the
-configured mode; everything else (SQS, set-up calls) passes untouched.
+Forwards every request to the upstream endpoint; Session Manager requests (`X-Amz-Target:
+AmazonSSM.*`) go to `--ssm-upstream` when it is given (a stand-in: moto has no `DescribeSessions`).
+DynamoDB requests (`X-Amz-Target: DynamoDB_20120810.*`), SNS requests (SigV4 scope `/sns/`) and
+Session Manager requests are failed at a seeded rate in the configured mode; everything else
+(SQS, set-up calls) passes untouched.
 
 Modes, one per faulted request (`mixed` picks one of the others at random):
   error500    HTTP 500 in the protocol's own error shape (DynamoDB JSON `InternalServerError`,
-              SNS query XML `InternalError`); the request never reaches moto
-  throttle    HTTP 400 `ProvisionedThroughputExceededException` / SNS `Throttling`; not forwarded
+              SNS query XML `InternalError`, SSM JSON `InternalServerError`); the request never
+              reaches moto
+  throttle    HTTP 400 `ProvisionedThroughputExceededException` / SNS `Throttling` / SSM
+              `ThrottlingException`; not forwarded
   reset       the connection is reset before the request is forwarded
   slow        forwarded, then the reply is held back for a random 0.5-2 x `--slow-seconds`
               (longer than the client's attempt timeout for some: the write happened, the client
@@ -16,7 +20,9 @@ Modes, one per faulted request (`mixed` picks one of the others at random):
   lost_reply  forwarded (the write happened), then the connection is reset instead of replying
 
 Control, on the same port: `POST /__faults__` with `{"mode": ..., "rate": ..., "seed": ...}`
-sets the faults and zeroes the counters; `GET /__faults__` returns the counters as JSON.
+sets the faults and zeroes the counters; `GET /__faults__` returns the counters as JSON:
+`requests`, `faulted`, one count per mode, and `operations`: requests by operation
+(`dynamodb:PutItem`, `sns:Publish`, `ssm:DescribeSessions`, `sqs:ReceiveMessage`, ...).
 
 Prints `listening http://127.0.0.1:PORT` on its first line once it accepts connections; binds
 127.0.0.1 only.
@@ -68,11 +74,13 @@ class Faults:
             self.random = random.Random(int(settings.get("seed", 0)))
             self.counters = {"requests": 0, "faulted": 0}
             self.counters.update({m: 0 for m in MODES})
+            self.operations = {}
 
-    def decide(self, service):
+    def decide(self, service, operation):
         """The fault for the next request to `service` (None: pass it through)."""
         with self.lock:
             self.counters["requests"] += 1
+            self.operations[operation] = self.operations.get(operation, 0) + 1
             if service is None or self.mode == "none":
                 return None, 0.0
             if self.random.random() >= self.rate:
@@ -86,21 +94,49 @@ class Faults:
 
     def snapshot(self):
         with self.lock:
-            return dict(self.counters, mode=self.mode, rate=self.rate)
+            return dict(
+                self.counters, mode=self.mode, rate=self.rate, operations=dict(self.operations)
+            )
 
 
 def service_of(headers):
     target = headers.get("X-Amz-Target", "")
     if target.startswith("DynamoDB_20120810."):
         return "dynamodb"
+    if target.startswith("AmazonSSM."):
+        return "ssm"
     if "/sns/aws4_request" in headers.get("Authorization", ""):
         return "sns"
     return None
 
 
+def operation_of(headers, body):
+    """`service:Operation` of a request, for the counters."""
+    target = headers.get("X-Amz-Target", "")
+    if "." in target:
+        prefix, operation = target.split(".", 1)
+        service = {
+            "DynamoDB_20120810": "dynamodb",
+            "AmazonSSM": "ssm",
+            "AmazonSQS": "sqs",
+        }.get(prefix, prefix)
+        return f"{service}:{operation}"
+    scope = headers.get("Authorization", "")
+    service = scope.split("/aws4_request")[0].rsplit("/", 1)[-1] if "/aws4_request" in scope else "?"
+    action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
+    return f"{service}:{action}"
+
+
 def error_reply(service, mode):
     """(status, content type, body) of a 500 or throttling error as the service sends it."""
     request_id = str(uuid.uuid4())
+    if service == "ssm":
+        kind, message, status = {
+            "error500": ("InternalServerError", "Internal server error", 500),
+            "throttle": ("ThrottlingException", "Rate exceeded", 400),
+        }[mode]
+        body = json.dumps({"__type": kind, "message": message})
+        return status, "application/x-amz-json-1.1", body.encode(), request_id
     if service == "dynamodb":
         kind, message, status = {
             "error500": ("InternalServerError", "Internal server error", 500),
@@ -174,19 +210,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         payload = json.dumps(faults.snapshot()).encode()
         self.reply(200, [("Content-Type", "application/json")], payload)
 
-    def upstream(self):
-        if getattr(self, "_upstream", None) is None:
-            url = self.server.upstream
-            self._upstream = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-            self._upstream.connect()
-            self._upstream.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return self._upstream
+    def upstream(self, url):
+        """This client connection's keep-alive connection to `url`."""
+        connections = self.__dict__.setdefault("_upstreams", {})
+        key = (url.hostname, url.port)
+        if connections.get(key) is None:
+            connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+            connection.connect()
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connections[key] = connection
+        return connections[key]
 
-    def forward(self, body):
+    def forward(self, body, service):
+        url = self.server.upstream
+        if service == "ssm" and self.server.ssm_upstream is not None:
+            url = self.server.ssm_upstream
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
         headers["Content-Length"] = str(len(body))
         for attempt in range(2):
-            connection = self.upstream()
+            connection = self.upstream(url)
             try:
                 connection.request(self.command, self.path, body=body, headers=headers)
                 response = connection.getresponse()
@@ -194,9 +236,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
                 return response.status, kept, data
             except (http.client.HTTPException, OSError):
-                # moto closed an idle keep-alive connection: open a new one once.
+                # The upstream closed an idle keep-alive connection: open a new one once.
                 connection.close()
-                self._upstream = None
+                self._upstreams[(url.hostname, url.port)] = None
                 if attempt == 1:
                     raise
         raise AssertionError("unreachable")
@@ -208,7 +250,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.control(body)
             return
         service = service_of(self.headers)
-        fault, factor = self.server.faults.decide(service)
+        fault, factor = self.server.faults.decide(service, operation_of(self.headers, body))
         if fault == "reset":
             self.reset()
             return
@@ -218,7 +260,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(status, headers, data)
             return
         try:
-            status, headers, data = self.forward(body)
+            status, headers, data = self.forward(body, service)
         except (http.client.HTTPException, OSError) as error:
             message = f"fault proxy: upstream failed: {error}".encode()
             self.reply(502, [("Content-Type", "text/plain")], message)
@@ -241,6 +283,10 @@ class Server(http.server.ThreadingHTTPServer):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--upstream", required=True, help="moto server, e.g. http://127.0.0.1:5000")
+    parser.add_argument(
+        "--ssm-upstream",
+        help="where Session Manager requests go instead, e.g. a stand-in answering DescribeSessions",
+    )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
     parser.add_argument(
         "--slow-seconds",
@@ -252,8 +298,14 @@ def main():
     upstream = urllib.parse.urlsplit(args.upstream)
     if upstream.scheme != "http" or not upstream.hostname or not upstream.port:
         parser.error(f"--upstream {args.upstream!r}: want http://HOST:PORT")
+    ssm_upstream = None
+    if args.ssm_upstream:
+        ssm_upstream = urllib.parse.urlsplit(args.ssm_upstream)
+        if ssm_upstream.scheme != "http" or not ssm_upstream.hostname or not ssm_upstream.port:
+            parser.error(f"--ssm-upstream {args.ssm_upstream!r}: want http://HOST:PORT")
     server = Server(("127.0.0.1", args.port), Handler)
     server.upstream = upstream
+    server.ssm_upstream = ssm_upstream
     server.faults = Faults()
     server.slow_seconds = args.slow_seconds
     print(f"listening http://127.0.0.1:{server.server_address[1]}", flush=True)

@@ -4,8 +4,11 @@
 //!   binary can run as a child process against it.
 //! * [`ScriptedHttpServer`]: replies with a fixed script of responses and
 //!   records the requests, for exercising AWS SDK clients.
+//! * [`SsmStandIn`]: Session Manager's `DescribeSessions` and `TerminateSession`
+//!   answered from a list of sessions the test sets, for the reaper where moto
+//!   has no Session Manager (the only part that needs `serde_json`).
 //!
-//! Both speak just enough HTTP/1.1 for hyper-based clients: keep-alive,
+//! All speak just enough HTTP/1.1 for hyper-based clients: keep-alive,
 //! `Content-Length` and chunked request bodies, `Expect: 100-continue`.
 //! Malformed input closes the connection; it never panics a server thread.
 #![allow(dead_code)]
@@ -463,6 +466,111 @@ impl ScriptedHttpServer {
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests).clone()
     }
+}
+
+// ---------------------------------------------------------------------------
+// Session Manager stand-in
+// ---------------------------------------------------------------------------
+
+/// `ssm:DescribeSessions` and `ssm:TerminateSession` over awsJson1_1, answered from sessions in
+/// the API's own JSON (`SessionId`, `Status`, `StartDate` in epoch seconds, `EndDate`, `Owner`,
+/// …). `State: Active` lists the sessions that have not ended (no `EndDate`, status neither
+/// `Terminated` nor `Failed`), `History` the others; a `SessionId` filter, `MaxResults` and
+/// `NextToken` work as the API's do. `TerminateSession` is answered and recorded. Any other
+/// operation is a 400 `UnknownOperationException`.
+pub struct SsmStandIn {
+    sessions: Arc<Mutex<Vec<serde_json::Value>>>,
+    calls: Arc<Mutex<Vec<String>>>,
+    server: Server,
+}
+
+impl SsmStandIn {
+    pub fn start(sessions: Vec<serde_json::Value>) -> SsmStandIn {
+        let sessions = Arc::new(Mutex::new(sessions));
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let (listed, called) = (Arc::clone(&sessions), Arc::clone(&calls));
+        let server = Server::start(move |req| {
+            let target = req.header("x-amz-target").unwrap_or_default().to_string();
+            lock(&called).push(target.clone());
+            let body: serde_json::Value =
+                serde_json::from_str(&req.body).unwrap_or(serde_json::Value::Null);
+            let reply = |status, value: serde_json::Value| Response {
+                status,
+                headers: vec![(
+                    "Content-Type".to_string(),
+                    "application/x-amz-json-1.1".to_string(),
+                )],
+                body: value.to_string(),
+            };
+            Some(match target.as_str() {
+                "AmazonSSM.DescribeSessions" => {
+                    let want_ended = body["State"] == "History";
+                    let only = body["Filters"]
+                        .as_array()
+                        .and_then(|filters| filters.iter().find(|f| f["key"] == "SessionId"))
+                        .and_then(|f| f["value"].as_str())
+                        .map(str::to_string);
+                    let max = body["MaxResults"].as_u64().unwrap_or(20) as usize;
+                    let from = body["NextToken"]
+                        .as_str()
+                        .and_then(|t| t.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    let matching: Vec<serde_json::Value> = lock(&listed)
+                        .iter()
+                        .filter(|s| session_ended(s) == want_ended)
+                        .filter(|s| only.as_deref().is_none_or(|id| s["SessionId"] == id))
+                        .cloned()
+                        .collect();
+                    let end = (from + max).min(matching.len());
+                    let page = matching
+                        .get(from.min(end)..end)
+                        .unwrap_or_default()
+                        .to_vec();
+                    let mut out = serde_json::json!({ "Sessions": page });
+                    if end < matching.len() {
+                        out["NextToken"] = serde_json::json!(end.to_string());
+                    }
+                    reply(200, out)
+                }
+                "AmazonSSM.TerminateSession" => {
+                    reply(200, serde_json::json!({ "SessionId": body["SessionId"] }))
+                }
+                other => reply(
+                    400,
+                    serde_json::json!({
+                        "__type": "UnknownOperationException",
+                        "message": format!("the stand-in does not answer {other:?}"),
+                    }),
+                ),
+            })
+        });
+        SsmStandIn {
+            sessions,
+            calls,
+            server,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, for an SDK `endpoint_url` or the fault proxy's `--ssm-upstream`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.addr)
+    }
+
+    /// Replaces the sessions it reports.
+    pub fn set_sessions(&self, sessions: Vec<serde_json::Value>) {
+        *lock(&self.sessions) = sessions;
+    }
+
+    /// The `X-Amz-Target` of every request received, in order.
+    pub fn calls(&self) -> Vec<String> {
+        lock(&self.calls).clone()
+    }
+}
+
+/// Whether the API would list a session in its history.
+fn session_ended(session: &serde_json::Value) -> bool {
+    matches!(session["Status"].as_str(), Some("Terminated" | "Failed"))
+        || !session["EndDate"].is_null()
 }
 
 // ---------------------------------------------------------------------------

@@ -315,6 +315,27 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
                     described: Some(described),
                 });
             }
+            let silence = settings.transcript_silence_minutes;
+            let last_logged = record.transcript.as_ref().and_then(|t| t.last_event_at);
+            if let Some(last) = last_logged.filter(|last| {
+                silence > 0
+                    && described.status.as_deref() == Some("Connected")
+                    && now.duration_since(*last) > SignedDuration::from_mins(i64::from(silence))
+            }) {
+                findings.push(Finding {
+                    kind: "transcript_stopped",
+                    severity: if closed { Severity::High } else { Severity::Medium },
+                    title: "Session transcript stopped arriving",
+                    why: format!(
+                        "Session Manager lists the session as Connected, but the last transcript log event was at \
+                         {last}, more than {silence} minutes ago (WARDEN_TRANSCRIPT_SILENCE_MINUTES), longer than \
+                         Session Manager lets an idle session live: session logging may have been turned off or \
+                         the agent tampered with mid-session, or a command has printed nothing for that long"
+                    ),
+                    terminate: closed,
+                    described: Some(described),
+                });
+            }
             let failed = record.transcript_failed_at.filter(|failed| {
                 let cured = record
                     .transcript

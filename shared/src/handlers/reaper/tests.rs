@@ -310,6 +310,85 @@ async fn a_transcript_the_scanner_could_not_process_is_alerted_after_the_retries
     assert_eq!(after.terminations[0].reason, "transcript_unprocessable");
 }
 
+/// Alice's session with a transcript whose last log event was at `last`.
+async fn alice_logged_until(vars: &[(&str, &str)], last: &str) -> World {
+    let w = world(vars);
+    w.started(&["01-start-role-with-mfa.json"]).await;
+    update_session(w.store.as_ref(), ALICE, |r| {
+        r.note_transcript(&TranscriptSeen {
+            first_event_at: Some(at("2026-11-23T09:15:00Z")),
+            last_event_at: Some(at(last)),
+            processed_at: Some(at(last)),
+            ..TranscriptSeen::default()
+        })
+    })
+    .await
+    .unwrap();
+    w
+}
+
+#[tokio::test]
+async fn a_transcript_that_stops_mid_session_is_alerted_once_past_the_idle_timeout() {
+    let w = alice_logged_until(&[], "2026-11-23T09:40:00Z").await;
+    lists(&w, vec![alice_connected()]);
+    let within = w.reaper.run(at("2026-11-23T10:45:00Z")).await.unwrap();
+    assert!(
+        within.alerts.is_empty(),
+        "65 minutes of silence fits an idle session: {:?}",
+        alert_kinds(&within)
+    );
+    let past = w.reaper.run(at("2026-11-23T10:55:00Z")).await.unwrap();
+    assert_eq!(alert_kinds(&past), ["transcript_stopped"]);
+    assert!(past.terminations.is_empty(), "fail mode open only alerts");
+    let again = w.reaper.run(at("2026-11-23T11:00:00Z")).await.unwrap();
+    assert!(again.alerts.is_empty(), "alerted once per session");
+}
+
+#[tokio::test]
+async fn a_silent_session_that_is_disconnected_or_checked_off_is_not_alerted() {
+    let w = alice_logged_until(&[], "2026-11-23T09:40:00Z").await;
+    lists(
+        &w,
+        vec![described(
+            ALICE,
+            "Disconnected",
+            "2026-11-23T09:14:37Z",
+            None,
+            SHELL,
+        )],
+    );
+    let disconnected = w.reaper.run(at("2026-11-23T11:00:00Z")).await.unwrap();
+    assert!(
+        disconnected.alerts.is_empty(),
+        "a disconnected session sends nothing until it resumes: {:?}",
+        alert_kinds(&disconnected)
+    );
+    let off = alice_logged_until(
+        &[("WARDEN_TRANSCRIPT_SILENCE_MINUTES", "0")],
+        "2026-11-23T09:40:00Z",
+    )
+    .await;
+    lists(&off, vec![alice_connected()]);
+    let reaped = off.reaper.run(at("2026-11-23T11:00:00Z")).await.unwrap();
+    assert!(reaped.alerts.is_empty(), "{:?}", alert_kinds(&reaped));
+}
+
+#[tokio::test]
+async fn fail_mode_closed_terminates_a_session_whose_transcript_stopped() {
+    let w = alice_logged_until(
+        &[
+            ("WARDEN_FAIL_MODE", "closed"),
+            ("WARDEN_TRANSCRIPT_SILENCE_MINUTES", "30"),
+        ],
+        "2026-11-23T09:40:00Z",
+    )
+    .await;
+    lists(&w, vec![alice_connected()]);
+    let reaped = w.reaper.run(at("2026-11-23T10:15:00Z")).await.unwrap();
+    assert_eq!(alert_kinds(&reaped), ["transcript_stopped"]);
+    assert_eq!(reaped.terminations[0].reason, "transcript_stopped");
+}
+
 #[tokio::test]
 async fn a_session_missing_from_session_manager_stays_open_until_it_is_surely_over() {
     let w = world(&[]);
