@@ -185,8 +185,12 @@ enum SessionsCommand {
 #[derive(Args, Clone)]
 pub struct SourceArgs {
     /// A state file `warden replay --state FILE` wrote, instead of the table.
-    #[arg(long, conflicts_with_all = ["endpoint_url", "table"])]
+    #[arg(long, conflicts_with_all = ["endpoint_url", "table", "stack"])]
     pub state: Option<PathBuf>,
+    /// The deployed stack's name, instead of `--table`: its table is the one CloudFormation
+    /// named `<stack>-SessionsTable-<suffix>` (found with `dynamodb:ListTables`).
+    #[arg(long, conflicts_with = "table")]
+    pub stack: Option<String>,
     #[command(flatten)]
     pub aws: AwsArgs,
 }

@@ -146,13 +146,10 @@ pub async fn terminate(
         }
         outcome
     } else {
-        let table = table_name(source)?;
         let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
-        let store = DynamoStore::new(
-            dynamodb_sdk::Client::new(&sdk),
-            table,
-            DEFAULT_RETENTION_DAYS,
-        );
+        let client = dynamodb_sdk::Client::new(&sdk);
+        let table = table_name(source, &client).await?;
+        let store = DynamoStore::new(client, &table, DEFAULT_RETENTION_DAYS);
         let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), true);
         let identity = StsIdentity::new(sts_sdk::Client::new(&sdk));
         terminate_on_request(&store, &terminator, &identity, session_id, reason).await
@@ -251,12 +248,76 @@ fn already_over(session_id: &str, r: &SessionRecord) -> String {
     text
 }
 
-fn table_name(source: &SourceArgs) -> Result<&str, String> {
-    source.aws.table.as_deref().ok_or_else(|| {
-        "say where sessions are: --state FILE (from `warden replay --state`) or --table NAME \
-         (the stack's SessionsTableName output, or WARDEN_TABLE)"
-            .to_string()
-    })
+/// The table the arguments name: `--table`, or the one of `--stack`.
+async fn table_name(source: &SourceArgs, client: &dynamodb_sdk::Client) -> Result<String, String> {
+    if let Some(table) = &source.aws.table {
+        return Ok(table.clone());
+    }
+    let Some(stack) = &source.stack else {
+        return Err(
+            "say where sessions are: --state FILE (from `warden replay --state`), --table NAME \
+             (the stack's SessionsTableName output, or WARDEN_TABLE) or --stack NAME"
+                .to_string(),
+        );
+    };
+    let mut names = Vec::new();
+    let mut start: Option<String> = None;
+    loop {
+        let page = client
+            .list_tables()
+            .set_exclusive_start_table_name(start.take())
+            .send()
+            .await
+            .map_err(|e| format!("finding the table of stack {stack}: {}", list_error(&e)))?;
+        names.extend(page.table_names.unwrap_or_default());
+        match page.last_evaluated_table_name {
+            Some(last) => start = Some(last),
+            None => break,
+        }
+    }
+    table_of_stack(stack, &names)
+}
+
+fn list_error<R: std::fmt::Debug>(
+    error: &dynamodb_sdk::error::SdkError<dynamodb_sdk::operation::list_tables::ListTablesError, R>,
+) -> String {
+    use dynamodb_sdk::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+    match error {
+        SdkError::ServiceError(context) => {
+            let e = context.err();
+            let code = e.code().unwrap_or("error");
+            let hint = if code.contains("AccessDenied") {
+                " (allow dynamodb:ListTables, or pass --table with the stack's SessionsTableName \
+                 output)"
+            } else {
+                ""
+            };
+            format!("{code}: {}{hint}", e.message().unwrap_or("(no message)"))
+        }
+        other => DisplayErrorContext(other).to_string(),
+    }
+}
+
+/// The sessions table CloudFormation created for `stack` among `tables`: its physical name is
+/// `<stack>-SessionsTable-<suffix>`. Exactly one must match.
+fn table_of_stack(stack: &str, tables: &[String]) -> Result<String, String> {
+    let prefix = format!("{stack}-SessionsTable-");
+    let found: Vec<&String> = tables.iter().filter(|t| t.starts_with(&prefix)).collect();
+    match found.as_slice() {
+        [table] => Ok((*table).clone()),
+        [] => Err(format!(
+            "no table of stack {stack} in this account and region (looked for {prefix}…): check \
+             --region/AWS_REGION and the stack name, or pass --table with the stack's \
+             SessionsTableName output"
+        )),
+        many => Err(format!(
+            "several tables could be stack {stack}'s ({}): pass --table",
+            many.iter()
+                .map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 fn open_state(path: &Path) -> Result<MemoryStore, String> {
@@ -280,13 +341,10 @@ where
     let store = if let Some(path) = &source.state {
         AnyStore::Local(open_state(path)?)
     } else {
-        let table = table_name(source)?;
         let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
-        AnyStore::Dynamo(DynamoStore::new(
-            dynamodb_sdk::Client::new(&sdk),
-            table,
-            DEFAULT_RETENTION_DAYS,
-        ))
+        let client = dynamodb_sdk::Client::new(&sdk);
+        let table = table_name(source, &client).await?;
+        AnyStore::Dynamo(DynamoStore::new(client, &table, DEFAULT_RETENTION_DAYS))
     };
     read(store).await.map_err(|e| e.to_string())
 }
@@ -337,5 +395,43 @@ impl AnyStore {
             AnyStore::Local(s) => s.load(id).await,
             AnyStore::Dynamo(s) => s.load(id).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod stack_tests {
+    use super::table_of_stack;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn the_stack_s_table_is_the_one_cloudformation_named_after_it() {
+        let tables = names(&[
+            "warden-staging-SessionsTable-1A2B3C",
+            "warden-SessionsTable-9Z8Y7X",
+            "other",
+        ]);
+        assert_eq!(
+            table_of_stack("warden", &tables).unwrap(),
+            "warden-SessionsTable-9Z8Y7X"
+        );
+    }
+
+    #[test]
+    fn no_table_of_the_stack_says_where_it_looked() {
+        let err = table_of_stack("warden", &names(&["other"])).unwrap_err();
+        assert!(err.contains("warden-SessionsTable-"), "{err}");
+    }
+
+    #[test]
+    fn two_candidates_are_named_and_refused() {
+        let tables = names(&["w-SessionsTable-A", "w-SessionsTable-B"]);
+        let err = table_of_stack("w", &tables).unwrap_err();
+        assert!(
+            err.contains("w-SessionsTable-A") && err.contains("w-SessionsTable-B"),
+            "{err}"
+        );
     }
 }

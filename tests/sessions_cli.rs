@@ -308,8 +308,11 @@ struct Deployed {
 
 impl Deployed {
     async fn new(endpoint: &str, refused: &[&str]) -> Deployed {
+        Deployed::named(endpoint, refused, moto::unique("sessions-cli")).await
+    }
+
+    async fn named(endpoint: &str, refused: &[&str], table: String) -> Deployed {
         let sdk = moto::sdk_config(endpoint).await;
-        let table = moto::unique("sessions-cli");
         moto::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table).await;
         let topic = aws_sdk_sns::Client::new(&sdk)
             .create_topic()
@@ -365,6 +368,37 @@ impl Deployed {
             .unwrap()
             .expect("the session is in the table")
     }
+}
+
+#[tokio::test]
+async fn the_table_is_found_from_the_stack_name() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let stack = moto::unique("stack");
+    let deployed =
+        Deployed::named(&endpoint, &[], format!("{stack}-SessionsTable-1Q2W3E4R5T")).await;
+    let by_stack = |stack: &str| {
+        Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args(["sessions", "list", "--stack", stack, "--format", "json"])
+            .args(["--endpoint-url", deployed.stand_in.url()])
+            .env_remove("AWS_ENDPOINT_URL")
+            .env_remove("WARDEN_TABLE")
+            .output()
+            .unwrap()
+    };
+    let listed = by_stack(&stack);
+    assert!(listed.status.success(), "{listed:?}");
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("carol-5e48b7f8b97acc971"),
+        "{listed:?}"
+    );
+    let missing = by_stack("no-such-stack");
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no table of stack no-such-stack"),
+        "{missing:?}"
+    );
 }
 
 #[tokio::test]
