@@ -18,7 +18,7 @@ use crate::transcript::payload::{
 use crate::transcript::scan::TranscriptScanner;
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub struct Scanner<S, N, T> {
     store: S,
@@ -170,8 +170,12 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             processed_at: Some(found_at),
             ..TranscriptSeen::default()
         };
-        // In transcript order; one finding per log event and rule (the first line it fires on).
+        // In transcript order; one finding per log event and rule (the first line it fires on),
+        // and at most MAX_FINDINGS_PER_RULE of a rule per batch: a session that repeats one
+        // command thousands of times must not turn a batch into thousands of writes.
         let mut findings: Vec<FindingRecord> = Vec::new();
+        let mut per_rule: HashMap<String, usize> = HashMap::new();
+        let mut suppressed = 0usize;
         let count = batch.log_events.len();
         for (index, event) in batch.log_events.iter().enumerate() {
             let chunk = chunk_of(&event.message);
@@ -200,6 +204,12 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
                 if !fired_here.insert(hit.rule.id.as_str()) {
                     continue;
                 }
+                let recorded = per_rule.entry(hit.rule.id.clone()).or_default();
+                if *recorded >= MAX_FINDINGS_PER_RULE {
+                    suppressed += 1;
+                    continue;
+                }
+                *recorded += 1;
                 findings.push(FindingRecord {
                     session_id: session_id.to_string(),
                     log_event_id: event.id.clone(),
@@ -216,6 +226,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
                     found_at,
                 });
             }
+        }
+        if suppressed > 0 {
+            tracing::warn!(
+                session_id,
+                suppressed,
+                cap = MAX_FINDINGS_PER_RULE,
+                "a rule fired more often in one batch than is recorded; the first ones are kept"
+            );
         }
         (seen, findings, scanner.lines_seen())
     }
@@ -450,6 +468,8 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
 
 /// Findings spelled out in one alert; the rest are counted (the session keeps them all).
 const MAX_FINDINGS_LISTED: usize = 10;
+/// Findings of one rule recorded per batch (see `Scanner::scan`).
+pub const MAX_FINDINGS_PER_RULE: usize = 25;
 
 /// A short stable digest of a batch's finding keys (FNV-1a, 64 bits): the alert's key.
 fn batch_key(keys: impl Iterator<Item = String>) -> String {

@@ -356,3 +356,19 @@ async fn a_poison_kinesis_record_is_named_and_the_ones_after_it_wait() {
         .collect();
     assert!(!rules.iter().any(|r| r.contains("shadow")), "{rules:?}");
 }
+
+#[tokio::test]
+async fn a_command_repeated_in_every_log_event_is_recorded_a_bounded_number_of_times() {
+    let s = scanner();
+    let flood: Vec<String> = (0..MAX_FINDINGS_PER_RULE * 4)
+        .map(|_| record(&["sh-5.2$ cat /etc/shadow"]))
+        .collect();
+    let out = s.handle(&batch(&flood)).await.unwrap();
+    let shadow = out
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == out.findings[0].rule_id)
+        .count();
+    assert_eq!(shadow, MAX_FINDINGS_PER_RULE);
+    assert_eq!(out.alerts.len(), 1, "still one alert for the batch");
+}
