@@ -516,11 +516,7 @@ impl CommandExtractor {
     fn fish_row_done(&mut self, line: &ScreenLine, run: FishRow) -> (TranscriptLine, Reading) {
         if run.wrap {
             let command = format!("{}{}", run.as_read, run.keys);
-            if let Some(last) = self.history.back_mut()
-                && *last == run.as_read
-            {
-                last.clone_from(&command);
-            }
+            self.reread_last(&run.as_read, &command);
             self.revision = Some(Revision {
                 lines_back: run.lines,
                 why: format!(
@@ -579,6 +575,33 @@ impl CommandExtractor {
         })
     }
 
+    /// The command read last, as history has it, was better read otherwise.
+    fn reread_last(&mut self, as_read: &str, command: &str) {
+        if let Some(last) = self.history.back_mut()
+            && *last == as_read
+        {
+            *last = command.to_string();
+        }
+    }
+
+    /// What the next lines may confirm about the command line just read (`text`, read as
+    /// `command`): a wrap space (`pending`, from [`Self::possible_wrap`]) or a row broken at
+    /// the margin.
+    fn wrap_to_confirm(
+        &self,
+        pending: Option<PendingWrap>,
+        text: &str,
+        command: &str,
+    ) -> Option<PendingWrap> {
+        match pending {
+            Some(p) => p.width.is_some().then(|| PendingWrap {
+                as_read: command.to_string(),
+                ..p
+            }),
+            None => self.possible_margin_break(text, command),
+        }
+    }
+
     /// A command line that ends exactly at a common terminal width, with the width unknown:
     /// the line after it may be its rest (see `PendingWrap::at_margin`).
     fn possible_margin_break(&self, line: &str, command: &str) -> Option<PendingWrap> {
@@ -628,11 +651,7 @@ impl CommandExtractor {
         if text.contains(&pending.word) && !text.contains(&pending.split) {
             let broken = pending.command.len() > pending.as_read.len();
             self.width = pending.width;
-            if let Some(last) = self.history.back_mut()
-                && *last == pending.as_read
-            {
-                last.clone_from(&pending.command);
-            }
+            self.reread_last(&pending.as_read, &pending.command);
             let width = pending.width.unwrap_or_default();
             self.revision = Some(Revision {
                 lines_back: pending.since,
@@ -1128,13 +1147,7 @@ impl CommandExtractor {
             ));
         }
         let read = self.command(CommandKind::Prompted, prompt, command, alternatives);
-        self.pending_wrap = match pending {
-            Some(p) => p.width.is_some().then(|| PendingWrap {
-                as_read: command.to_string(),
-                ..p
-            }),
-            None => self.possible_margin_break(text, command),
-        };
+        self.pending_wrap = self.wrap_to_confirm(pending, text, command);
         (read, found.reading)
     }
 
@@ -1208,13 +1221,7 @@ impl CommandExtractor {
         }
         self.start_command(command);
         let read = self.command(CommandKind::Candidate, "", command, alternatives);
-        self.pending_wrap = match pending {
-            Some(p) => p.width.is_some().then(|| PendingWrap {
-                as_read: command.to_string(),
-                ..p
-            }),
-            None => self.possible_margin_break(text, command),
-        };
+        self.pending_wrap = self.wrap_to_confirm(pending, text, command);
         (read, Reading::Candidate(reason))
     }
 

@@ -148,7 +148,10 @@ fn a_learned_working_directory_prompt_never_matches_a_quoted_dollar() {
 
 /// The commands read from a session, with later lines' revisions applied to earlier ones.
 fn commands_revised(lines: &[ScreenLine]) -> Vec<String> {
-    let mut extractor = CommandExtractor::new();
+    revised(CommandExtractor::new(), lines)
+}
+
+fn revised(mut extractor: CommandExtractor, lines: &[ScreenLine]) -> Vec<String> {
     let mut read: Vec<(usize, String)> = Vec::new();
     for (n, l) in lines.iter().enumerate() {
         if let TranscriptLine::Command { command, .. } = extractor.classify(l) {
@@ -243,17 +246,7 @@ fn fish_commands(lines: &[ScreenLine]) -> Vec<String> {
     let mut extractor = CommandExtractor::new();
     extractor.set_streamed(true);
     extractor.fish_seen(100);
-    let mut read: Vec<(usize, String)> = Vec::new();
-    for (n, l) in lines.iter().enumerate() {
-        if let TranscriptLine::Command { command, .. } = extractor.classify(l) {
-            read.push((n, command));
-        }
-        if let Some(revision) = extractor.take_revision() {
-            let at = n - revision.lines_back;
-            read.iter_mut().find(|(line, _)| *line == at).unwrap().1 = revision.command;
-        }
-    }
-    read.into_iter().map(|(_, c)| c).collect()
+    revised(extractor, lines)
 }
 
 fn redrawn(text: &str) -> ScreenLine {
