@@ -28,6 +28,8 @@ mod http_stub;
 mod items;
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/session_pair.rs"]
+mod session_pair;
 
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -248,30 +250,20 @@ fn generated_sessions(count: usize) -> (Vec<Delivery>, Vec<Value>) {
         let started = started + jiff::SignedDuration::from_mins(i as i64);
         let ended = started + jiff::SignedDuration::from_mins(30);
 
-        let mut start = start_template.clone();
-        let d = &mut start["detail"];
-        d["userIdentity"]["arn"] = json!(arn);
-        d["userIdentity"]["principalId"] = json!(format!("AROARBUVWNU5JXYCG2FUI:{user}"));
-        d["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] =
-            json!(if i % 2 == 0 { "false" } else { "true" });
-        d["eventTime"] = json!(started.to_string());
-        d["responseElements"]["sessionId"] = json!(session_id);
-        d["responseElements"]["streamUrl"] = json!(format!(
-            "wss://ssmmessages.eu-west-1.amazonaws.com/v1/data-channel/{session_id}?role=publish_subscribe"
-        ));
-        d["eventID"] = json!(format!("00000000-0000-4000-8000-{:012x}", 2 * i));
-        start["time"] = json!(started.to_string());
-        start["id"] = json!(format!("10000000-0000-4000-8000-{:012x}", 2 * i));
-
-        let mut end = end_template.clone();
-        let d = &mut end["detail"];
-        d["userIdentity"] = start["detail"]["userIdentity"].clone();
-        d["eventTime"] = json!(ended.to_string());
-        d["requestParameters"]["sessionId"] = json!(session_id);
-        d["responseElements"]["sessionId"] = json!(session_id);
-        d["eventID"] = json!(format!("00000000-0000-4000-8000-{:012x}", 2 * i + 1));
-        end["time"] = json!(ended.to_string());
-        end["id"] = json!(format!("10000000-0000-4000-8000-{:012x}", 2 * i + 1));
+        let (start, end) = session_pair::start_and_end(
+            &session_pair::GeneratedSession {
+                index: i,
+                user: &user,
+                session_id: &session_id,
+                started,
+                ended,
+                mfa: i % 2 != 0,
+                event_id_prefix: "00000000",
+                delivery_id_prefix: "10000000",
+            },
+            &start_template,
+            &end_template,
+        );
 
         let lines = [
             "sh-5.2$ id".to_string(),

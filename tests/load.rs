@@ -21,11 +21,13 @@
 
 #[path = "support/moto.rs"]
 mod moto;
+#[path = "support/session_pair.rs"]
+mod session_pair;
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -250,34 +252,20 @@ fn session(
     let started = started + jiff::SignedDuration::from_secs(i as i64);
     let ended = started + jiff::SignedDuration::from_mins(30);
 
-    let mut start = start_template.clone();
-    let d = &mut start["detail"];
-    d["userIdentity"]["arn"] = json!(arn);
-    d["userIdentity"]["principalId"] = json!(format!("AROARBUVWNU5JXYCG2FUI:{user}"));
-    d["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] =
-        json!(if i.is_multiple_of(10) {
-            "false"
-        } else {
-            "true"
-        });
-    d["eventTime"] = json!(started.to_string());
-    d["responseElements"]["sessionId"] = json!(session_id);
-    d["responseElements"]["streamUrl"] = json!(format!(
-        "wss://ssmmessages.eu-west-1.amazonaws.com/v1/data-channel/{session_id}?role=publish_subscribe"
-    ));
-    d["eventID"] = json!(format!("20000000-0000-4000-8000-{:012x}", 2 * i));
-    start["time"] = json!(started.to_string());
-    start["id"] = json!(format!("30000000-0000-4000-8000-{:012x}", 2 * i));
-
-    let mut end = end_template.clone();
-    let d = &mut end["detail"];
-    d["userIdentity"] = start["detail"]["userIdentity"].clone();
-    d["eventTime"] = json!(ended.to_string());
-    d["requestParameters"]["sessionId"] = json!(session_id);
-    d["responseElements"]["sessionId"] = json!(session_id);
-    d["eventID"] = json!(format!("20000000-0000-4000-8000-{:012x}", 2 * i + 1));
-    end["time"] = json!(ended.to_string());
-    end["id"] = json!(format!("30000000-0000-4000-8000-{:012x}", 2 * i + 1));
+    let (start, end) = session_pair::start_and_end(
+        &session_pair::GeneratedSession {
+            index: i,
+            user: &user,
+            session_id: &session_id,
+            started,
+            ended,
+            mfa: !i.is_multiple_of(10),
+            event_id_prefix: "20000000",
+            delivery_id_prefix: "30000000",
+        },
+        start_template,
+        end_template,
+    );
 
     // Prompt and output lines; one session in 25 ends with a forbidden command.
     let mut lines = Vec::with_capacity(lines_per_session);
