@@ -7,10 +7,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use warden_core::rules::RuleSet;
-use warden_core::transcript::scan::{Hit, LineReport, TranscriptInput, scan_input_with_lines};
+use warden_core::transcript::scan::{Hit, LineReport};
 
-/// Offline, a transcript may be far larger than one Lambda batch.
-const MAX_INPUT_BYTES: u64 = 1024 * 1024 * 1024;
+mod input;
 
 pub fn run(
     rules: &[PathBuf],
@@ -19,32 +18,25 @@ pub fn run(
     input: Option<&Path>,
 ) -> Result<ExitCode, String> {
     let rules = load_rules(rules)?;
-    let text = read_input(input)?;
-    let transcript = TranscriptInput::detect(&text, MAX_INPUT_BYTES as usize)
-        .map_err(|e| format!("input: {e}"))?;
-    let (hits, reports) = scan_input_with_lines(&rules, &transcript);
-    let summary = Summary::new(
-        &text,
-        &transcript,
-        &reports,
-        hits.len(),
-        rules.rules().len(),
-    );
-    let reports = if lines { reports } else { Vec::new() };
-    // Lines and the findings on them, in transcript order.
-    let mut pending = hits.iter().peekable();
-    for report in &reports {
-        print_line(format, report);
-        while let Some(hit) = pending.next_if(|h| h.line <= report.line) {
-            print_hit(format, hit);
+    let max_bytes = warden_core::config::max_transcript_bytes_from_env()
+        .map_err(|e| format!("configuration: {e}"))?;
+    let (name, reader) = open_input(input)?;
+    let mut found = 0;
+    // Lines and the findings on them, in transcript order, as the scan reaches them.
+    let (read, counts) = input::scan(&rules, reader, &name, max_bytes, lines, |reports, hits| {
+        found += hits.len();
+        let mut pending = hits.iter().peekable();
+        for report in reports {
+            print_line(format, report);
+            while let Some(hit) = pending.next_if(|h| h.line <= report.line) {
+                print_hit(format, hit);
+            }
         }
-    }
-    pending.for_each(|hit| print_hit(format, hit));
+        pending.for_each(|hit| print_hit(format, hit));
+    })
+    .map_err(|e| e.to_string())?;
+    let summary = Summary::new(&read, counts, found, rules.rules().len());
     // Input with nothing to scan is said to be so, never summed up as "0 findings".
-    let name = match input {
-        Some(path) if path.as_os_str() != "-" => path.display().to_string(),
-        _ => "standard input".to_string(),
-    };
     if format == Format::Json {
         println!("{}", summary.json(&name));
     }
@@ -111,27 +103,16 @@ pub fn load_rules(paths: &[PathBuf]) -> Result<RuleSet, String> {
     warden_core::rules::load::default_with_files(paths).map_err(|e| e.to_string())
 }
 
-fn read_input(input: Option<&Path>) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    let (name, result) = match input {
-        None => (
+/// The transcript file, or standard input for `-` or none, with its name for messages.
+fn open_input(input: Option<&Path>) -> Result<(String, Box<dyn Read>), String> {
+    match input {
+        Some(path) if path.as_os_str() != "-" => {
+            let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((path.display().to_string(), Box::new(file)))
+        }
+        _ => Ok((
             "standard input".to_string(),
-            std::io::stdin()
-                .take(MAX_INPUT_BYTES)
-                .read_to_end(&mut bytes),
-        ),
-        Some(path) if path.as_os_str() == "-" => (
-            "standard input".to_string(),
-            std::io::stdin()
-                .take(MAX_INPUT_BYTES)
-                .read_to_end(&mut bytes),
-        ),
-        Some(path) => (
-            path.display().to_string(),
-            std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT_BYTES).read_to_end(&mut bytes)),
-        ),
-    };
-    result.map_err(|e| format!("{name}: {e}"))?;
-    // Transcripts are pty bytes: invalid UTF-8 is shown as U+FFFD rather than refused.
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+            Box::new(std::io::stdin().lock()),
+        )),
+    }
 }

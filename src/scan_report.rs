@@ -2,7 +2,7 @@
 //! of input that held commands to look at.
 
 use serde_json::{Value, json};
-use warden_core::transcript::scan::{LineReport, TranscriptInput};
+use warden_core::transcript::scan::LineCounts;
 
 /// The shapes `warden scan` reads, for messages about input that is none of them.
 pub const EXPECTED: &str = "expected a plain text transcript (an upload-at-end log, an S3 \
@@ -62,30 +62,73 @@ pub struct Summary {
     pub other_json: bool,
 }
 
+/// What `warden scan` read, for its summary: the shape, whether it was a control message, and
+/// what the text of the input holds, counted as it is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Input {
+    pub shape: &'static str,
+    pub control_message: bool,
+    pub text: TextStats,
+    /// The input parses as JSON, but as neither of the JSON shapes a transcript comes in.
+    pub other_json: bool,
+}
+
+/// Characters of the input, as read (invalid UTF-8 shown as U+FFFD), counted a piece at a
+/// time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextStats {
+    /// Characters that are not text: invalid UTF-8, control codes a terminal does not use.
+    pub not_text: usize,
+    pub chars: usize,
+    /// Something other than white space was read.
+    pub printed: bool,
+}
+
+impl TextStats {
+    /// Counts the next piece of the input. Byte by byte: a character is counted at its first
+    /// byte; the characters that are not text are the C0 controls a terminal does not use,
+    /// DEL, the C1 controls (`C2 80`…`C2 9F`) and U+FFFD (`EF BF BD`).
+    pub fn add(&mut self, text: &str) {
+        if !self.printed {
+            self.printed = !text.trim().is_empty();
+        }
+        let bytes = text.as_bytes();
+        for (i, &b) in bytes.iter().enumerate() {
+            if b & 0xc0 != 0x80 {
+                self.chars += 1;
+            }
+            let bad = match b {
+                b'\t' | b'\n' | b'\r' | 0x07 | 0x08 | 0x0b | 0x0c | 0x0e | 0x0f | 0x1b => false,
+                0x00..=0x1f | 0x7f => true,
+                0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
+                0xef => bytes.get(i + 1..i + 3) == Some(&[0xbf, 0xbd]),
+                _ => false,
+            };
+            self.not_text += usize::from(bad);
+        }
+    }
+}
+
 impl Summary {
-    pub fn new(
-        text: &str,
-        transcript: &TranscriptInput,
-        reports: &[LineReport],
-        findings: usize,
-        rules: usize,
-    ) -> Summary {
-        let prompted = reports.iter().filter(|r| r.kind != "output").count();
-        let commands = reports
-            .iter()
-            .filter(|r| matches!(r.kind, "command" | "candidate"))
-            .filter(|r| r.command.as_deref().is_some_and(|c| !c.trim().is_empty()))
-            .count();
-        let (not_text, chars) = not_text(text);
-        let other_json = matches!(transcript, TranscriptInput::Text(_)) && is_json(text);
+    pub fn new(input: &Input, counts: LineCounts, findings: usize, rules: usize) -> Summary {
+        let LineCounts {
+            lines,
+            prompted,
+            commands,
+        } = counts;
+        let TextStats {
+            not_text,
+            chars,
+            printed,
+        } = input.text;
         // Findings are always reported. Binary input is called so even when a few of its
         // lines happen to look like a prompt (`# ` followed by bytes), as they do in random
         // data or an executable.
         let status = if findings > 0 {
             Status::Scanned
-        } else if text.trim().is_empty() {
+        } else if !printed {
             Status::Empty
-        } else if matches!(transcript, TranscriptInput::Subscription(b) if b.is_control_message()) {
+        } else if input.control_message {
             Status::ControlMessage
         } else if not_text * 100 > chars * NOT_TEXT_PERCENT {
             Status::NotText
@@ -95,15 +138,15 @@ impl Summary {
             Status::NoCommands
         };
         Summary {
-            shape: transcript.describe(),
-            lines: reports.len(),
+            shape: input.shape,
+            lines,
             commands,
             findings,
             rules,
             status,
             not_text,
             chars,
-            other_json,
+            other_json: input.other_json,
         }
     }
 
@@ -175,25 +218,8 @@ impl Summary {
     }
 }
 
-/// Characters that are not text, and all characters.
-fn not_text(text: &str) -> (usize, usize) {
-    let mut bad = 0;
-    let mut all = 0;
-    for c in text.chars() {
-        all += 1;
-        let terminal_control = matches!(
-            c,
-            '\t' | '\n' | '\r' | '\x07' | '\x08' | '\x0b' | '\x0c' | '\x0e' | '\x0f' | '\x1b'
-        );
-        if c == char::REPLACEMENT_CHARACTER || (c.is_control() && !terminal_control) {
-            bad += 1;
-        }
-    }
-    (bad, all)
-}
-
 /// One JSON document, or one JSON value per non-blank line.
-fn is_json(text: &str) -> bool {
+pub fn is_json(text: &str) -> bool {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return false;
@@ -220,13 +246,65 @@ fn plural(n: usize) -> &'static str {
 mod tests {
     use super::*;
     use warden_core::rules::default_rules;
-    use warden_core::transcript::scan::scan_input_with_lines;
+    use warden_core::transcript::scan::{TranscriptInput, TranscriptScanner};
 
     fn summary(text: &str) -> Summary {
         let rules = default_rules();
         let transcript = TranscriptInput::detect(text, 1 << 20).unwrap();
-        let (hits, reports) = scan_input_with_lines(&rules, &transcript);
-        Summary::new(text, &transcript, &reports, hits.len(), rules.rules().len())
+        let mut scanner = TranscriptScanner::new(&rules);
+        let mut hits = Vec::new();
+        let TranscriptInput::Text(text) = &transcript else {
+            panic!("plain text expected: {transcript:?}");
+        };
+        scanner.feed_text(
+            warden_core::transcript::terminal::LogMode::Raw,
+            text,
+            &mut hits,
+        );
+        scanner.finish(&mut hits);
+        let mut stats = TextStats::default();
+        stats.add(text);
+        let input = Input {
+            shape: transcript.describe(),
+            control_message: false,
+            text: stats,
+            other_json: is_json(text),
+        };
+        Summary::new(&input, scanner.counts(), hits.len(), rules.rules().len())
+    }
+
+    #[test]
+    fn text_stats_count_what_the_characters_are() {
+        let text = "a\u{0}\u{1}\u{fffd}é\u{85}\u{7f}\t\x1b[0m✓\n";
+        let mut stats = TextStats::default();
+        stats.add(text);
+        let expected_bad = text
+            .chars()
+            .filter(|&c| {
+                c == char::REPLACEMENT_CHARACTER
+                    || (c.is_control()
+                        && !matches!(
+                            c,
+                            '\t' | '\n'
+                                | '\r'
+                                | '\x07'
+                                | '\x08'
+                                | '\x0b'
+                                | '\x0c'
+                                | '\x0e'
+                                | '\x0f'
+                                | '\x1b'
+                        ))
+            })
+            .count();
+        assert_eq!(
+            (stats.not_text, stats.chars, stats.printed),
+            (expected_bad, text.chars().count(), true)
+        );
+        let mut blank = TextStats::default();
+        blank.add(" \n");
+        blank.add("\t");
+        assert!(!blank.printed);
     }
 
     #[test]

@@ -401,3 +401,129 @@ fn json_output_always_ends_with_a_summary_even_when_nothing_was_read() {
     // The reason is on standard error too, for a reader of the terminal.
     assert!(String::from_utf8_lossy(&output.stderr).contains("nothing scanned"));
 }
+
+/// `warden scan` with extra environment variables.
+fn warden_env(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("warden runs");
+    let mut input = child.stdin.take().unwrap();
+    // Written from a thread: warden prints while it reads, so neither side may wait on the other.
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+#[test]
+fn a_long_text_transcript_is_read_in_pieces_with_lines_counted_across_them() {
+    // Well past one read (256 KiB), with a multi-byte character on every line, so the reads end
+    // inside characters and inside lines; and an invalid byte, which is shown, not refused.
+    let mut text = Vec::new();
+    let mut line = 0;
+    while text.len() < 1_200_000 {
+        text.extend_from_slice(
+            "[ec2-user@ip-10-0-0-1 ~]$ echo héllo wörld ✓\nhéllo wörld ✓\n".as_bytes(),
+        );
+        line += 2;
+    }
+    text.extend_from_slice(b"caf\xe9\n[ec2-user@ip-10-0-0-1 ~]$ sudo rm -rf /\n");
+    let found = findings(&warden_env(&["scan", "--format", "json", "-"], &text, &[]));
+    assert_eq!(rule_ids(&found), ["destructive.rm_system_path"]);
+    assert_eq!(found[0]["line"], line + 2);
+    assert_eq!(found[0]["command"], "sudo rm -rf /");
+}
+
+#[test]
+fn streaming_records_are_read_one_line_at_a_time() {
+    let record = |lines: &[&str]| serde_json::json!({ "sessionData": lines }).to_string();
+    let mut input = String::from("\n");
+    for _ in 0..5_000 {
+        input.push_str(&record(&["sh-5.2$ ls", "notes.txt"]));
+        input.push('\n');
+    }
+    input.push_str(&record(&["sh-5.2$ history -c"]));
+    input.push('\n');
+    let output = warden_env(&["scan", "--format", "json", "-"], input.as_bytes(), &[]);
+    let found = findings(&output);
+    assert_eq!(rule_ids(&found), ["defense_evasion.shell_history"]);
+    assert_eq!(found[0]["line"], 10_001);
+    let output = warden_env(&["scan", "-"], input.as_bytes(), &[]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("1 finding in a streaming records"), "{text}");
+}
+
+#[test]
+fn a_subscription_event_is_held_to_the_lambdas_decompression_cap() {
+    use warden_core::transcript::payload::{LogEvent, LogsBatch, encode_subscription};
+    // 300 KB of transcript in one event: within the default cap, over a 64 KiB one.
+    let mut message = "sh-5.2$ ls\nnotes.txt\n".repeat(15_000);
+    message.push_str("sh-5.2$ history -c\n");
+    let batch = LogsBatch {
+        message_type: "DATA_MESSAGE".into(),
+        owner: "111122223333".into(),
+        log_group: "/aws/ssm/session-logs".into(),
+        log_stream: "alice-0123456789abcdef0".into(),
+        subscription_filters: vec!["warden".into()],
+        log_events: vec![LogEvent {
+            id: "1".into(),
+            timestamp: 1_764_000_000_000,
+            message,
+        }],
+    };
+    let event = encode_subscription(&batch).to_string();
+    let found = findings(&warden_env(
+        &["scan", "--format", "json", "-"],
+        event.as_bytes(),
+        &[],
+    ));
+    assert_eq!(rule_ids(&found), ["defense_evasion.shell_history"]);
+
+    let capped = [("WARDEN_MAX_TRANSCRIPT_BYTES", "65536")];
+    let output = warden_env(&["scan", "-"], event.as_bytes(), &capped);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("inflates beyond the 65536-byte cap"),
+        "{stderr}"
+    );
+    // The decoded batch is held to the same cap.
+    let decoded = serde_json::to_string(&batch).unwrap();
+    let output = warden_env(&["scan", "-"], decoded.as_bytes(), &capped);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("65536-byte cap"));
+
+    let output = warden_env(
+        &["scan", "-"],
+        event.as_bytes(),
+        &[("WARDEN_MAX_TRANSCRIPT_BYTES", "lots")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("WARDEN_MAX_TRANSCRIPT_BYTES"));
+}
+
+#[test]
+fn a_streaming_record_longer_than_the_cap_is_refused() {
+    let record = serde_json::json!({ "sessionData": ["sh-5.2$ ls"] }).to_string();
+    let long = serde_json::json!({ "sessionData": ["x".repeat(70_000)] }).to_string();
+    let input = format!("{record}\n{long}\n");
+    let output = warden_env(
+        &["scan", "-"],
+        input.as_bytes(),
+        &[("WARDEN_MAX_TRANSCRIPT_BYTES", "65536")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 2 is longer than the 65536-byte cap"),
+        "{stderr}"
+    );
+}

@@ -121,10 +121,7 @@ impl WardenConfig {
                 "WARDEN_RETENTION_DAYS",
                 &DEFAULT_RETENTION_DAYS.to_string(),
             ))?,
-            max_transcript_bytes: parse_bytes(&get(
-                "WARDEN_MAX_TRANSCRIPT_BYTES",
-                &DEFAULT_MAX_DECOMPRESSED_BYTES.to_string(),
-            ))?,
+            max_transcript_bytes: max_transcript_bytes(&lookup)?,
             region: lookup("AWS_REGION").filter(|r| !r.is_empty()),
             reaper: ReaperConfig {
                 max_session_minutes: match lookup("WARDEN_MAX_SESSION_MINUTES")
@@ -314,6 +311,20 @@ fn parse_minutes(var: &'static str, value: &str, min: u32) -> Result<u32, Config
             value: value.to_string(),
             reason: format!("expected a whole number from {min} to 525600"),
         })
+}
+
+/// `WARDEN_MAX_TRANSCRIPT_BYTES` alone, read and checked as [`WardenConfig::from_env`] reads
+/// it: for `warden scan`, which holds a subscription event to the Lambda's cap and needs no
+/// other setting.
+pub fn max_transcript_bytes_from_env() -> Result<usize, ConfigError> {
+    max_transcript_bytes(&|name: &str| std::env::var(name).ok())
+}
+
+fn max_transcript_bytes(lookup: &impl Fn(&str) -> Option<String>) -> Result<usize, ConfigError> {
+    match lookup("WARDEN_MAX_TRANSCRIPT_BYTES") {
+        Some(value) => parse_bytes(&value),
+        None => Ok(DEFAULT_MAX_DECOMPRESSED_BYTES),
+    }
 }
 
 /// Between 64 KiB and 64 MiB: below, real batches would fail; above, a 128 MB function would.

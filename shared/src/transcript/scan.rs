@@ -1,7 +1,7 @@
 //! The detection pipeline over a transcript: terminal reconstruction → command extraction →
 //! shell normalisation → rule matching.
 
-use super::extract::{CommandExtractor, Revision, Signal, TranscriptLine};
+use super::extract::{CommandExtractor, CommandKind, Revision, Signal, TranscriptLine};
 use super::payload::TranscriptChunk;
 use super::terminal::{LogMode, ScreenLine, Terminal};
 use crate::rules::{Rule, RuleSet, Scope};
@@ -34,6 +34,18 @@ pub struct LineReport {
     pub why: String,
 }
 
+/// How many screen lines a scan has read, and how: what `warden scan` sums up, counted as the
+/// lines go by so a transcript of any size is summed up without keeping its lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineCounts {
+    /// Screen lines rebuilt.
+    pub lines: usize,
+    /// Lines read at a prompt (or as a candidate for one, or a continuation), even empty.
+    pub prompted: usize,
+    /// Lines read as commands (`command` or `candidate`) with something typed on them.
+    pub commands: usize,
+}
+
 /// Scans one session's transcript, chunk by chunk, keeping terminal and prompt state between
 /// chunks so a command split across log events is still seen whole.
 pub struct TranscriptScanner<'r> {
@@ -44,6 +56,7 @@ pub struct TranscriptScanner<'r> {
     /// What the session's commands so far tell of the shell: `cd /` then `rm -rf *`.
     shell: ShellState,
     lines_seen: usize,
+    counts: LineCounts,
     screen: Vec<ScreenLine>,
     /// Kept only when asked for (`report_lines`): diagnostics, not the hot path.
     reports: Option<Vec<LineReport>>,
@@ -62,6 +75,7 @@ impl<'r> TranscriptScanner<'r> {
             },
             shell: ShellState::new(),
             lines_seen: 0,
+            counts: LineCounts::default(),
             screen: Vec::new(),
             reports: None,
         }
@@ -82,6 +96,14 @@ impl<'r> TranscriptScanner<'r> {
 
     pub fn lines_seen(&self) -> usize {
         self.lines_seen
+    }
+
+    /// The lines read so far, by how they were read.
+    pub fn counts(&self) -> LineCounts {
+        LineCounts {
+            lines: self.lines_seen,
+            ..self.counts
+        }
     }
 
     /// Feeds one log event's content; hits on the lines it completes are appended to `out`.
@@ -136,6 +158,14 @@ impl<'r> TranscriptScanner<'r> {
             let line = self.lines_seen;
             let (read, reading) = self.extractor.read(&screen_line);
             let first_hit = out.len();
+            if let TranscriptLine::Command { kind, command, .. } = &read {
+                self.counts.prompted += 1;
+                if matches!(kind, CommandKind::Prompted | CommandKind::Candidate)
+                    && !command.trim().is_empty()
+                {
+                    self.counts.commands += 1;
+                }
+            }
             match &read {
                 TranscriptLine::Command {
                     command,
