@@ -5,8 +5,15 @@
 //!   perf cold-start BIN_DIR [RUNS]   exec to first poll per function (median, min, max) and
 //!                                    peak RSS at init
 //!   perf batch-rss BIN_DIR           transcript-scanner's peak RSS after one 1 MB batch
-//!   perf transcript text|stream BYTES OUT
-//!                                    writes the generated transcript `warden scan` reads
+//!   perf transcript text|stream|event BYTES OUT
+//!                                    writes the generated transcript `warden scan` reads (an
+//!                                    event: streaming records in one subscription event)
+//!   perf scan FILE [PACK] [RUNS]     in-process scan throughput of FILE (best of RUNS), with
+//!                                    the default pack or PACK alone (PACK disables it)
+//!   perf event [RUNS]                the scanner's handler on a 1 MB subscription event, in
+//!                                    process with an in-memory store (median of RUNS)
+//!   perf pack RULES OUT              writes a generated pack of RULES rules that disables
+//!                                    the default pack's rules
 
 #[path = "../tests/support/http_stub.rs"]
 mod http_stub;
@@ -19,8 +26,15 @@ use http_stub::{LambdaRuntimeApi, Outcome, ScriptedHttpServer, ScriptedResponse}
 use lambda_process::Function;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
-use warden_core::transcript::payload::{LogEvent, LogsBatch, encode_subscription};
+use std::time::{Duration, Instant};
+use warden_core::config::WardenConfig;
+use warden_core::handlers::scanner::Scanner;
+use warden_core::local::{CollectingNotifier, DryRunTerminator, MemoryStore};
+use warden_core::rules::{RulePack, RuleSet, default_rules};
+use warden_core::transcript::payload::{
+    LogEvent, LogsBatch, decode_subscription, encode_subscription,
+};
+use warden_core::transcript::scan::{TranscriptInput, scan_input};
 
 const FUNCTIONS: [&str; 3] = ["session-recorder", "transcript-scanner", "session-reaper"];
 const SESSION_ID: &str = "alice-ea1181f76f3adcbdc";
@@ -38,7 +52,8 @@ enum PerfError {
 }
 
 const USAGE: &str = "perf cold-start BIN_DIR [RUNS] | perf batch-rss BIN_DIR | \
-                     perf transcript text|stream BYTES OUT";
+                     perf transcript text|stream|event BYTES OUT | perf scan FILE [PACK] [RUNS] | \
+                     perf event [RUNS] | perf pack RULES OUT";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +67,21 @@ fn main() -> ExitCode {
         ["batch-rss", dir] => batch_rss(Path::new(dir)),
         ["transcript", mode, bytes, out] => match bytes.parse() {
             Ok(bytes) => transcript(mode, bytes, Path::new(out)),
+            Err(_) => Err(PerfError::Usage(USAGE)),
+        },
+        ["scan", file] => scan(Path::new(file), None, 3),
+        ["scan", file, pack] => scan(Path::new(file), Some(Path::new(pack)), 3),
+        ["scan", file, pack, runs] => match runs.parse() {
+            Ok(runs) if runs > 0 => scan(Path::new(file), Some(Path::new(pack)), runs),
+            _ => Err(PerfError::Usage(USAGE)),
+        },
+        ["event"] => event(21),
+        ["event", runs] => match runs.parse() {
+            Ok(runs) if runs > 0 => event(runs),
+            _ => Err(PerfError::Usage(USAGE)),
+        },
+        ["pack", rules, out] => match rules.parse() {
+            Ok(rules) => pack(rules, Path::new(out)),
             Err(_) => Err(PerfError::Usage(USAGE)),
         },
         _ => Err(PerfError::Usage(USAGE)),
@@ -147,7 +177,12 @@ fn cold_start(dir: &Path, runs: usize) -> Result<(), PerfError> {
 
 /// One full-size subscription batch of streaming records, the shape the scanner sees most.
 fn one_megabyte_batch() -> serde_json::Value {
-    let lines = sample_transcript::session_lines(BATCH_BYTES);
+    subscription_event(BATCH_BYTES)
+}
+
+/// A subscription event of about `bytes` of streaming records (20 lines each).
+fn subscription_event(bytes: usize) -> serde_json::Value {
+    let lines = sample_transcript::session_lines(bytes);
     let mut size = 0;
     let log_events = sample_transcript::records(&lines, 20)
         .into_iter()
@@ -159,7 +194,7 @@ fn one_megabyte_batch() -> serde_json::Value {
         })
         .take_while(|event| {
             size += event.message.len();
-            size <= BATCH_BYTES
+            size <= bytes
         })
         .collect();
     let batch = LogsBatch {
@@ -226,8 +261,159 @@ fn transcript(mode: &str, bytes: usize, out: &Path) -> Result<(), PerfError> {
             }
             text
         }
+        "event" => {
+            let event = subscription_event(bytes);
+            // What the event carries, for throughput in transcript bytes.
+            let batch =
+                decode_subscription(&event, 1 << 30).map_err(|e| PerfError::Run(e.to_string()))?;
+            let carried: usize = batch.log_events.iter().map(|e| e.message.len()).sum();
+            println!("{carried}");
+            event.to_string()
+        }
         _ => return Err(PerfError::Usage(USAGE)),
     };
+    std::fs::write(out, text).map_err(|error| PerfError::Io {
+        path: out.display().to_string(),
+        error,
+    })
+}
+
+fn read(path: &Path) -> Result<String, PerfError> {
+    std::fs::read_to_string(path).map_err(|error| PerfError::Io {
+        path: path.display().to_string(),
+        error,
+    })
+}
+
+/// The default rules, or `pack` on top of them (a generated pack disables them all).
+fn rules(pack: Option<&Path>) -> Result<RuleSet, PerfError> {
+    match pack {
+        None => Ok(default_rules()),
+        Some(path) => {
+            let pack = RulePack::parse(&read(path)?, &path.display().to_string())
+                .map_err(|e| PerfError::Run(e.to_string()))?;
+            warden_core::rules::default_with(vec![pack]).map_err(|e| PerfError::Run(e.to_string()))
+        }
+    }
+}
+
+/// Scan throughput in this process: the input read and recognised once, then scanned `runs`
+/// times; the best run is printed as `MB/s findings lines` (MB of 10^6 bytes).
+fn scan(file: &Path, pack: Option<&Path>, runs: usize) -> Result<(), PerfError> {
+    let rules = rules(pack)?;
+    let text = read(file)?;
+    let input =
+        TranscriptInput::detect(&text, 1 << 30).map_err(|e| PerfError::Run(e.to_string()))?;
+    let mut best = f64::MAX;
+    let mut found = 0;
+    for _ in 0..runs {
+        let start = Instant::now();
+        found = std::hint::black_box(scan_input(&rules, &input)).len();
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    println!(
+        "{:.1} {found} {}",
+        text.len() as f64 / 1e6 / best,
+        rules.rules().len()
+    );
+    Ok(())
+}
+
+/// The transcript-scanner's handler on a 1 MB subscription event, as a warm function runs it:
+/// decode, scan, findings recorded and alerts sent to in-memory stand-ins. Prints the median
+/// and the first (cold) run in milliseconds.
+fn event(runs: usize) -> Result<(), PerfError> {
+    let event = one_megabyte_batch();
+    let rules = default_rules();
+    let config = WardenConfig::from_lookup(|name| match name {
+        "WARDEN_ENFORCE" => Some("false".into()),
+        _ => None,
+    })
+    .map_err(|e| PerfError::Run(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| PerfError::Run(e.to_string()))?;
+    let mut millis = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        // A new session each time: every run records its findings and sends its alerts.
+        let scanner = Scanner::new(
+            MemoryStore::new(),
+            CollectingNotifier::new(),
+            DryRunTerminator::new(),
+            config.clone(),
+            rules.clone(),
+        );
+        let start = Instant::now();
+        let scanned = runtime
+            .block_on(scanner.handle(&event))
+            .map_err(|e| PerfError::Run(e.to_string()))?;
+        millis.push(start.elapsed().as_secs_f64() * 1000.0);
+        std::hint::black_box(scanned);
+    }
+    let first = millis[0];
+    millis.sort_by(f64::total_cmp);
+    println!("{:.2} {first:.2}", millis[runs / 2]);
+    Ok(())
+}
+
+/// Command names the generated rules are about, each with a flag or a file per rule.
+const TOOLS: [&str; 20] = [
+    "curl",
+    "wget",
+    "tar",
+    "rsync",
+    "scp",
+    "ssh",
+    "openssl",
+    "python3",
+    "perl",
+    "node",
+    "docker",
+    "kubectl",
+    "systemctl",
+    "useradd",
+    "chmod",
+    "chown",
+    "mount",
+    "iptables",
+    "crontab",
+    "git",
+];
+
+/// A pack of `count` rules shaped like the default pack's (anchored at the command name, word
+/// loops, a redirection into a file anywhere on the line), after disabling the default rules:
+/// what a team with its own pack would run.
+fn pack(count: usize, out: &Path) -> Result<(), PerfError> {
+    use std::fmt::Write;
+    let ids: Vec<String> = default_rules()
+        .rules()
+        .iter()
+        .map(|r| format!("{:?}", r.id))
+        .collect();
+    let mut text = format!("disable = [{}]\n", ids.join(", "));
+    for i in 0..count {
+        let tool = TOOLS[i % TOOLS.len()];
+        let _ = write!(
+            text,
+            r#"
+[[rule]]
+id = "generated.rule_{i}"
+title = "generated rule {i}"
+category = "generated"
+severity = "high"
+action = "alert"
+patterns = [
+  '^{tool}[ \t]+(?:[^ \t]+[ \t]+)*?--opt-{i}(?:[ \t=]|$)',
+  '^(?:[^ \t]+[ \t]+)*?(?:[0-9]|&)?>>?\|?[ \t]*/etc/generated/file-{i}(?:[ \t]|$)',
+  '^{tool}[ \t](?:.*[ \t])?(?:-[A-Za-z]*x[A-Za-z]*|--exec)[ \t]+[^ \t]*/tmp/[^ \t]*tool-{i}(?:[ \t]|$)',
+]
+[rule.examples]
+must_match = ["{tool} --opt-{i} x", "echo x >> /etc/generated/file-{i}"]
+must_not_match = ["{tool} --opt-{i}x", "cat /etc/generated/file-{i}"]
+"#
+        );
+    }
+    RulePack::parse(&text, "generated").map_err(|e| PerfError::Run(e.to_string()))?;
     std::fs::write(out, text).map_err(|error| PerfError::Io {
         path: out.display().to_string(),
         error,
