@@ -1,6 +1,7 @@
 //! Compiles the default rule pack's patterns into NFAs (`src/rules/nfa_blob.rs`) so the
 //! functions rebuild them in milliseconds at start instead of compiling the pack, and writes
-//! the pack as JSON, which parses in a fraction of the TOML's time.
+//! the pack as JSON, which parses in a fraction of the TOML's time. Both are deflated: they
+//! were the largest data in the scanner's binary.
 
 #[path = "src/rules/nfa_blob.rs"]
 mod nfa_blob;
@@ -23,8 +24,9 @@ fn main() {
     };
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let json = serde_json::to_vec(&pack).expect("a TOML table serialises as JSON");
-    let path = out.join("default_pack.json");
-    std::fs::write(&path, json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let path = out.join("default_pack.json.deflate");
+    std::fs::write(&path, nfa_blob::deflate(&json))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     for scope in ["command", "output"] {
         let patterns: Vec<&str> = rules
             .iter()
@@ -46,7 +48,8 @@ fn main() {
         let nfa = nfa_blob::compile(&patterns)
             .unwrap_or_else(|e| panic!("{PACK}: {scope} patterns do not compile: {e}"));
         let blob = nfa_blob::encode(&nfa, nfa_blob::fingerprint(patterns.iter().copied()));
-        let path = out.join(format!("default_pack_{scope}.nfa"));
-        std::fs::write(&path, blob).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let path = out.join(format!("default_pack_{scope}.nfa.deflate"));
+        std::fs::write(&path, nfa_blob::deflate(&blob))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }

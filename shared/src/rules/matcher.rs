@@ -1,7 +1,8 @@
 //! All patterns of all rules in one `RegexSet` per scope, so each text is scanned once whatever
 //! the number of rules; exceptions run only for rules that matched.
 
-use super::engine::{Engine, Prebuilt};
+use super::engine::{Engine, Prebuilt, PrebuiltError};
+use super::nfa_blob;
 use super::pack::{Rule, RuleError, RulePack, Scope};
 use regex::{Regex, RegexSetBuilder};
 use std::collections::BTreeSet;
@@ -68,11 +69,13 @@ impl Exception {
     }
 }
 
-/// The default pack's NFAs, compiled by `build.rs`.
-static DEFAULT_COMMAND_NFA: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/default_pack_command.nfa"));
+/// The default pack's NFAs, compiled and deflated by `build.rs`.
+static DEFAULT_COMMAND_NFA: &[u8] = include_bytes!(concat!(
+    env!("OUT_DIR"),
+    "/default_pack_command.nfa.deflate"
+));
 static DEFAULT_OUTPUT_NFA: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/default_pack_output.nfa"));
+    include_bytes!(concat!(env!("OUT_DIR"), "/default_pack_output.nfa.deflate"));
 
 /// One rule that fired on one text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,10 +233,13 @@ impl ScopeMatcher {
         rules: &[Rule],
         sources: &[String],
         scope: Scope,
-        blob: &[u8],
+        deflated: &[u8],
     ) -> Result<ScopeMatcher, RuleError> {
         let (patterns, owner) = scope_patterns(rules, scope);
-        match Prebuilt::load(blob, &patterns, DFA_CACHE_LIMIT) {
+        let loaded = nfa_blob::inflate(deflated)
+            .map_err(PrebuiltError::from)
+            .and_then(|blob| Prebuilt::load(&blob, &patterns, DFA_CACHE_LIMIT));
+        match loaded {
             Ok(prebuilt) => Ok(ScopeMatcher {
                 engine: Engine::Prebuilt(std::sync::Arc::new(prebuilt)),
                 owner,
@@ -482,7 +488,6 @@ must_not_match = ["ls"]
 
 #[cfg(test)]
 mod prebuilt_tests {
-    use super::super::nfa_blob;
     use super::super::{DEFAULT_PACK, DEFAULT_PACK_NAME};
     use super::*;
 
@@ -545,7 +550,8 @@ mod prebuilt_tests {
             (Scope::Output, DEFAULT_OUTPUT_NFA),
         ] {
             let (patterns, _) = scope_patterns(&pack.rules, scope);
-            let (embedded, fingerprint) = nfa_blob::decode(blob).unwrap();
+            let (embedded, fingerprint) =
+                nfa_blob::decode(&nfa_blob::inflate(blob).unwrap()).unwrap();
             let compiled = nfa_blob::compile(&patterns).unwrap();
             assert_eq!(fingerprint, nfa_blob::fingerprint(patterns.iter().copied()));
             assert_eq!(embedded.pattern_len(), compiled.pattern_len());
@@ -589,23 +595,18 @@ mod prebuilt_tests {
         let pack = default_pack();
         let (patterns, _) = scope_patterns(&pack.rules, Scope::Command);
         let load = |blob: &[u8], patterns: &[&str]| Prebuilt::load(blob, patterns, 1 << 20);
+        let command_nfa = nfa_blob::inflate(DEFAULT_COMMAND_NFA).unwrap();
         assert!(matches!(
-            load(DEFAULT_COMMAND_NFA, &patterns[1..]),
+            load(&command_nfa, &patterns[1..]),
             Err(super::super::engine::PrebuiltError::Stale)
         ));
-        for cut in [
-            0,
-            3,
-            40,
-            DEFAULT_COMMAND_NFA.len() / 2,
-            DEFAULT_COMMAND_NFA.len() - 1,
-        ] {
+        for cut in [0, 3, 40, command_nfa.len() / 2, command_nfa.len() - 1] {
             assert!(
-                load(&DEFAULT_COMMAND_NFA[..cut], &patterns).is_err(),
+                load(&command_nfa[..cut], &patterns).is_err(),
                 "cut at {cut}"
             );
         }
-        let mut bad = DEFAULT_COMMAND_NFA.to_vec();
+        let mut bad = command_nfa.clone();
         bad[0] ^= 1;
         assert_eq!(
             nfa_blob::decode(&bad).unwrap_err(),

@@ -14,12 +14,18 @@ pub use pack::{Examples, Rule, RuleAction, RuleError, RulePack, Scope};
 /// The default pack, compiled into every binary so a function never runs without rules.
 pub const DEFAULT_PACK: &str = include_str!("../../../rules/default.toml");
 pub const DEFAULT_PACK_NAME: &str = "rules/default.toml";
-/// The same pack as JSON, written by `build.rs`: parsing the TOML took 2 ms of a cold start.
-const DEFAULT_PACK_JSON: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default_pack.json"));
+/// The same pack as JSON, written (and deflated) by `build.rs`: parsing the TOML took 2 ms of a
+/// cold start.
+const DEFAULT_PACK_JSON: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/default_pack.json.deflate"));
 
 /// The embedded default pack, parsed and checked.
-fn default_pack() -> Result<RulePack, RuleError> {
-    RulePack::parse_json(DEFAULT_PACK_JSON, DEFAULT_PACK_NAME)
+pub(crate) fn default_pack() -> Result<RulePack, RuleError> {
+    let json = nfa_blob::inflate(DEFAULT_PACK_JSON).map_err(|e| RuleError::Parse {
+        pack: DEFAULT_PACK_NAME.into(),
+        message: e.to_string(),
+    })?;
+    RulePack::parse_json(&json, DEFAULT_PACK_NAME)
 }
 
 /// The default pack followed by custom packs (each may disable or redefine default rules).
