@@ -193,8 +193,10 @@ impl RuleSet {
             Scope::Command => &self.command,
             Scope::Output => &self.output,
         };
-        // Most text matches nothing: one early-exit pass first, the full match set only on a hit.
-        if !matcher.engine.is_match(text) {
+        // A scope without patterns matches nothing (the default pack has no output rules, and
+        // most screen lines are output). Most text matches nothing either: one early-exit pass
+        // first, the full match set only on a hit.
+        if matcher.owner.is_empty() || !matcher.engine.is_match(text) {
             return Vec::new();
         }
         let hit: BTreeSet<usize> = matcher
