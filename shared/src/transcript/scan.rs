@@ -153,7 +153,9 @@ impl<'r> TranscriptScanner<'r> {
         if let Some(width) = self.terminal.take_fish_width() {
             self.extractor.fish_seen(width);
         }
-        for screen_line in std::mem::take(&mut self.screen) {
+        // The buffer goes back afterwards, its room kept for the next chunk's lines.
+        let mut screen = std::mem::take(&mut self.screen);
+        for screen_line in screen.drain(..) {
             self.lines_seen += 1;
             let line = self.lines_seen;
             let (read, reading) = self.extractor.read(&screen_line);
@@ -215,6 +217,7 @@ impl<'r> TranscriptScanner<'r> {
                 self.revise(line.saturating_sub(revision.lines_back), revision, out);
             }
         }
+        self.screen = screen;
     }
 }
 

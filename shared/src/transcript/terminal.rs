@@ -991,9 +991,17 @@ impl Terminal {
     }
 }
 
+/// The cells as text without trailing white space (`str::trim_end`'s), in one allocation of
+/// the right size: this runs for every screen line.
 fn trimmed(cells: &[char]) -> String {
-    let text: String = cells.iter().collect();
-    text.trim_end().to_string()
+    let end = cells
+        .iter()
+        .rposition(|c| !c.is_whitespace())
+        .map_or(0, |last| last + 1);
+    let cells = &cells[..end];
+    let mut text = String::with_capacity(cells.iter().map(|c| c.len_utf8()).sum());
+    text.extend(cells);
+    text
 }
 
 #[cfg(test)]
