@@ -376,10 +376,12 @@ fn parse(value: &str) -> Builder {
 /// and the like left as words. None unless the line starts with such an escape.
 pub fn without_raw_zsh_styles(text: &str) -> Option<String> {
     const STYLES: &[char] = &['F', 'f', 'K', 'k', 'B', 'b', 'U', 'u', 'S', 's', '{', '}'];
-    let chars: Vec<char> = text.chars().collect();
-    if chars.first() != Some(&'%') || !chars.get(1).is_some_and(|c| STYLES.contains(c)) {
+    // Every screen line comes here: the first two chars are looked at before any allocation.
+    let mut start = text.chars();
+    if start.next() != Some('%') || !start.next().is_some_and(|c| STYLES.contains(&c)) {
         return None;
     }
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {

@@ -69,11 +69,15 @@ pub fn unwrap_at_width(text: &str, from: usize, width: usize, zle: bool) -> Opti
 /// text is the chars in front of each `_` after the first (keys typed quickly share one draw,
 /// so it may be short). None when the line is no search.
 pub fn zsh_search_text(text: &str) -> Option<String> {
-    const STARTS: [&str; 2] = ["bck-i-search: ", "fwd-i-search: "];
-    let at = STARTS
-        .iter()
-        .filter_map(|s| text.find(s).map(|at| at + s.len()))
-        .min()?;
+    // The first `bck-i-search: ` or `fwd-i-search: `, found with one search for what they
+    // share: every screen line comes here.
+    const SHARED: &str = "-i-search: ";
+    let at = text.match_indices(SHARED).map(|(at, _)| at).find(|&at| {
+        matches!(
+            text.as_bytes().get(at.wrapping_sub(3)..at),
+            Some(b"bck" | b"fwd")
+        )
+    })? + SHARED.len();
     let rest = text.get(at..)?;
     // The last state of a search line on a real screen (upload-at-end) ends at its cursor.
     if rest.ends_with('_') {
