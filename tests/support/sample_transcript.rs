@@ -99,9 +99,30 @@ pub fn session_lines(target_bytes: usize) -> Vec<String> {
     lines
 }
 
-/// The lines as upload-at-end text: one terminal stream with CRLF line ends.
+/// The lines as upload-at-end text: one terminal stream with CRLF line ends, and the colour a
+/// terminal shows (`ls` and `git` colours, systemd's status dot and state). Streaming records
+/// carry none: the agent removes escape sequences.
 pub fn text(lines: &[String]) -> String {
-    lines.join("\r\n") + "\r\n"
+    const COLOURS: [(&str, &str); 5] = [
+        (" .", " \x1b[01;34m.\x1b[0m"),
+        ("index.html", "\x1b[00mindex.html\x1b[0m"),
+        ("● ", "\x1b[0;1;32m●\x1b[0m "),
+        ("active (running)", "\x1b[0;1;32mactive (running)\x1b[0m"),
+        ("4f2a9c1 ", "\x1b[33m4f2a9c1\x1b[m "),
+    ];
+    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 8).sum());
+    for line in lines {
+        let output = !line.starts_with("[ec2-user@");
+        match COLOURS
+            .iter()
+            .find(|(plain, _)| output && line.contains(plain))
+        {
+            Some((plain, coloured)) => text.push_str(&line.replacen(plain, coloured, 1)),
+            None => text.push_str(line),
+        }
+        text.push_str("\r\n");
+    }
+    text
 }
 
 /// The lines as Session Manager streaming records, `per_record` lines each, one JSON object per
