@@ -196,13 +196,28 @@ struct Feed<'r, E> {
 }
 
 impl<'r, E: FnMut(&[LineReport], &[Hit<'r>])> Feed<'r, E> {
-    /// Hands what the scanner found since the last call to `emit`.
+    /// Hands what the scanner found since the last call to `emit`, holding back the last
+    /// lines while a later line may still read them again (a wrap its output confirms).
     fn flush(&mut self) {
+        let settled = self.scanner.settled_lines();
+        let reports = self.scanner.take_settled_line_reports();
+        self.emit_through(reports, settled);
+    }
+
+    /// Hands everything still held: the input has ended, no line can be read again.
+    fn flush_all(&mut self) {
         let reports = self.scanner.take_line_reports();
-        if !reports.is_empty() || !self.hits.is_empty() {
-            (self.emit)(&reports, &self.hits);
+        self.emit_through(reports, usize::MAX);
+    }
+
+    fn emit_through(&mut self, reports: Vec<LineReport>, settled: usize) {
+        // A revised line's new hits come after later lines' hits: put them back in line order.
+        self.hits.sort_by_key(|h| h.line);
+        let ready = self.hits.partition_point(|h| h.line <= settled);
+        if !reports.is_empty() || ready > 0 {
+            (self.emit)(&reports, &self.hits[..ready]);
         }
-        self.hits.clear();
+        self.hits.drain(..ready);
     }
 
     fn chunk(&mut self, chunk: &TranscriptChunk) {
@@ -306,7 +321,7 @@ impl<'r, E: FnMut(&[LineReport], &[Hit<'r>])> Feed<'r, E> {
 
     fn finish(mut self, shape: &'static str, control_message: bool) -> (Input, LineCounts) {
         self.scanner.finish(&mut self.hits);
-        self.flush();
+        self.flush_all();
         let other_json = shape == TEXT
             && self
                 .probe

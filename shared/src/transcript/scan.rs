@@ -94,6 +94,25 @@ impl<'r> TranscriptScanner<'r> {
             .unwrap_or_default()
     }
 
+    /// The line reports whose reading is final, leaving those a later line may still revise
+    /// (a wrap the next output may confirm) for a later call or [`Self::take_line_reports`]
+    /// after [`Self::finish`].
+    pub fn take_settled_line_reports(&mut self) -> Vec<LineReport> {
+        let settled = self.settled_lines();
+        let Some(reports) = self.reports.as_mut() else {
+            return Vec::new();
+        };
+        let unsettled = reports.partition_point(|r| r.line <= settled);
+        let rest = reports.split_off(unsettled);
+        std::mem::replace(reports, rest)
+    }
+
+    /// Lines up to this one are read for good: no later line can revise them or their hits.
+    pub fn settled_lines(&self) -> usize {
+        self.lines_seen
+            .saturating_sub(self.extractor.unsettled_lines())
+    }
+
     pub fn lines_seen(&self) -> usize {
         self.lines_seen
     }
@@ -615,5 +634,32 @@ mod tests {
                     .collect::<Vec<_>>()
             );
         }
+    }
+
+    fn streamed(line: &str) -> TranscriptChunk {
+        TranscriptChunk::Stream(StreamRecord {
+            session_data: vec![line.to_string()],
+            ..StreamRecord::default()
+        })
+    }
+
+    #[test]
+    fn a_line_that_may_still_be_read_again_is_held_back_until_its_output_settles_it() {
+        let path = format!("/{}etc/shadow", "./".repeat(38));
+        let command = format!("cat {path}");
+        let (first, rest) = split_at_the_margin("/home/app # ", &command);
+        let error = format!("cat: can't open '{path}': Permission denied");
+        let mut scanner = TranscriptScanner::new(&RULES).report_lines();
+        let mut hits = Vec::new();
+        let mut settled = Vec::new();
+        for line in [&first, &rest] {
+            scanner.feed_chunk(&streamed(line), &mut hits);
+            settled.extend(scanner.take_settled_line_reports());
+        }
+        assert!(settled.is_empty(), "{settled:?}");
+        scanner.feed_chunk(&streamed(&error), &mut hits);
+        settled.extend(scanner.take_settled_line_reports());
+        assert_eq!(settled[0].command.as_deref(), Some(command.as_str()));
+        assert_eq!(scanner.settled_lines(), 3);
     }
 }

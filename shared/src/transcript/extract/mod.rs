@@ -409,6 +409,18 @@ impl CommandExtractor {
         self.revision.take()
     }
 
+    /// How many of the last lines read a later line may still read again (see
+    /// [`Self::take_revision`]): whoever shows readings as they come holds these back.
+    pub fn unsettled_lines(&self) -> usize {
+        let wrap = self.pending_wrap.as_ref().map_or(0, |p| p.since + 1);
+        let row = self
+            .fish_row
+            .as_ref()
+            .filter(|r| r.wrap)
+            .map_or(0, |r| r.lines + 1);
+        wrap.max(row)
+    }
+
     /// Classifies the next screen line and says why.
     pub fn read(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         self.line += 1;
