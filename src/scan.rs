@@ -1,6 +1,7 @@
 //! `warden scan`: the scanner's detection pipeline, offline, on a transcript file.
 
 use crate::Format;
+use crate::progress::{Counted, Progress};
 use crate::scan_report::Summary;
 use serde_json::json;
 use std::io::Read;
@@ -108,11 +109,24 @@ fn open_input(input: Option<&Path>) -> Result<(String, Box<dyn Read>), String> {
     match input {
         Some(path) if path.as_os_str() != "-" => {
             let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok((path.display().to_string(), Box::new(file)))
+            // A regular file's size gives the percentage; a pipe or device has none.
+            let size = file
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
+            let progress = Progress::bytes("scanning", size);
+            Ok((
+                path.display().to_string(),
+                Box::new(Counted::new(file, progress)),
+            ))
         }
         _ => Ok((
             "standard input".to_string(),
-            Box::new(std::io::stdin().lock()),
+            Box::new(Counted::new(
+                std::io::stdin().lock(),
+                Progress::bytes("scanning", None),
+            )),
         )),
     }
 }

@@ -527,3 +527,70 @@ fn a_streaming_record_longer_than_the_cap_is_refused() {
         "{stderr}"
     );
 }
+
+/// Standard error on a pseudo-terminal (as when a person runs `warden scan big.log > out`), and
+/// everything written there once the scan ended.
+fn stderr_on_a_terminal(args: &[&str]) -> (Output, String) {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let (mut leader, mut follower) = (0, 0);
+    // SAFETY: openpty writes two new descriptors into the integers given; nothing else is read.
+    let status = unsafe {
+        libc::openpty(
+            &mut leader,
+            &mut follower,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(status, 0, "a pseudo-terminal");
+    // SAFETY: both descriptors were just opened and are owned here alone.
+    let (leader, follower) =
+        unsafe { (OwnedFd::from_raw_fd(leader), OwnedFd::from_raw_fd(follower)) };
+    let child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(follower))
+        .spawn()
+        .expect("warden runs");
+    let output = child.wait_with_output().unwrap();
+    // The child has exited: what it wrote is buffered in the terminal, then reading fails (EIO).
+    let mut terminal = std::fs::File::from(leader);
+    let mut written = Vec::new();
+    let mut buf = [0; 4096];
+    while let Ok(n) = terminal.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        written.extend_from_slice(&buf[..n]);
+    }
+    (output, String::from_utf8_lossy(&written).into_owned())
+}
+
+#[test]
+fn a_scan_with_its_output_redirected_shows_progress_on_the_terminal_and_erases_it() {
+    let path = format!("{FIXTURES}/ssm-transcript-upload-at-end-linux.txt");
+    let (output, terminal) = stderr_on_a_terminal(&["scan", &path]);
+    assert!(output.status.success(), "{terminal}");
+    let size = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
+    assert!(
+        terminal.contains(&format!("scanning {size:.1}/{size:.1} MB (100%)")),
+        "{terminal:?}"
+    );
+    assert!(
+        terminal.ends_with("\r\x1b[K"),
+        "erased at the end: {terminal:?}"
+    );
+    let summary = String::from_utf8_lossy(&output.stdout);
+    assert!(summary.contains("in a plain transcript"), "{summary}");
+}
+
+#[test]
+fn a_scan_into_a_pipe_draws_no_progress_line() {
+    let path = format!("{FIXTURES}/ssm-transcript-upload-at-end-linux.txt");
+    let output = warden(&["scan", &path], None);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!err.contains('\r') && !err.contains("scanning "), "{err}");
+}
