@@ -1612,8 +1612,9 @@ impl Unwrapped {
     fn split_word(&self, streamed: &str) -> Option<(String, String)> {
         let before = streamed.get(..self.at)?;
         let after = streamed.get(self.at + 1..)?;
-        let head = &before[before.rfind(char::is_whitespace).map_or(0, |i| i + 1)..];
-        let tail = &after[..after.find(char::is_whitespace).unwrap_or(after.len())];
+        // White space may be wider than a byte (a no-break space in pasted text).
+        let head = before.rsplit(char::is_whitespace).next().unwrap_or(before);
+        let tail = after.split(char::is_whitespace).next().unwrap_or(after);
         let word = format!("{head}{tail}");
         (head.chars().count() >= MIN_WRAP_HALF
             && tail.chars().count() >= MIN_WRAP_HALF
@@ -1861,6 +1862,20 @@ fn reads_script(command: &str) -> bool {
 mod tests {
     use super::super::terminal::{LogMode, Terminal};
     use super::*;
+
+    #[test]
+    fn a_wrap_split_word_after_a_wide_space_is_cut_at_character_boundaries() {
+        let streamed = "echo x\u{a0}wrap-0123456789 0123456789-end";
+        let at = streamed.rfind(' ').unwrap();
+        let unwrapped = Unwrapped {
+            width: 80,
+            at,
+            text: format!("{}{}", &streamed[..at], &streamed[at + 1..]),
+        };
+        let (word, split) = unwrapped.split_word(streamed).expect("a word split in two");
+        assert_eq!(word, "wrap-01234567890123456789-end");
+        assert_eq!(split, "wrap-0123456789 0123456789-end");
+    }
 
     fn screen(text: &str) -> ScreenLine {
         ScreenLine {
