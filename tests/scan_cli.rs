@@ -321,19 +321,34 @@ fn standard_input_from_dev_null_is_not_reported_as_zero_findings() {
     );
 }
 
-#[test]
-fn random_bytes_are_not_text() {
-    // A fixed pseudo-random sequence, so the test reads the same bytes every time.
+/// A fixed pseudo-random sequence, so a test reads the same bytes every time.
+fn random_bytes(len: usize) -> Vec<u8> {
     let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let bytes: Vec<u8> = (0..65536)
+    (0..len)
         .map(|_| {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             (state >> 56) as u8
         })
-        .collect();
-    let path = temp_file("random.bin", &bytes);
+        .collect()
+}
+
+#[test]
+fn random_bytes_starting_like_json_are_not_text_either() {
+    let mut bytes = b"{".to_vec();
+    bytes.extend(random_bytes(65536));
+    let path = temp_file("random-brace.bin", &bytes);
+    let stderr = nothing_scanned(&warden(&["scan", path.to_str().unwrap()], None));
+    assert!(
+        stderr.contains("random-brace.bin is not text: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn random_bytes_are_not_text() {
+    let path = temp_file("random.bin", &random_bytes(65536));
     let stderr = nothing_scanned(&warden(&["scan", path.to_str().unwrap()], None));
     assert!(stderr.contains("random.bin is not text: "), "{stderr}");
     assert!(

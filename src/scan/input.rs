@@ -10,6 +10,7 @@
 //!   cap can have, and recognised as before ([`TranscriptInput::detect`]).
 
 use crate::scan_report::{Input, TextStats, is_json};
+use serde::de::IgnoredAny;
 use std::io::{BufRead, BufReader, Read};
 use warden_core::rules::RuleSet;
 use warden_core::transcript::payload::{PayloadError, StreamRecord, TranscriptChunk, chunk_of};
@@ -120,6 +121,12 @@ pub fn scan<'r>(
             }
             .into());
         }
+        feed.text(&head, &mut reader).map_err(read_error)?;
+        return Ok(feed.finish(TEXT, false));
+    }
+    // Not JSON at all (random bytes, a binary file that starts with `{`): plain text, scanned
+    // from what was read without the copies a document needs.
+    if !looks_like_a_batch(&head) && serde_json::from_slice::<IgnoredAny>(&head).is_err() {
         feed.text(&head, &mut reader).map_err(read_error)?;
         return Ok(feed.finish(TEXT, false));
     }
@@ -275,8 +282,18 @@ impl<'r, E: FnMut(&[LineReport], &[Hit<'r>])> Feed<'r, E> {
     /// `head`, then the rest of `reader`, as terminal text, in chunks cut between UTF-8
     /// characters (invalid bytes become U+FFFD, as `String::from_utf8_lossy` makes them).
     fn text(&mut self, head: &[u8], reader: &mut impl Read) -> std::io::Result<()> {
-        let complete = complete_prefix(head);
-        self.feed_text(&head[..complete]);
+        // What was read ahead (up to a document's cap) is scanned in pieces like the rest, so
+        // its lines and findings are never all held at once.
+        let mut complete = 0;
+        while complete < head.len() {
+            let end = (complete + TEXT_CHUNK).min(head.len());
+            let piece = complete_prefix(&head[complete..end]);
+            if piece == 0 {
+                break;
+            }
+            self.feed_text(&head[complete..complete + piece]);
+            complete += piece;
+        }
         // An incomplete character at the end of what was read waits here for its next bytes.
         let mut buf = vec![0; TEXT_CHUNK + 4];
         let mut kept = head.len() - complete;
