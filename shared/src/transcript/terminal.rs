@@ -144,6 +144,8 @@ pub struct Terminal {
     below: VecDeque<HeldLine>,
     /// Buffers of emitted held lines, reused so that a line costs no allocation.
     spare: Vec<Vec<char>>,
+    /// Their rows' buffers, reused likewise.
+    spare_rows: Vec<Vec<usize>>,
     /// Streaming mode: the width fish's padding showed.
     fish_width: Option<usize>,
     /// Streaming mode: the last thing done was a cursor-forward and nothing was printed since.
@@ -212,6 +214,7 @@ impl Terminal {
             above: VecDeque::new(),
             below: VecDeque::new(),
             spare: Vec::new(),
+            spare_rows: Vec::new(),
             fish_width: None,
             after_forward: false,
             repaint: None,
@@ -221,9 +224,62 @@ impl Terminal {
     /// Feeds more output; completed lines are appended to `out`. Text may end mid-line or
     /// mid-escape-sequence: state carries over to the next call.
     pub fn feed(&mut self, text: &str, out: &mut Vec<ScreenLine>) {
-        for c in text.chars() {
-            self.step(c, out);
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            if bytes[at].is_ascii() {
+                if self.parse == Parse::Ground && is_plain(bytes[at]) {
+                    let run = bytes[at..].iter().take_while(|b| is_plain(**b)).count();
+                    let done = self.print_run(&bytes[at..at + run]);
+                    if done > 0 {
+                        at += done;
+                        continue;
+                    }
+                }
+                self.step(char::from(bytes[at]), out);
+                at += 1;
+            } else {
+                let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else {
+                    break;
+                };
+                self.step(c, out);
+                at += c.len_utf8();
+            }
         }
+    }
+
+    /// Prints a run of printable ASCII at once when nothing per char applies (no repaint to
+    /// follow, no pending wrap, no margin or length limit within reach), as `print` would one
+    /// char at a time: most of a transcript is such text. Returns how many bytes it printed
+    /// (0: none, print them one by one).
+    fn print_run(&mut self, run: &[u8]) -> usize {
+        if self.pending_wrap.is_some()
+            || self.cursor > self.line.len()
+            || (self.mode == LogMode::Streaming && (self.after_forward || self.repaint.is_some()))
+        {
+            return 0;
+        }
+        let mut room = MAX_LINE.saturating_sub(self.cursor);
+        if let Some(width) = self.width {
+            room = room.min((self.row_start() + width).saturating_sub(self.cursor));
+        }
+        let run = &run[..run.len().min(room)];
+        let Some(&last) = run.last() else {
+            return 0;
+        };
+        let overwritten = run.len().min(self.line.len() - self.cursor);
+        let (over, appended) = run.split_at(overwritten);
+        for (cell, b) in self.line[self.cursor..].iter_mut().zip(over) {
+            *cell = char::from(*b);
+        }
+        self.line.extend(appended.iter().map(|b| char::from(*b)));
+        // `print` sets this after each char: what counts is whether the last one was appended.
+        let last_appended = !appended.is_empty();
+        self.cursor += run.len();
+        self.written_past_low = self.written_past_low.max(self.cursor);
+        self.appended_space = last_appended && last == b' ';
+        self.bell = false;
+        run.len()
     }
 
     /// Ends the transcript: flushes a pending partial line (if not empty).
@@ -631,7 +687,7 @@ impl Terminal {
         }
         let held = HeldLine {
             line: std::mem::take(&mut self.line),
-            rows: std::mem::take(&mut self.rows),
+            rows: std::mem::replace(&mut self.rows, self.spare_rows.pop().unwrap_or_default()),
         };
         self.above.push_back(held);
         self.reset_line();
@@ -655,6 +711,11 @@ impl Terminal {
         buffer.clear();
         if self.spare.len() < HELD_LINES {
             self.spare.push(buffer);
+        }
+        let mut rows = held.rows;
+        rows.clear();
+        if self.spare_rows.len() < HELD_LINES {
+            self.spare_rows.push(rows);
         }
     }
 
@@ -991,6 +1052,11 @@ impl Terminal {
     }
 }
 
+/// Printable ASCII: a byte `Terminal::ground` only prints.
+fn is_plain(b: u8) -> bool {
+    (b' '..=b'~').contains(&b)
+}
+
 /// The cells as text without trailing white space (`str::trim_end`'s), in one allocation of
 /// the right size: this runs for every screen line.
 fn trimmed(cells: &[char]) -> String {
@@ -999,6 +1065,11 @@ fn trimmed(cells: &[char]) -> String {
         .rposition(|c| !c.is_whitespace())
         .map_or(0, |last| last + 1);
     let cells = &cells[..end];
+    if cells.iter().all(char::is_ascii) {
+        // Most lines: one byte per cell, copied in a pass the compiler can widen.
+        let bytes: Vec<u8> = cells.iter().map(|&c| c as u8).collect();
+        return String::from_utf8(bytes).unwrap_or_default();
+    }
     let mut text = String::with_capacity(cells.iter().map(|c| c.len_utf8()).sum());
     text.extend(cells);
     text
