@@ -120,7 +120,11 @@ fn match_from(tokens: &[Token], text: &str, pos: usize) -> Option<usize> {
 /// The prompt set by a command line, if it assigns one: `PS1=…`, `export PS1=…`, `PROMPT=…`,
 /// `PS1=$'…'`, `unset PS1`, `function fish_prompt; …; end`.
 pub fn assigned_prompt(command: &str) -> Option<PromptValue> {
-    // Every command comes here; few mention a prompt at all.
+    // Every command comes here; few mention a prompt at all. Each name holds a `P` or a `_`:
+    // a byte scan rules out most commands before any substring search.
+    if !command.bytes().any(|b| b == b'P' || b == b'_') {
+        return None;
+    }
     if !(command.contains("PS1") || command.contains("PROMPT") || command.contains("fish_prompt")) {
         return None;
     }

@@ -1845,7 +1845,7 @@ fn is_script_banner(text: &str) -> bool {
 /// Whether a command line runs a shell that would read a heredoc body as commands.
 fn reads_script(command: &str) -> bool {
     let words = command
-        .split(|c: char| c.is_whitespace() || ";|&()".contains(c))
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')'))
         .map(|w| w.trim_matches(['\'', '"']));
     let mut sudo = false;
     for word in words {

@@ -36,6 +36,9 @@ pub const EXTRA_MARKS: &[char] = &['%', '>', '±', '❯', '»', 'λ', '➜'];
 pub fn stock_prompt(text: &str) -> Option<Shape> {
     let base = prefixes(text);
     let rest = text.get(base..)?;
+    if cannot_hold_a_shape(rest) {
+        return None;
+    }
     let found = shell_version_prompt(rest)
         .map(|n| (n, "shell default `sh-4.2$`"))
         .or_else(|| bracketed_prompt(rest).map(|n| (n, "`[user@host dir]$` (Amazon Linux, RHEL)")))
@@ -76,6 +79,42 @@ pub fn stock_prompt(text: &str) -> Option<Shape> {
         checked: false,
     })
 }
+
+/// Most lines (output, and the command after a prompt) can be seen at once to hold no shape:
+/// ASCII text (every symbol and box shape needs a char beyond it) with no prompt mark (`$`,
+/// `#`, `%`, `>`, which every other shape ends with), not starting with a path (fish's
+/// `~/app (main) ` has no mark) and with no `:(` (`app git:(main)` has none either).
+fn cannot_hold_a_shape(rest: &str) -> bool {
+    let b = rest.as_bytes();
+    if matches!(b.first(), Some(b'~' | b'/')) {
+        return false;
+    }
+    // One table look-up per byte; a `(` needs a second look, at the byte before it.
+    b.iter()
+        .enumerate()
+        .all(|(i, &c)| match SHAPE_BYTES[usize::from(c)] {
+            0 => true,
+            1 => i == 0 || b[i - 1] != b':',
+            _ => false,
+        })
+}
+
+/// For [`cannot_hold_a_shape`]: 2 for a byte that may belong to a shape (a mark, or beyond
+/// ASCII), 1 for `(` (a shape after `:`), 0 for the rest.
+const SHAPE_BYTES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0x80;
+    while i < 256 {
+        table[i] = 2;
+        i += 1;
+    }
+    table[b'$' as usize] = 2;
+    table[b'#' as usize] = 2;
+    table[b'%' as usize] = 2;
+    table[b'>' as usize] = 2;
+    table[b'(' as usize] = 1;
+    table
+};
 
 /// The agent's escape stripper reads bytes 0x80-0x9F as controls, so `❯` (E2 9D AF) and `➜`
 /// (E2 9E 9C) reach a streamed record as one or two U+FFFD. `\u{fffd}\u{fffd} ls` is the

@@ -72,11 +72,12 @@ pub fn zsh_search_text(text: &str) -> Option<String> {
     // The first `bck-i-search: ` or `fwd-i-search: `, found with one search for what they
     // share: every screen line comes here.
     const SHARED: &str = "-i-search: ";
-    let at = text.match_indices(SHARED).map(|(at, _)| at).find(|&at| {
-        matches!(
-            text.as_bytes().get(at.wrapping_sub(3)..at),
-            Some(b"bck" | b"fwd")
-        )
+    // Byte by byte from each `-`: most lines hold none, and no substring searcher is set up.
+    let b = text.as_bytes();
+    let at = (0..b.len()).find(|&at| {
+        b[at] == b'-'
+            && b[at..].starts_with(SHARED.as_bytes())
+            && matches!(b.get(at.wrapping_sub(3)..at), Some(b"bck" | b"fwd"))
     })? + SHARED.len();
     let rest = text.get(at..)?;
     // The last state of a search line on a real screen (upload-at-end) ends at its cursor.
