@@ -319,8 +319,13 @@ pub fn match_command<'r>(
     candidates.push(typed.to_string());
     candidates.extend(alternatives.iter().cloned());
     let mut fired: Vec<(&Rule, String)> = Vec::new();
-    for candidate in candidates {
-        for m in rules.matches(Scope::Command, &candidate) {
+    for (i, candidate) in candidates.iter().enumerate() {
+        // A text already tried (the command as typed is often its own normal form) fires the
+        // same rules, each already kept with the first text it fired on.
+        if candidates[..i].contains(candidate) {
+            continue;
+        }
+        for m in rules.matches(Scope::Command, candidate) {
             if !fired.iter().any(|(r, _)| r.id == m.rule.id) {
                 fired.push((m.rule, candidate.clone()));
             }
