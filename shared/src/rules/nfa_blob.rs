@@ -244,6 +244,13 @@ struct Words<'a> {
 
 impl Words<'_> {
     fn next(&mut self) -> Result<u32, BlobError> {
+        // Most words are one byte (state tags, nearby states, ASCII ranges): no loop for them.
+        if let Some((&byte, rest)) = self.bytes.split_first()
+            && byte & 0x80 == 0
+        {
+            self.bytes = rest;
+            return Ok(u32::from(byte));
+        }
         let mut value: u32 = 0;
         for shift in [0, 7, 14, 21, 28] {
             let (&byte, rest) = self.bytes.split_first().ok_or(BlobError::Truncated)?;
@@ -332,9 +339,12 @@ pub fn decode(bytes: &[u8]) -> Result<(NFA, u64), BlobError> {
             }
             SPARSE => {
                 let count = words.next()?;
-                let transitions = (0..count)
-                    .map(|_| words.transition())
-                    .collect::<Result<Vec<_>, _>>()?;
+                // Room for the ranges at once; more than 256 cannot be valid (they are caught
+                // below), so no more is reserved.
+                let mut transitions = Vec::with_capacity(count.min(256) as usize);
+                for _ in 0..count {
+                    transitions.push(words.transition()?);
+                }
                 // Searches assume the order the compiler writes: ascending, disjoint.
                 if transitions.windows(2).any(|w| w[0].end >= w[1].start) {
                     return Err(BlobError::Sparse);
