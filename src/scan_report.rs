@@ -93,9 +93,12 @@ impl TextStats {
             self.printed = !text.trim().is_empty();
         }
         let bytes = text.as_bytes();
+        // Two passes the compiler can run over many bytes at once: the characters (all but
+        // continuation bytes), then the bytes that may start something that is not text.
+        self.chars += bytes.len() - bytes.iter().filter(|&&b| b & 0xc0 == 0x80).count();
         for (i, &b) in bytes.iter().enumerate() {
-            if b & 0xc0 != 0x80 {
-                self.chars += 1;
+            if (0x20..0x7f).contains(&b) || (b >= 0x80 && b != 0xc2 && b != 0xef) {
+                continue;
             }
             let bad = match b {
                 b'\t' | b'\n' | b'\r' | 0x07 | 0x08 | 0x0b | 0x0c | 0x0e | 0x0f | 0x1b => false,
