@@ -61,6 +61,14 @@ impl ShellState {
     }
 
     pub fn scan(&mut self, line: &str) {
+        // Outside quotes, a line with none of the bytes that open a quote, escape, comment,
+        // arithmetic or heredoc leaves the state as it was, the backslash cleared: most
+        // command lines, seen without decoding their chars.
+        let special = |b: &u8| matches!(b, b'\\' | b'\'' | b'"' | b'`' | b'$' | b'#' | b'(' | b'<');
+        if self.quote == Quote::None && !line.as_bytes().iter().any(special) {
+            self.backslash = false;
+            return;
+        }
         let chars: Vec<char> = line.chars().collect();
         self.backslash = false;
         let mut i = 0;
