@@ -4,7 +4,7 @@ use crate::Format;
 use crate::progress::{Counted, Progress};
 use crate::scan_report::Summary;
 use serde_json::json;
-use std::io::Read;
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use warden_core::rules::RuleSet;
@@ -23,19 +23,36 @@ pub fn run(
         .map_err(|e| format!("configuration: {e}"))?;
     let (name, reader) = open_input(input)?;
     let mut found = 0;
+    // Buffered, flushed once per piece scanned: a finding per line would otherwise be a write
+    // per line (standard output is line-buffered), the cost of a command-dense transcript.
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut failed: Option<std::io::Error> = None;
     // Lines and the findings on them, in transcript order, as the scan reaches them.
     let (read, counts) = input::scan(&rules, reader, &name, max_bytes, lines, |reports, hits| {
         found += hits.len();
-        let mut pending = hits.iter().peekable();
-        for report in reports {
-            print_line(format, report);
-            while let Some(hit) = pending.next_if(|h| h.line <= report.line) {
-                print_hit(format, hit);
-            }
+        if failed.is_some() {
+            return;
         }
-        pending.for_each(|hit| print_hit(format, hit));
+        let mut pending = hits.iter().peekable();
+        let print = || -> std::io::Result<()> {
+            for report in reports {
+                print_line(&mut out, format, report)?;
+                while let Some(hit) = pending.next_if(|h| h.line <= report.line) {
+                    print_hit(&mut out, format, hit)?;
+                }
+            }
+            for hit in pending {
+                print_hit(&mut out, format, hit)?;
+            }
+            out.flush()
+        };
+        failed = print().err();
     })
     .map_err(|e| e.to_string())?;
+    if let Some(error) = failed {
+        return Err(format!("writing the findings: {error}"));
+    }
+    drop(out);
     let summary = Summary::new(&read, counts, found, rules.rules().len());
     // Input with nothing to scan is said to be so, never summed up as "0 findings".
     if format == Format::Json {
@@ -51,9 +68,10 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_line(format: Format, report: &LineReport) {
+fn print_line(out: &mut impl Write, format: Format, report: &LineReport) -> std::io::Result<()> {
     match format {
-        Format::Json => println!(
+        Format::Json => writeln!(
+            out,
             "{}",
             json!({
                 "type": "line",
@@ -65,16 +83,18 @@ fn print_line(format: Format, report: &LineReport) {
                 "why": report.why,
             })
         ),
-        Format::Human => println!(
+        Format::Human => writeln!(
+            out,
             "{:>5}  {:<12}  {}\n{:>21}{}",
             report.line, report.kind, report.text, "", report.why
         ),
     }
 }
 
-fn print_hit(format: Format, hit: &Hit) {
+fn print_hit(out: &mut impl Write, format: Format, hit: &Hit) -> std::io::Result<()> {
     match format {
-        Format::Json => println!(
+        Format::Json => writeln!(
+            out,
             "{}",
             json!({
                 "type": "finding",
@@ -87,7 +107,8 @@ fn print_hit(format: Format, hit: &Hit) {
                 "normalized": hit.normalized,
             })
         ),
-        Format::Human => println!(
+        Format::Human => writeln!(
+            out,
             "line {:>5}  {:<8}  {:<9}  {}\n             {}\n             normalised: {}",
             hit.line,
             hit.rule.severity.as_str().to_uppercase(),
