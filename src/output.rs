@@ -131,7 +131,8 @@ pub fn session_table(sessions: &[SessionRecord]) -> String {
     for s in sessions {
         let flags: Vec<&str> = s.flags.keys().map(|k| k.as_str()).collect();
         rows.push([
-            s.session_id.clone(),
+            // `<account>/<id>` for a member account's session: what `sessions show` takes.
+            s.key(),
             s.state.as_str().to_string(),
             s.principal
                 .as_ref()

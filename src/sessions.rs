@@ -102,12 +102,19 @@ pub async fn show(
     format: Format,
 ) -> Result<ExitCode, String> {
     let found = with_store(source, |store| async move {
-        let session = store.load(session_id).await?;
-        let findings = store.findings(session_id).await?;
-        let alerts = store.alerts(session_id).await?;
-        Ok((session, findings, alerts))
+        use warden_core::investigation::LookupError;
+        let key = match store.key_for(session_id).await {
+            Ok(Some(key)) => key,
+            Ok(None) => return Ok(Ok((None, Vec::new(), Vec::new()))),
+            Err(LookupError::Store(e)) => return Err(e),
+            Err(ambiguous) => return Ok(Err(ambiguous.to_string())),
+        };
+        let session = store.load(&key).await?;
+        let findings = store.findings(&key).await?;
+        let alerts = store.alerts(&key).await?;
+        Ok(Ok((session, findings, alerts)))
     })
-    .await?;
+    .await??;
     let (Some(stored), findings, alerts) = found else {
         eprintln!("warden: no session {session_id}");
         return Ok(ExitCode::FAILURE);
@@ -394,6 +401,17 @@ impl AnyStore {
         match self {
             AnyStore::Local(s) => s.load(id).await,
             AnyStore::Dynamo(s) => s.load(id).await,
+        }
+    }
+
+    /// The store key of the session a person named (its id, or `ACCOUNT/ID`).
+    async fn key_for(
+        &self,
+        wanted: &str,
+    ) -> Result<Option<String>, warden_core::investigation::LookupError> {
+        match self {
+            AnyStore::Local(s) => warden_core::investigation::session_key_for(s, wanted).await,
+            AnyStore::Dynamo(s) => warden_core::investigation::session_key_for(s, wanted).await,
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::policy::{
     DEFAULT_TUNNEL_DOCUMENTS, FlagAction, FlagKind, ReasonPolicy, StartPolicy, TicketPolicy,
 };
 use crate::transcript::payload::DEFAULT_MAX_DECOMPRESSED_BYTES;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub const DEFAULT_TIMEZONE: &str = "UTC";
 pub const DEFAULT_BUSINESS_HOURS: &str = "Mon-Fri 08:00-18:00";
@@ -36,6 +36,89 @@ pub struct WardenConfig {
     pub alert_claim_lease: jiff::SignedDuration,
     /// How alert messages are written (`WARDEN_ALERT_FORMAT`: text, json or chat).
     pub alert_format: AlertFormat,
+    /// The accounts the stack watches and how it acts in them.
+    pub accounts: AccountsConfig,
+}
+
+/// Why Session Warden cannot act in a member account.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum MemberAccessError {
+    #[error(
+        "account {account} is not this stack's and no member role is configured to act in it \
+         (set WARDEN_MEMBER_ROLE_NAME and list the account in WARDEN_MEMBER_ACCOUNTS)"
+    )]
+    NoRole { account: String },
+    #[error("account {account} is not in WARDEN_MEMBER_ACCOUNTS: role {role} is not assumed there")]
+    NotAMember { account: String, role: String },
+    #[error("assuming role {role_arn} was refused: {reason}")]
+    AssumeRefused { role_arn: String, reason: String },
+    #[error("assuming role {role_arn} failed: {reason}")]
+    AssumeUnavailable { role_arn: String, reason: String },
+}
+
+impl MemberAccessError {
+    /// STS could not be reached or throttled: worth retrying. Every other case needs a person.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, MemberAccessError::AssumeUnavailable { .. })
+    }
+}
+
+/// The stack's own account and the member accounts it may act in (organization mode).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AccountsConfig {
+    /// The account the functions run in (`WARDEN_HOME_ACCOUNT`; the template sets it). Its
+    /// sessions are stored under their id alone, other accounts' under `<account>/<id>`
+    /// (`crate::session::session_key`). Unset: one account is watched and every session is
+    /// keyed by its id, as before accounts were told apart.
+    pub home: Option<String>,
+    /// The role assumed in a member account to terminate and describe its sessions
+    /// (`WARDEN_MEMBER_ROLE_NAME`). Unset: nothing is done in other accounts.
+    pub member_role_name: Option<String>,
+    /// The external id the member role's trust policy requires (`WARDEN_MEMBER_EXTERNAL_ID`).
+    pub member_external_id: Option<String>,
+    /// The member accounts the role may be assumed in (`WARDEN_MEMBER_ACCOUNTS`); any other
+    /// account is refused. The reaper also visits each of them.
+    pub members: BTreeSet<String>,
+    /// The regions the reaper visits in each member account besides those the table has
+    /// sessions in (`WARDEN_MEMBER_REGIONS`; unset: the function's own region).
+    pub member_regions: Vec<String>,
+}
+
+impl AccountsConfig {
+    /// The store key of session `id` in `account` ([`crate::session::session_key`]).
+    pub fn key(&self, account: Option<&str>, id: &str) -> String {
+        crate::session::session_key(self.home.as_deref(), account, id)
+    }
+
+    /// The role to assume to act in `account`: `Ok(None)` for the functions' own account (their
+    /// own credentials), the role's ARN for an allowed member account, and an error naming the
+    /// account (and role) for any other.
+    pub fn role_for(&self, account: Option<&str>) -> Result<Option<String>, MemberAccessError> {
+        let Some(account) = account.filter(|a| !self.is_home(Some(a))) else {
+            return Ok(None);
+        };
+        let Some(role) = self.member_role_name.as_deref() else {
+            return Err(MemberAccessError::NoRole {
+                account: account.to_string(),
+            });
+        };
+        if !self.members.contains(account) {
+            return Err(MemberAccessError::NotAMember {
+                account: account.to_string(),
+                role: role.to_string(),
+            });
+        }
+        Ok(Some(format!("arn:aws:iam::{account}:role/{role}")))
+    }
+
+    /// Whether `account` is the functions' own (an unknown account, or no home configured,
+    /// counts as their own: there is nobody else to ask).
+    pub fn is_home(&self, account: Option<&str>) -> bool {
+        match (self.home.as_deref(), account) {
+            (Some(home), Some(account)) => home == account,
+            _ => true,
+        }
+    }
 }
 
 /// What the reaper enforces.
@@ -168,6 +251,7 @@ impl WardenConfig {
                     reason: "expected text, json or chat".to_string(),
                 })?
             },
+            accounts: parse_accounts(&lookup)?,
         })
     }
 
@@ -182,6 +266,87 @@ impl WardenConfig {
             .as_deref()
             .ok_or(ConfigError::Missing("WARDEN_TOPIC_ARN"))
     }
+}
+
+/// An AWS account id: twelve digits.
+fn parse_account(var: &'static str, value: &str) -> Result<String, ConfigError> {
+    let value = value.trim();
+    if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(value.to_string())
+    } else {
+        Err(ConfigError::Invalid {
+            var,
+            value: value.to_string(),
+            reason: "expected a 12-digit AWS account id".to_string(),
+        })
+    }
+}
+
+/// `WARDEN_HOME_ACCOUNT`, `WARDEN_MEMBER_ROLE_NAME`, `WARDEN_MEMBER_EXTERNAL_ID`,
+/// `WARDEN_MEMBER_ACCOUNTS` and `WARDEN_MEMBER_REGIONS`.
+fn parse_accounts(lookup: &impl Fn(&str) -> Option<String>) -> Result<AccountsConfig, ConfigError> {
+    let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let home = match set("WARDEN_HOME_ACCOUNT") {
+        Some(v) => Some(parse_account("WARDEN_HOME_ACCOUNT", &v)?),
+        None => None,
+    };
+    let member_role_name = match set("WARDEN_MEMBER_ROLE_NAME") {
+        Some(v) => {
+            let name = v.trim();
+            // IAM role names: 1 to 64 of [A-Za-z0-9+=,.@_-] (a path is not part of the name).
+            let valid = name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+            if !valid {
+                return Err(ConfigError::Invalid {
+                    var: "WARDEN_MEMBER_ROLE_NAME",
+                    value: name.to_string(),
+                    reason: "expected an IAM role name: up to 64 letters, digits or +=,.@_-"
+                        .to_string(),
+                });
+            }
+            Some(name.to_string())
+        }
+        None => None,
+    };
+    let mut members = BTreeSet::new();
+    for item in set("WARDEN_MEMBER_ACCOUNTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        members.insert(parse_account("WARDEN_MEMBER_ACCOUNTS", item)?);
+    }
+    let mut member_regions = Vec::new();
+    for item in set("WARDEN_MEMBER_REGIONS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        let valid = item
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_MEMBER_REGIONS",
+                value: item.to_string(),
+                reason: "expected region names such as eu-west-1, comma-separated".to_string(),
+            });
+        }
+        if !member_regions.iter().any(|r| r == item) {
+            member_regions.push(item.to_string());
+        }
+    }
+    Ok(AccountsConfig {
+        home,
+        member_role_name,
+        member_external_id: set("WARDEN_MEMBER_EXTERNAL_ID").map(|v| v.trim().to_string()),
+        members,
+        member_regions,
+    })
 }
 
 /// `root_user=terminate,no_mfa=alert`
@@ -376,6 +541,103 @@ mod tests {
         assert_eq!(c.policy.idp_mfa_roles.len(), 1);
         assert_eq!(c.policy.action_for(FlagKind::RootUser), FlagAction::Alert);
         assert!(c.require_table().is_err());
+    }
+
+    #[test]
+    fn member_access_is_read_from_its_variables() {
+        let c = config(&[
+            ("WARDEN_HOME_ACCOUNT", "111122223333"),
+            ("WARDEN_MEMBER_ROLE_NAME", "SessionWardenMember"),
+            ("WARDEN_MEMBER_EXTERNAL_ID", "warden-ext"),
+            ("WARDEN_MEMBER_ACCOUNTS", "222233334444, 444455556666"),
+            ("WARDEN_MEMBER_REGIONS", "eu-west-1,us-east-1,eu-west-1"),
+        ])
+        .unwrap();
+        let a = &c.accounts;
+        assert_eq!(a.home.as_deref(), Some("111122223333"));
+        assert_eq!(a.member_role_name.as_deref(), Some("SessionWardenMember"));
+        assert_eq!(a.member_external_id.as_deref(), Some("warden-ext"));
+        assert_eq!(
+            a.members.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["222233334444", "444455556666"]
+        );
+        assert_eq!(a.member_regions, ["eu-west-1", "us-east-1"]);
+    }
+
+    #[test]
+    fn without_member_variables_only_the_home_account_is_watched() {
+        let a = config(&[]).unwrap().accounts;
+        assert_eq!(a, AccountsConfig::default());
+        assert!(a.is_home(Some("222233334444")));
+        assert_eq!(a.key(Some("222233334444"), "alice-1"), "alice-1");
+    }
+
+    fn members() -> AccountsConfig {
+        config(&[
+            ("WARDEN_HOME_ACCOUNT", "111122223333"),
+            ("WARDEN_MEMBER_ROLE_NAME", "SessionWardenMember"),
+            ("WARDEN_MEMBER_ACCOUNTS", "222233334444"),
+        ])
+        .unwrap()
+        .accounts
+    }
+
+    #[test]
+    fn the_home_account_acts_with_its_own_credentials() {
+        assert_eq!(members().role_for(Some("111122223333")), Ok(None));
+        assert_eq!(members().role_for(None), Ok(None));
+    }
+
+    #[test]
+    fn an_allowed_member_account_is_reached_through_the_member_role() {
+        assert_eq!(
+            members().role_for(Some("222233334444")).unwrap().as_deref(),
+            Some("arn:aws:iam::222233334444:role/SessionWardenMember")
+        );
+    }
+
+    #[test]
+    fn an_account_outside_the_allow_list_is_refused_naming_account_and_role() {
+        let err = members().role_for(Some("999988887777")).unwrap_err();
+        assert_eq!(
+            err,
+            MemberAccessError::NotAMember {
+                account: "999988887777".into(),
+                role: "SessionWardenMember".into()
+            }
+        );
+        assert!(err.to_string().contains("999988887777"), "{err}");
+    }
+
+    #[test]
+    fn without_a_role_name_no_member_account_is_acted_in() {
+        let accounts = AccountsConfig {
+            member_role_name: None,
+            ..members()
+        };
+        let err = accounts.role_for(Some("222233334444")).unwrap_err();
+        assert!(err.to_string().contains("WARDEN_MEMBER_ROLE_NAME"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_account_id_names_its_variable() {
+        for var in ["WARDEN_HOME_ACCOUNT", "WARDEN_MEMBER_ACCOUNTS"] {
+            let err = config(&[(var, "2222-3333-4444")]).unwrap_err();
+            assert!(
+                matches!(err, ConfigError::Invalid { var: v, .. } if v == var),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_role_arn_is_not_a_role_name() {
+        let err = config(&[(
+            "WARDEN_MEMBER_ROLE_NAME",
+            "arn:aws:iam::222233334444:role/Warden",
+        )])
+        .unwrap_err();
+        assert!(err.to_string().contains("WARDEN_MEMBER_ROLE_NAME"), "{err}");
     }
 
     #[test]

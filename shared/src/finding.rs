@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingRecord {
+    /// The session's store key (`crate::session::session_key`): its id, or `<account>/<id>` for
+    /// a member account's session.
     pub session_id: String,
     /// The CloudWatch Logs event the command was in: with the rule, the de-duplication key.
     pub log_event_id: String,

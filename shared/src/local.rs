@@ -123,13 +123,14 @@ impl SessionStore for MemoryStore {
 
     async fn save(&self, record: &SessionRecord, expected: Option<u64>) -> Result<u64, StoreError> {
         let mut state = self.lock();
-        let current = state.sessions.get(&record.session_id).map(|v| v.version);
+        let key = record.key();
+        let current = state.sessions.get(&key).map(|v| v.version);
         if current != expected {
-            return Err(StoreError::Conflict(record.session_id.clone()));
+            return Err(StoreError::Conflict(key));
         }
         let version = expected.unwrap_or(0) + 1;
         state.sessions.insert(
-            record.session_id.clone(),
+            key,
             Versioned {
                 value: record.clone(),
                 version,

@@ -138,6 +138,12 @@ pub struct SessionRecord {
     /// When Session Manager accepted their request.
     #[serde(default)]
     pub terminated_at: Option<Timestamp>,
+    /// The account in the session's store key ([`session_key`]): set for a session in an
+    /// account other than the stack's own, so that equal session ids in different accounts are
+    /// separate records; absent for the stack's own account, for a session whose account is
+    /// unknown, and for every record written before accounts were told apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyed_account: Option<String>,
 }
 
 /// Transcript facts, merged commutatively: first and last times seen, and what the stream
@@ -207,11 +213,48 @@ pub fn record_id(event: &SessionApiEvent) -> String {
     }
 }
 
+/// Separates the account from the session id in a store key. Session ids never contain it
+/// (`crate::session_id::validate`), nor do refused starts' `denied:<event id>` ids.
+pub const KEY_SEPARATOR: char = '/';
+
+/// The key a session is stored under: `<account>/<id>` for a session in an account other than
+/// `home` (the stack's own, `WARDEN_HOME_ACCOUNT`), the id alone otherwise. Sessions of the
+/// stack's own account therefore keep the key they had before accounts were told apart, and so
+/// does everything when no home account is configured (one account watched).
+pub fn session_key(home: Option<&str>, account: Option<&str>, id: &str) -> String {
+    match (home, account) {
+        (Some(home), Some(account)) if account != home => format!("{account}{KEY_SEPARATOR}{id}"),
+        _ => id.to_string(),
+    }
+}
+
 impl SessionRecord {
     pub fn new(session_id: impl Into<String>) -> Self {
         SessionRecord {
             session_id: session_id.into(),
             ..SessionRecord::default()
+        }
+    }
+
+    /// An empty record for a store key ([`session_key`]): its account, when the key names one,
+    /// is the session's account.
+    pub fn for_key(key: &str) -> Self {
+        match key.split_once(KEY_SEPARATOR) {
+            Some((account, id)) => SessionRecord {
+                session_id: id.to_string(),
+                account: Some(account.to_string()),
+                keyed_account: Some(account.to_string()),
+                ..SessionRecord::default()
+            },
+            None => SessionRecord::new(key),
+        }
+    }
+
+    /// The key this record is stored under ([`session_key`]).
+    pub fn key(&self) -> String {
+        match &self.keyed_account {
+            Some(account) => format!("{account}{KEY_SEPARATOR}{}", self.session_id),
+            None => self.session_id.clone(),
         }
     }
 
@@ -745,5 +788,44 @@ mod tests {
         ]);
         let end: Timestamp = "2026-11-23T13:47:11Z".parse().unwrap();
         assert_eq!(r.expires_at(1), Some(end.as_second() + 86_400));
+    }
+
+    #[test]
+    fn a_member_account_session_is_keyed_by_its_account() {
+        let key = session_key(Some("111122223333"), Some("222233334444"), "alice-1");
+        assert_eq!(key, "222233334444/alice-1");
+        let record = SessionRecord::for_key(&key);
+        assert_eq!(record.session_id, "alice-1");
+        assert_eq!(record.account.as_deref(), Some("222233334444"));
+        assert_eq!(record.key(), key);
+    }
+
+    #[test]
+    fn the_home_account_and_an_unknown_account_keep_the_bare_id() {
+        let home = Some("111122223333");
+        assert_eq!(session_key(home, home, "alice-1"), "alice-1");
+        assert_eq!(session_key(home, None, "alice-1"), "alice-1");
+        assert_eq!(
+            session_key(None, Some("222233334444"), "alice-1"),
+            "alice-1"
+        );
+        assert_eq!(SessionRecord::for_key("alice-1").key(), "alice-1");
+    }
+
+    #[test]
+    fn a_record_written_before_accounts_were_told_apart_keeps_its_key() {
+        let old = serde_json::json!({
+            "session_id": "alice-1", "state": "active", "principal": null, "mfa": "true",
+            "mfa_evidence": null, "account": "111122223333", "region": "eu-west-1",
+            "source_ip": null, "user_agent": null, "target": null, "document": null,
+            "reason": null, "start_event_id": null, "started_at": null, "last_resumed_at": null,
+            "resume_count": 0, "ended_at": null, "ended_by": null, "end_reason": null,
+            "denial": null, "flags": {}, "exempt": false, "terminations": {},
+            "applied_events": [], "last_event_at": null
+        });
+        let record: SessionRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(record.key(), "alice-1");
+        let json = serde_json::to_value(&record).unwrap();
+        assert!(json.get("keyed_account").is_none(), "{json}");
     }
 }

@@ -9,8 +9,9 @@ pub enum InvalidSessionId {
     Empty,
     #[error("longer than {MAX_LEN} characters")]
     TooLong,
-    /// Whitespace, controls and `#` would break the storage keys the id becomes part of.
-    #[error("contains whitespace, control characters or `#`")]
+    /// Whitespace, controls, `#` and `/` would break the storage keys the id becomes part of
+    /// (`/` separates a member account from the id: `crate::session::session_key`).
+    #[error("contains whitespace, control characters, `#` or `/`")]
     ForbiddenCharacter,
 }
 
@@ -25,7 +26,7 @@ pub fn validate(id: &str) -> Result<&str, InvalidSessionId> {
         Err(InvalidSessionId::TooLong)
     } else if id
         .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '#')
+        .any(|c| c.is_control() || c.is_whitespace() || c == '#' || c == '/')
     {
         Err(InvalidSessionId::ForbiddenCharacter)
     } else {
@@ -57,8 +58,14 @@ mod tests {
     }
 
     #[test]
-    fn whitespace_controls_and_hash_are_refused() {
-        for id in ["alice 1", "alice\t1", "alice\u{1b}1", "alice#1"] {
+    fn whitespace_controls_hash_and_slash_are_refused() {
+        for id in [
+            "alice 1",
+            "alice\t1",
+            "alice\u{1b}1",
+            "alice#1",
+            "222233334444/alice-1",
+        ] {
             assert_eq!(
                 validate(id),
                 Err(InvalidSessionId::ForbiddenCharacter),

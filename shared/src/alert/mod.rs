@@ -25,6 +25,7 @@ pub const MAX_EXTRA_CHARS: usize = 2_000;
 /// The de-duplication key: one alert per session and kind, however often the event is delivered.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AlertKey {
+    /// The session's store key (`crate::session::session_key`): its id, or `<account>/<id>`.
     pub session_id: String,
     pub kind: String,
 }

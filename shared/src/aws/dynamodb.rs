@@ -1,5 +1,6 @@
 //! The session store on one DynamoDB table (see `template.yaml`):
-//! session items `pk=SESSION#<id>, sk=META`, alert marks `sk=ALERT#<kind>` under the same
+//! session items `pk=SESSION#<key>, sk=META` (the key is the session id, or `<account>/<id>` for
+//! a member account's session: `crate::session::session_key`), alert marks `sk=ALERT#<kind>` under the same
 //! session (`claimed_until` in epoch milliseconds and the delivery's `holder` token while it
 //! publishes, `sent_at` once sent), and a sparse `active-sessions` index on `active_shard` /
 //! `active_since`.
@@ -256,7 +257,7 @@ impl SessionStore for DynamoStore {
     }
 
     async fn save(&self, record: &SessionRecord, expected: Option<u64>) -> Result<u64, StoreError> {
-        let id = &record.session_id;
+        let id = &record.key();
         let json = serde_json::to_value(record).map_err(|e| StoreError::Rejected(e.to_string()))?;
         let mut item = to_item(json.as_object().expect("a record serialises to an object"));
         let version = expected.unwrap_or(0) + 1;

@@ -91,7 +91,7 @@ pub async fn terminate_once<S: SessionStore, T: Terminator>(
         at: Timestamp::now(),
         detail: detail.clone(),
     };
-    let record = update_session(store, &record.session_id, |r| {
+    let record = update_session(store, &record.key(), |r| {
         let before = r.terminations.get(reason).cloned();
         r.record_termination(reason, entry.clone());
         r.terminations.get(reason) != before.as_ref()
@@ -139,7 +139,7 @@ pub async fn alert_once<S: SessionStore, N: Notifier>(
     lease: jiff::SignedDuration,
 ) -> Result<Option<Alert>, ActionError> {
     let key = AlertKey {
-        session_id: context.session.session_id.clone(),
+        session_id: context.session.key(),
         kind: context.alert_key.to_string(),
     };
     let holder = delivery_token();

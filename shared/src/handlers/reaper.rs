@@ -139,6 +139,12 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
             })
             .await?;
         reaped.more_next_time |= in_table.len() >= self.config.reaper.batch;
+        // Session Manager is asked in the functions' own account: a member account's sessions
+        // (keyed by their account) are not in its answer, and must not be closed for that.
+        let in_table: Vec<SessionRecord> = in_table
+            .into_iter()
+            .filter(|r| r.keyed_account.is_none())
+            .collect();
         reaped.active_in_table = in_table.len();
         let ended_elsewhere: Vec<&SessionRecord> = in_table
             .iter()
@@ -241,8 +247,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
         now: Timestamp,
         reaped: &mut Reaped,
     ) -> Result<(), String> {
+        let home = self.config.accounts.home.as_deref();
         let updated = update_session(&self.store, &described.session_id, |r| {
-            r.note_described(described, now)
+            let mut changed = r.note_described(described, now);
+            if r.account.is_none() && home.is_some() {
+                r.account = home.map(str::to_string);
+                changed = true;
+            }
+            changed
         })
         .await
         .map_err(|e| e.to_string())?;

@@ -22,6 +22,7 @@ pub struct Recorder<S, N, T> {
 /// What one event did, for logs, metrics and replay output.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// The session's store key: its id, or `<account>/<id>` for a member account's session.
     pub session_id: String,
     pub call: SessionCall,
     pub event_id: String,
@@ -111,7 +112,11 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
     pub async fn handle(&self, raw: &Value) -> Result<Recorded, RecorderError> {
         let event = parse_event(raw)?;
         let assessment = self.config.policy.assess(&event);
-        let id = record_id(&event);
+        // Equal session ids in different accounts are different sessions.
+        let id = self
+            .config
+            .accounts
+            .key(event.account.as_deref(), &record_id(&event));
         let updated = update_session(&self.store, &id, |r| r.apply(&event, &assessment)).await?;
         let (mut record, applied) = (updated.record, updated.changed);
         let mut recorded = Recorded {
@@ -135,7 +140,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Recorder<S, N, T> {
                 record = updated;
                 recorded
                     .terminations
-                    .extend(step.report(&record.session_id, reason));
+                    .extend(step.report(&record.key(), reason));
                 ActionTaken::Termination(step.outcome, step.detail)
             } else {
                 ActionTaken::AlertOnly

@@ -103,7 +103,9 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
                 ..Scanned::default()
             });
         }
-        let session_id = session_id_of(batch)?;
+        // The subscription's `owner` is the account the log group (and so the session) is in.
+        let account = Some(batch.owner.trim()).filter(|o| !o.is_empty());
+        let session_id = self.config.accounts.key(account, &session_id_of(batch)?);
         match self.process(batch, session_id.clone()).await {
             Ok(scanned) => Ok(scanned),
             Err(error) => {
@@ -134,8 +136,13 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
     ) -> Result<Scanned, ScannerError> {
         let (seen, findings, lines) = self.scan(batch, &session_id);
         let keys: Vec<String> = findings.iter().map(FindingRecord::key).collect();
+        let owner = Some(batch.owner.trim()).filter(|o| !o.is_empty());
         let mut record = update_session(&self.store, &session_id, |r| {
-            let noted = r.note_transcript(&seen);
+            let mut noted = r.note_transcript(&seen);
+            if r.account.is_none() && owner.is_some() {
+                r.account = owner.map(str::to_string);
+                noted = true;
+            }
             r.note_findings(keys.iter().map(String::as_str)) || noted
         })
         .await?
@@ -264,7 +271,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
                     terminate_once(&self.store, &self.terminator, record, &reason).await?;
                 scanned
                     .terminations
-                    .extend(step.report(&record.session_id, &reason));
+                    .extend(step.report(&record.key(), &reason));
                 let detail = match step.detail {
                     Some(d) => Some(format!("{reason}; {d}")),
                     None => Some(reason),
@@ -315,7 +322,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
                 format!(
                     "{} more findings (warden sessions show {})",
                     alertable.len() - MAX_FINDINGS_LISTED,
-                    record.session_id
+                    record.key()
                 ),
             ));
         }

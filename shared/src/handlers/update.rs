@@ -15,17 +15,18 @@ pub struct Updated {
     pub created: bool,
 }
 
-/// Read-modify-write of one session with optimistic locking. `change` returns false when it had
-/// nothing to do (an event already applied), in which case nothing is written.
+/// Read-modify-write of one session, by its store key (`crate::session::session_key`), with
+/// optimistic locking. `change` returns false when it had nothing to do (an event already
+/// applied), in which case nothing is written.
 pub async fn update_session<S: SessionStore>(
     store: &S,
-    session_id: &str,
+    key: &str,
     change: impl Fn(&mut SessionRecord) -> bool,
 ) -> Result<Updated, StoreError> {
     for _ in 0..MAX_ATTEMPTS {
-        let (mut record, version) = match store.load(session_id).await? {
+        let (mut record, version) = match store.load(key).await? {
             Some(stored) => (stored.value, Some(stored.version)),
-            None => (SessionRecord::new(session_id), None),
+            None => (SessionRecord::for_key(key), None),
         };
         if !change(&mut record) {
             return Ok(Updated {
@@ -46,5 +47,5 @@ pub async fn update_session<S: SessionStore>(
             Err(other) => return Err(other),
         }
     }
-    Err(StoreError::Conflict(session_id.to_string()))
+    Err(StoreError::Conflict(key.to_string()))
 }

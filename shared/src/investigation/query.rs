@@ -106,15 +106,17 @@ fn instance_matches(glob: &Glob, s: &SessionRecord) -> bool {
         .any(|t| glob_matches(glob, t))
 }
 
-/// The account the session ran in: CloudTrail's, else the principal's, else its ARN's.
+/// The account the session ran in: the one its store key names (a member account's session),
+/// else CloudTrail's, else the principal's, else its ARN's.
 pub fn account_of(s: &SessionRecord) -> Option<&str> {
     let arn = s
         .principal
         .as_ref()
         .and_then(|p| p.arn.as_deref())
         .or_else(|| s.transcript.as_ref().and_then(|t| t.owner_arn.as_deref()));
-    s.account
+    s.keyed_account
         .as_deref()
+        .or(s.account.as_deref())
         .or_else(|| s.principal.as_ref().and_then(|p| p.account_id.as_deref()))
         .or_else(|| {
             arn.and_then(|a| a.split(':').nth(4))
@@ -313,6 +315,26 @@ mod tests {
         assert_eq!(ids(&q("444455556666").select(sample())), ["mallory-1"]);
         assert_eq!(ids(&q("111122223333").select(sample())).len(), 3);
         assert!(q("999999999999").select(sample()).is_empty());
+    }
+
+    #[test]
+    fn account_keeps_apart_equal_ids_of_two_accounts() {
+        let home = SessionRecord {
+            account: Some("111122223333".into()),
+            ..SessionRecord::new("dup-1")
+        };
+        let member = SessionRecord::for_key("222233334444/dup-1");
+        let q = |account: &str| SessionQuery {
+            account: Some(account.into()),
+            ..query()
+        };
+        let both = vec![home, member];
+        let keys = |found: Vec<SessionRecord>| found.iter().map(|s| s.key()).collect::<Vec<_>>();
+        assert_eq!(
+            keys(q("222233334444").select(both.clone())),
+            ["222233334444/dup-1"]
+        );
+        assert_eq!(keys(q("111122223333").select(both)), ["dup-1"]);
     }
 
     #[test]

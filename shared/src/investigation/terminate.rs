@@ -54,6 +54,8 @@ pub enum RequestError {
     )]
     NoSuchSession(String),
     #[error("{0}; nothing was terminated")]
+    Ambiguous(String),
+    #[error("{0}; nothing was terminated")]
     Identity(IdentityError),
     #[error("{0}; nothing was terminated")]
     Store(StoreError),
@@ -91,8 +93,14 @@ where
     if reason.is_empty() {
         return Err(RequestError::NoReason);
     }
+    let key = match super::session_key_for(store, session_id).await {
+        Ok(Some(key)) => key,
+        Ok(None) => return Err(RequestError::NoSuchSession(session_id.to_string())),
+        Err(super::LookupError::Store(e)) => return Err(RequestError::Store(e)),
+        Err(ambiguous) => return Err(RequestError::Ambiguous(ambiguous.to_string())),
+    };
     let record = store
-        .load(session_id)
+        .load(&key)
         .await
         .map_err(RequestError::Store)?
         .ok_or_else(|| RequestError::NoSuchSession(session_id.to_string()))?
@@ -102,7 +110,7 @@ where
     }
     // Who asks is known before anything is ended: a termination is never made without it.
     let by = caller.caller().await.map_err(RequestError::Identity)?;
-    match terminator.terminate(session_id).await {
+    match terminator.terminate(&record.session_id).await {
         Ok(Terminated::Now) => {}
         Ok(Terminated::AlreadyEnded) => {
             return Ok(RequestOutcome::EndedInSessionManager { record, by });
@@ -122,14 +130,12 @@ where
         }
     }
     let at = Timestamp::now();
-    let updated = update_session(store, session_id, |r| {
-        r.note_termination_request(&by, reason, at)
-    })
-    .await
-    .map_err(|source| RequestError::NotRecorded {
-        session_id: session_id.to_string(),
-        source,
-    })?;
+    let updated = update_session(store, &key, |r| r.note_termination_request(&by, reason, at))
+        .await
+        .map_err(|source| RequestError::NotRecorded {
+            session_id: session_id.to_string(),
+            source,
+        })?;
     Ok(RequestOutcome::Terminated {
         record: updated.record,
     })

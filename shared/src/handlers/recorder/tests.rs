@@ -541,3 +541,71 @@ async fn a_flag_a_ticket_excuses_is_recorded_but_pages_no_one() {
         FlagAction::Record
     );
 }
+
+/// The same event as if it had happened in `account` (an organization's member account whose
+/// session ids may repeat another account's).
+fn in_account(file: &str, account: &str) -> serde_json::Value {
+    let mut raw = event_json(file);
+    raw["account"] = account.into();
+    raw["detail"]["recipientAccountId"] = account.into();
+    raw["detail"]["eventID"] =
+        format!("{account}-{}", raw["detail"]["eventID"].as_str().unwrap()).into();
+    raw
+}
+
+#[tokio::test]
+async fn equal_session_ids_in_two_accounts_are_recorded_apart() {
+    let r = recorder(&[("WARDEN_HOME_ACCOUNT", "111122223333")]);
+    let home = r
+        .handle(&in_account(
+            "03-start-role-without-mfa.json",
+            "111122223333",
+        ))
+        .await
+        .unwrap();
+    let member = r
+        .handle(&in_account(
+            "03-start-role-without-mfa.json",
+            "222233334444",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        member.session_id,
+        format!("222233334444/{}", home.session_id)
+    );
+    let (home, member) = (
+        stored(r.store(), &home.session_id).await,
+        stored(r.store(), &member.session_id).await,
+    );
+    assert_eq!(home.account.as_deref(), Some("111122223333"));
+    assert_eq!(member.account.as_deref(), Some("222233334444"));
+    assert_eq!(home.session_id, member.session_id);
+    assert_eq!(r.store().sessions().len(), 2);
+}
+
+#[tokio::test]
+async fn a_member_account_session_is_alerted_on_its_own_and_names_its_account() {
+    let r = recorder(&[("WARDEN_HOME_ACCOUNT", "111122223333")]);
+    for account in ["111122223333", "222233334444"] {
+        let out = r
+            .handle(&in_account("03-start-role-without-mfa.json", account))
+            .await
+            .unwrap();
+        assert_eq!(out.alerts.len(), 1, "{account}: one no_mfa alert each");
+        assert_eq!(out.alerts[0].attributes["account"], account);
+    }
+}
+
+#[tokio::test]
+async fn without_a_home_account_sessions_keep_their_bare_id() {
+    let r = recorder(&[]);
+    let out = r
+        .handle(&in_account(
+            "03-start-role-without-mfa.json",
+            "222233334444",
+        ))
+        .await
+        .unwrap();
+    assert!(!out.session_id.contains('/'), "{}", out.session_id);
+}
