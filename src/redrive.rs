@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
-use warden_core::aws::{AwsPorts, SsmDirectory, sdk_config, ssm_sdk};
+use warden_core::aws::{AwsPorts, sdk_config, ssm_sdk};
 use warden_core::cloudtrail::parse_event;
 use warden_core::config::WardenConfig;
 use warden_core::dead_letter::{DeadLetter, Route, open};
@@ -106,8 +106,15 @@ pub async fn run(args: RedriveArgs) -> Result<ExitCode, String> {
         let rules = rules(&args.rules, &ssm).await?;
         // The functions' own adapters and configuration: terminations follow WARDEN_ENFORCE as
         // they do in the functions.
-        let ports = AwsPorts::new(&sdk, &table, &topic, config.retention_days, config.enforce);
-        let directory = Arc::new(SsmDirectory::new(ssm));
+        let ports = AwsPorts::with_accounts(
+            &sdk,
+            &table,
+            &topic,
+            config.retention_days,
+            config.enforce,
+            config.accounts.clone(),
+        );
+        let directory = Arc::new(ports.directory());
         Some(Handlers::new(
             (ports.store, ports.notifier, ports.terminator, directory),
             config.clone(),

@@ -961,7 +961,8 @@ fn print_table(rows: &[Row]) {
 async fn the_proxy_fails_requests_in_each_protocols_own_error_shape() {
     use aws_sdk_dynamodb::error::ProvideErrorMetadata;
     use warden_core::ports::{
-        DirectoryError, Listing, Notifier, NotifyError, SessionDirectory, SessionStore, StoreError,
+        DirectoryError, Listing, Notifier, NotifyError, Place, SessionDirectory, SessionStore,
+        StoreError,
     };
     let Some(moto_url) = moto::endpoint() else {
         return;
@@ -978,7 +979,7 @@ async fn the_proxy_fails_requests_in_each_protocols_own_error_shape() {
     let directory = SsmDirectory::new(aws_sdk_ssm::Client::new(&sdk));
     // Without faults, Session Manager requests reach the stand-in through the proxy.
     let open = directory
-        .describe(Listing::Active, None, None)
+        .describe(Place::OWN, Listing::Active, None, None)
         .await
         .expect("DescribeSessions through the proxy");
     assert_eq!(open.sessions.len(), 4, "{:?}", open.sessions);
@@ -1042,7 +1043,9 @@ async fn the_proxy_fails_requests_in_each_protocols_own_error_shape() {
         );
         assert!(
             matches!(
-                directory.describe(Listing::Active, None, None).await,
+                directory
+                    .describe(Place::OWN, Listing::Active, None, None)
+                    .await,
                 Err(DirectoryError::Unavailable(_))
             ),
             "{mode}"

@@ -12,7 +12,7 @@ use warden_core::aws::{
     ParameterError, SsmDirectory, SsmTerminator, fetch_parameter, sdk_config, ssm_sdk,
 };
 use warden_core::ports::{
-    DirectoryError, Listing, SessionDirectory, TerminateError, Terminated, Terminator,
+    DirectoryError, Listing, Place, SessionDirectory, TerminateError, Terminated, Terminator,
 };
 
 const SESSION_ID: &str = "bob-2731a0ce76f67ca89";
@@ -73,7 +73,10 @@ fn assert_terminate_call(request: &RecordedRequest, session_id: &str) {
 #[tokio::test]
 async fn a_terminated_session_is_reported_as_terminated_now_after_one_signed_call() {
     let server = ScriptedHttpServer::start(vec![terminated(SESSION_ID)]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     assert_eq!(outcome, Ok(Terminated::Now));
     let requests = server.requests();
@@ -97,7 +100,10 @@ async fn a_validation_exception_means_the_session_already_ended_and_is_not_retri
         "ValidationException",
         "Session is not in a valid state",
     )]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     assert_eq!(outcome, Ok(Terminated::AlreadyEnded));
     let requests = server.requests();
@@ -112,7 +118,10 @@ async fn a_session_that_does_not_exist_counts_as_already_ended() {
         "DoesNotExistException",
         "Session bob-2731a0ce76f67ca89 does not exist",
     )]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     assert_eq!(outcome, Ok(Terminated::AlreadyEnded));
     assert_eq!(server.requests().len(), 1);
@@ -128,7 +137,10 @@ async fn an_error_code_given_only_in_the_x_amzn_errortype_header_is_understood()
             "ValidationException:http://internal.amazon.com/coral/com.amazonaws.ssm/",
         );
     let server = ScriptedHttpServer::start(vec![reply]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     assert_eq!(outcome, Ok(Terminated::AlreadyEnded));
     assert_eq!(server.requests().len(), 1);
@@ -141,7 +153,10 @@ async fn access_denied_is_a_rejection_naming_the_error_and_is_not_retried() {
         "AccessDeniedException",
         "User is not authorized to perform: ssm:TerminateSession",
     )]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     match outcome {
         Err(TerminateError::Rejected(msg)) => {
@@ -156,7 +171,10 @@ async fn access_denied_is_a_rejection_naming_the_error_and_is_not_retried() {
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk_until_the_call_succeeds() {
     let server = ScriptedHttpServer::start(vec![throttled(), terminated(SESSION_ID)]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     assert_eq!(outcome, Ok(Terminated::Now));
     let requests = server.requests();
@@ -170,7 +188,10 @@ async fn throttling_is_retried_by_the_sdk_until_the_call_succeeds() {
 async fn throttling_on_every_attempt_is_unavailable_after_the_last_attempt() {
     // One more reply than attempts are allowed, so an extra attempt would show in the count.
     let server = ScriptedHttpServer::start(vec![throttled(); MAX_ATTEMPTS + 1]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     match outcome {
         Err(TerminateError::Unavailable(text)) => {
@@ -187,7 +208,10 @@ async fn an_internal_server_error_is_retried_by_the_sdk() {
         service_error(500, "InternalServerError", "An internal error occurred"),
         terminated(SESSION_ID),
     ]);
-    let outcome = terminator(&server, true).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, true)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     assert_eq!(outcome, Ok(Terminated::Now));
     assert_eq!(server.requests().len(), 2);
@@ -196,7 +220,10 @@ async fn an_internal_server_error_is_retried_by_the_sdk() {
 #[tokio::test]
 async fn a_dry_run_reports_would_have_terminated_without_calling_ssm() {
     let server = ScriptedHttpServer::start(vec![terminated(SESSION_ID)]);
-    let outcome = terminator(&server, false).await.terminate(SESSION_ID).await;
+    let outcome = terminator(&server, false)
+        .await
+        .terminate(SESSION_ID, Place::OWN)
+        .await;
 
     assert_eq!(outcome, Ok(Terminated::WouldHave));
     assert_eq!(server.requests(), Vec::new());
@@ -235,7 +262,7 @@ async fn describe_sessions_asks_for_the_listing_and_maps_each_session() {
     )]);
     let page = directory(&server)
         .await
-        .describe(Listing::History, None, None)
+        .describe(Place::OWN, Listing::History, None, None)
         .await
         .unwrap();
     let body = request_body(&server.requests()[0]);
@@ -260,7 +287,12 @@ async fn describe_sessions_filters_by_session_id_and_passes_the_page_token() {
     let server = ScriptedHttpServer::start(vec![sessions_page(json!([]), None)]);
     directory(&server)
         .await
-        .describe(Listing::Active, Some(SESSION_ID), Some("page-2".into()))
+        .describe(
+            Place::OWN,
+            Listing::Active,
+            Some(SESSION_ID),
+            Some("page-2".into()),
+        )
         .await
         .unwrap();
     let body = request_body(&server.requests()[0]);
@@ -277,7 +309,7 @@ async fn describe_sessions_retries_throttling_then_reports_it_as_unavailable() {
     let server = ScriptedHttpServer::start((0..MAX_ATTEMPTS).map(|_| throttled()).collect());
     let err = directory(&server)
         .await
-        .describe(Listing::Active, None, None)
+        .describe(Place::OWN, Listing::Active, None, None)
         .await
         .unwrap_err();
     assert!(
@@ -296,7 +328,7 @@ async fn describe_sessions_access_denied_is_a_refusal() {
     )]);
     let err = directory(&server)
         .await
-        .describe(Listing::Active, None, None)
+        .describe(Place::OWN, Listing::Active, None, None)
         .await
         .unwrap_err();
     assert!(

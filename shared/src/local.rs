@@ -299,7 +299,11 @@ impl DryRunTerminator {
 }
 
 impl Terminator for DryRunTerminator {
-    async fn terminate(&self, session_id: &str) -> Result<Terminated, TerminateError> {
+    async fn terminate(
+        &self,
+        session_id: &str,
+        _place: crate::ports::Place<'_>,
+    ) -> Result<Terminated, TerminateError> {
         self.requested
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -314,7 +318,11 @@ impl Terminator for DryRunTerminator {
 pub struct SimulatedTerminator;
 
 impl Terminator for SimulatedTerminator {
-    async fn terminate(&self, _session_id: &str) -> Result<Terminated, TerminateError> {
+    async fn terminate(
+        &self,
+        _session_id: &str,
+        _place: crate::ports::Place<'_>,
+    ) -> Result<Terminated, TerminateError> {
         Ok(Terminated::Now)
     }
 }
@@ -486,6 +494,7 @@ impl RecordedDirectory {
 impl crate::ports::SessionDirectory for RecordedDirectory {
     async fn describe(
         &self,
+        _place: crate::ports::Place<'_>,
         listing: crate::ports::Listing,
         session_id: Option<&str>,
         _next_token: Option<String>,

@@ -183,12 +183,54 @@ pub enum TerminateError {
     Unavailable(String),
     #[error("termination refused: {0}")]
     Rejected(String),
+    /// The session is in an account Session Warden may not act in.
+    #[error("cannot terminate there: {0}")]
+    NoAccess(crate::config::MemberAccessError),
+}
+
+impl From<crate::config::MemberAccessError> for TerminateError {
+    fn from(e: crate::config::MemberAccessError) -> Self {
+        if e.is_transient() {
+            TerminateError::Unavailable(e.to_string())
+        } else {
+            TerminateError::NoAccess(e)
+        }
+    }
+}
+
+/// Where a session is: its account and region. `None` is the functions' own account or region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Place<'a> {
+    pub account: Option<&'a str>,
+    pub region: Option<&'a str>,
+}
+
+impl<'a> Place<'a> {
+    /// The functions' own account and region.
+    pub const OWN: Place<'static> = Place {
+        account: None,
+        region: None,
+    };
+
+    /// Where a stored session is: its account and the region its start (or transcript) came
+    /// from.
+    pub fn of(record: &'a SessionRecord) -> Self {
+        Place {
+            account: record.account.as_deref(),
+            region: record
+                .region
+                .as_deref()
+                .or_else(|| record.transcript.as_ref().and_then(|t| t.region.as_deref())),
+        }
+    }
 }
 
 pub trait Terminator: Send + Sync {
+    /// Ends `session_id`, in `place` (its account and region).
     fn terminate(
         &self,
         session_id: &str,
+        place: Place<'_>,
     ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send;
 }
 
@@ -225,13 +267,28 @@ pub enum DirectoryError {
     Unavailable(String),
     #[error("session directory refused the request: {0}")]
     Rejected(String),
+    /// The account is one Session Warden may not act in.
+    #[error("cannot list sessions there: {0}")]
+    NoAccess(crate::config::MemberAccessError),
+}
+
+impl From<crate::config::MemberAccessError> for DirectoryError {
+    fn from(e: crate::config::MemberAccessError) -> Self {
+        if e.is_transient() {
+            DirectoryError::Unavailable(e.to_string())
+        } else {
+            DirectoryError::NoAccess(e)
+        }
+    }
 }
 
 /// Session Manager's list of sessions (`ssm:DescribeSessions`).
 pub trait SessionDirectory: Send + Sync {
-    /// One page of sessions, optionally only the one with `session_id`.
+    /// One page of the sessions in `place` (an account and region), optionally only the one
+    /// with `session_id`.
     fn describe(
         &self,
+        place: Place<'_>,
         listing: Listing,
         session_id: Option<&str>,
         next_token: Option<String>,
@@ -322,18 +379,20 @@ impl<T: Terminator> Terminator for std::sync::Arc<T> {
     fn terminate(
         &self,
         session_id: &str,
+        place: Place<'_>,
     ) -> impl Future<Output = Result<Terminated, TerminateError>> + Send {
-        (**self).terminate(session_id)
+        (**self).terminate(session_id, place)
     }
 }
 
 impl<D: SessionDirectory> SessionDirectory for std::sync::Arc<D> {
     fn describe(
         &self,
+        place: Place<'_>,
         listing: Listing,
         session_id: Option<&str>,
         next_token: Option<String>,
     ) -> impl Future<Output = Result<SessionPage, DirectoryError>> + Send {
-        (**self).describe(listing, session_id, next_token)
+        (**self).describe(place, listing, session_id, next_token)
     }
 }

@@ -4,7 +4,7 @@
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
-use warden_core::aws::{AwsPorts, SsmDirectory, ssm_sdk};
+use warden_core::aws::AwsPorts;
 use warden_core::config::WardenConfig;
 use warden_core::handlers::reaper::Reaper;
 use warden_core::telemetry::init_failure;
@@ -14,7 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     warden_core::telemetry::init_lambda();
     let config = WardenConfig::from_env().map_err(init_failure)?;
     let ports = AwsPorts::from_config(&config).await.map_err(init_failure)?;
-    let directory = SsmDirectory::new(ssm_sdk::Client::new(&ports.sdk));
+    let directory = ports.directory();
     let reaper = Reaper::new(
         ports.store,
         ports.notifier,

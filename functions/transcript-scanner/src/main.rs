@@ -17,7 +17,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let table = config.require_table().map_err(init_failure)?;
     let topic = config.require_topic().map_err(init_failure)?;
     let sdk = sdk_config(None).await;
-    let ports = AwsPorts::new(&sdk, table, topic, config.retention_days, config.enforce);
+    let ports = AwsPorts::with_accounts(
+        &sdk,
+        table,
+        topic,
+        config.retention_days,
+        config.enforce,
+        config.accounts.clone(),
+    );
     // Custom packs are read once, here, and kept for the container's life. One that does not
     // load leaves the default pack in force and pages on-call.
     let sources = RuleSources::from_env();

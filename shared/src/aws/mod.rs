@@ -3,6 +3,7 @@
 
 mod attribute_json;
 pub mod dynamodb;
+pub mod member;
 pub mod parameters;
 pub mod sns;
 pub mod ssm;
@@ -13,6 +14,7 @@ pub use aws_sdk_sns as sns_sdk;
 pub use aws_sdk_ssm as ssm_sdk;
 pub use aws_sdk_sts as sts_sdk;
 pub use dynamodb::DynamoStore;
+pub use member::SsmClients;
 pub use parameters::{ParameterError, fetch_parameter};
 pub use sns::SnsNotifier;
 pub use ssm::{SsmDirectory, SsmTerminator};
@@ -147,6 +149,9 @@ pub struct AwsPorts {
     pub store: DynamoStore,
     pub notifier: SnsNotifier,
     pub terminator: SsmTerminator,
+    /// SSM in every account and region the configuration allows (the reaper's directory
+    /// shares them with the terminator, and so the cached member credentials).
+    pub ssm: std::sync::Arc<SsmClients>,
     /// For clients only some functions need.
     pub sdk: SdkConfig,
 }
@@ -159,12 +164,38 @@ impl AwsPorts {
         retention_days: u32,
         enforce: bool,
     ) -> Self {
+        Self::with_accounts(
+            sdk,
+            table,
+            topic_arn,
+            retention_days,
+            enforce,
+            crate::config::AccountsConfig::default(),
+        )
+    }
+
+    /// As [`AwsPorts::new`], acting in the member accounts `accounts` allows.
+    pub fn with_accounts(
+        sdk: &SdkConfig,
+        table: &str,
+        topic_arn: &str,
+        retention_days: u32,
+        enforce: bool,
+        accounts: crate::config::AccountsConfig,
+    ) -> Self {
+        let ssm = std::sync::Arc::new(SsmClients::new(sdk, accounts));
         AwsPorts {
             store: DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), table, retention_days),
             notifier: SnsNotifier::new(aws_sdk_sns::Client::new(sdk), topic_arn),
-            terminator: SsmTerminator::new(aws_sdk_ssm::Client::new(sdk), enforce),
+            terminator: SsmTerminator::with_clients(ssm.clone(), enforce),
+            ssm,
             sdk: sdk.clone(),
         }
+    }
+
+    /// The reaper's `DescribeSessions`, in every account and region the terminator reaches.
+    pub fn directory(&self) -> SsmDirectory {
+        SsmDirectory::with_clients(self.ssm.clone())
     }
 
     /// From a function's configuration (`WARDEN_TABLE`, `WARDEN_TOPIC_ARN`, `WARDEN_ENFORCE`).
@@ -174,12 +205,13 @@ impl AwsPorts {
         let table = config.require_table()?;
         let topic = config.require_topic()?;
         let sdk = sdk_config(None).await;
-        Ok(AwsPorts::new(
+        Ok(AwsPorts::with_accounts(
             &sdk,
             table,
             topic,
             config.retention_days,
             config.enforce,
+            config.accounts.clone(),
         ))
     }
 }

@@ -1,37 +1,53 @@
-//! `ssm:TerminateSession`, idempotent: a session that has already ended counts as done.
+//! `ssm:TerminateSession`, idempotent: a session that has already ended counts as done; and
+//! `ssm:DescribeSessions`. Both in the session's account and region (`super::member`).
 
+use super::member::SsmClients;
 use super::{Failure, classify, refusal};
 use crate::directory::DescribedSession;
 use crate::ports::{
-    DirectoryError, Listing, SessionDirectory, SessionPage, TerminateError, Terminated, Terminator,
+    DirectoryError, Listing, Place, SessionDirectory, SessionPage, TerminateError, Terminated,
+    Terminator,
 };
 use aws_sdk_ssm::Client;
 use aws_sdk_ssm::types::{SessionFilter, SessionFilterKey, SessionState};
+use std::sync::Arc;
 
 /// Answers Session Manager gives for a session that is already over (formats.md §5).
 const ALREADY_ENDED_CODES: &[&str] = &["ValidationException", "DoesNotExistException"];
 
 #[derive(Debug, Clone)]
 pub struct SsmTerminator {
-    client: Client,
+    clients: Arc<SsmClients>,
     enforce: bool,
 }
 
 impl SsmTerminator {
-    /// With `enforce` false (`WARDEN_ENFORCE=false`) nothing is called: every request is
-    /// answered "would have terminated".
+    /// Terminates through `client` alone: the functions' own account and region. With
+    /// `enforce` false (`WARDEN_ENFORCE=false`) nothing is called: every request is answered
+    /// "would have terminated".
     pub fn new(client: Client, enforce: bool) -> Self {
-        SsmTerminator { client, enforce }
+        Self::with_clients(Arc::new(SsmClients::own_only(client)), enforce)
+    }
+
+    /// Terminates in the session's account and region: a member account's through its role.
+    pub fn with_clients(clients: Arc<SsmClients>, enforce: bool) -> Self {
+        SsmTerminator { clients, enforce }
     }
 }
 
 impl Terminator for SsmTerminator {
-    async fn terminate(&self, session_id: &str) -> Result<Terminated, TerminateError> {
+    async fn terminate(
+        &self,
+        session_id: &str,
+        place: Place<'_>,
+    ) -> Result<Terminated, TerminateError> {
         if !self.enforce {
+            // A dry run still says when it could not act there, without assuming the role.
+            self.clients.check(place.account)?;
             return Ok(Terminated::WouldHave);
         }
-        match self
-            .client
+        let client = self.clients.client(place).await?;
+        match client
             .terminate_session()
             .session_id(session_id)
             .send()
@@ -56,12 +72,18 @@ impl Terminator for SsmTerminator {
 /// `ssm:DescribeSessions`, the reaper's view of which sessions are still open.
 #[derive(Debug, Clone)]
 pub struct SsmDirectory {
-    client: Client,
+    clients: Arc<SsmClients>,
 }
 
 impl SsmDirectory {
+    /// Lists through `client` alone: the functions' own account and region.
     pub fn new(client: Client) -> Self {
-        SsmDirectory { client }
+        Self::with_clients(Arc::new(SsmClients::own_only(client)))
+    }
+
+    /// Lists in any account and region the clients reach.
+    pub fn with_clients(clients: Arc<SsmClients>) -> Self {
+        SsmDirectory { clients }
     }
 }
 
@@ -71,6 +93,7 @@ const PAGE_SIZE: i32 = 200;
 impl SessionDirectory for SsmDirectory {
     async fn describe(
         &self,
+        place: Place<'_>,
         listing: Listing,
         session_id: Option<&str>,
         next_token: Option<String>,
@@ -79,8 +102,8 @@ impl SessionDirectory for SsmDirectory {
             Listing::Active => SessionState::Active,
             Listing::History => SessionState::History,
         };
-        let mut request = self
-            .client
+        let client = self.clients.client(place).await?;
+        let mut request = client
             .describe_sessions()
             .state(state)
             .max_results(PAGE_SIZE)

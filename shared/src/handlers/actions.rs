@@ -4,7 +4,7 @@
 use super::update_session;
 use crate::alert::{Alert, AlertContext, AlertKey, render};
 use crate::ports::{
-    AlertClaim, Notifier, NotifyError, SessionStore, StoreError, TerminateError, Terminated,
+    AlertClaim, Notifier, NotifyError, Place, SessionStore, StoreError, TerminateError, Terminated,
     Terminator,
 };
 use crate::session::{SessionRecord, TerminationOutcome, TerminationRecord};
@@ -78,11 +78,19 @@ pub async fn terminate_once<S: SessionStore, T: Terminator>(
             Some(format!("session already {}", record.state.as_str())),
         )
     } else {
-        match terminator.terminate(&record.session_id).await {
+        match terminator
+            .terminate(&record.session_id, Place::of(&record))
+            .await
+        {
             Ok(Terminated::Now) => (TerminationOutcome::Terminated, None),
             Ok(Terminated::AlreadyEnded) => (TerminationOutcome::AlreadyEnded, None),
             Ok(Terminated::WouldHave) => (TerminationOutcome::WouldTerminate, None),
             Err(TerminateError::Rejected(why)) => (TerminationOutcome::Failed, Some(why)),
+            // No role to act in the session's account: recorded and alerted as failed, with
+            // the account and role named; retrying would not help.
+            Err(TerminateError::NoAccess(why)) => {
+                (TerminationOutcome::Failed, Some(why.to_string()))
+            }
             Err(transient @ TerminateError::Unavailable(_)) => return Err(transient.into()),
         }
     };

@@ -12,8 +12,8 @@ use crate::handlers::update_session;
 use crate::metrics::Metrics;
 use crate::policy::Severity;
 use crate::ports::{
-    DirectoryError, Listing, Notifier, SessionDirectory, SessionFilter, SessionStore, StoreError,
-    Terminator,
+    DirectoryError, Listing, Notifier, Place, SessionDirectory, SessionFilter, SessionStore,
+    StoreError, Terminator,
 };
 use crate::session::SessionRecord;
 use jiff::{SignedDuration, Timestamp};
@@ -177,7 +177,10 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
         let mut sessions = BTreeMap::new();
         let mut token = None;
         for _ in 0..MAX_PAGES {
-            let page = self.directory.describe(listing, None, token).await?;
+            let page = self
+                .directory
+                .describe(Place::OWN, listing, None, token)
+                .await?;
             sessions.extend(page.sessions.into_iter().map(|s| (s.session_id.clone(), s)));
             token = page.next_token;
             if token.is_none() {
@@ -197,7 +200,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
     ) -> Result<(), String> {
         let page = self
             .directory
-            .describe(Listing::History, Some(&record.session_id), None)
+            .describe(Place::OWN, Listing::History, Some(&record.session_id), None)
             .await
             .map_err(|e| e.to_string())?;
         let described = match page

@@ -110,7 +110,10 @@ where
     }
     // Who asks is known before anything is ended: a termination is never made without it.
     let by = caller.caller().await.map_err(RequestError::Identity)?;
-    match terminator.terminate(&record.session_id).await {
+    match terminator
+        .terminate(&record.session_id, crate::ports::Place::of(&record))
+        .await
+    {
         Ok(Terminated::Now) => {}
         Ok(Terminated::AlreadyEnded) => {
             return Ok(RequestOutcome::EndedInSessionManager { record, by });
@@ -120,6 +123,12 @@ where
             return Err(RequestError::Refused {
                 session_id: session_id.to_string(),
                 why,
+            });
+        }
+        Err(TerminateError::NoAccess(why)) => {
+            return Err(RequestError::Refused {
+                session_id: session_id.to_string(),
+                why: why.to_string(),
             });
         }
         Err(TerminateError::Unavailable(why)) => {
@@ -173,7 +182,11 @@ mod tests {
     );
 
     impl Terminator for Answering {
-        async fn terminate(&self, _id: &str) -> Result<Terminated, TerminateError> {
+        async fn terminate(
+            &self,
+            _id: &str,
+            _place: crate::ports::Place<'_>,
+        ) -> Result<Terminated, TerminateError> {
             *self.1.lock().unwrap() += 1;
             self.0.lock().unwrap().take().expect("asked once")
         }
@@ -237,7 +250,11 @@ mod tests {
         let store = store_with(active()).await;
         struct Racing<'a>(&'a MemoryStore);
         impl Terminator for Racing<'_> {
-            async fn terminate(&self, id: &str) -> Result<Terminated, TerminateError> {
+            async fn terminate(
+                &self,
+                id: &str,
+                _place: crate::ports::Place<'_>,
+            ) -> Result<Terminated, TerminateError> {
                 let mut r = self.0.load(id).await.unwrap().unwrap();
                 r.value.note_findings(["e1#rule.a"]);
                 self.0.save(&r.value, Some(r.version)).await.unwrap();

@@ -2,7 +2,7 @@ use super::*;
 use crate::directory::DescribeSessionsResponse;
 use crate::handlers::recorder::Recorder;
 use crate::local::{CollectingNotifier, DryRunTerminator, MemoryStore, RecordedDirectory};
-use crate::ports::SessionPage;
+use crate::ports::{Place, SessionPage};
 use crate::session::{SessionState, TerminationOutcome, TranscriptSeen};
 use crate::test_support::event_json;
 use std::collections::HashMap;
@@ -416,6 +416,7 @@ struct FlakyDirectory {
 impl SessionDirectory for FlakyDirectory {
     async fn describe(
         &self,
+        place: Place<'_>,
         listing: Listing,
         id: Option<&str>,
         token: Option<String>,
@@ -423,7 +424,7 @@ impl SessionDirectory for FlakyDirectory {
         if id == Some(self.failing) {
             return Err(DirectoryError::Unavailable("ThrottlingException".into()));
         }
-        self.inner.describe(listing, id, token).await
+        self.inner.describe(place, listing, id, token).await
     }
 }
 

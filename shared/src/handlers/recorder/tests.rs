@@ -52,7 +52,11 @@ impl ScriptedTerminator {
 }
 
 impl Terminator for ScriptedTerminator {
-    async fn terminate(&self, _session_id: &str) -> Result<Terminated, TerminateError> {
+    async fn terminate(
+        &self,
+        _session_id: &str,
+        _place: crate::ports::Place<'_>,
+    ) -> Result<Terminated, TerminateError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let mut answers = self.answers.lock().unwrap();
         if answers.is_empty() {
@@ -608,4 +612,37 @@ async fn without_a_home_account_sessions_keep_their_bare_id() {
         .await
         .unwrap();
     assert!(!out.session_id.contains('/'), "{}", out.session_id);
+}
+
+#[tokio::test]
+async fn a_member_account_without_a_role_is_recorded_as_a_failed_termination_naming_it() {
+    let refusal = crate::config::MemberAccessError::NotAMember {
+        account: "222233334444".into(),
+        role: "SessionWardenMember".into(),
+    };
+    let terminator = ScriptedTerminator::new(vec![Err(TerminateError::NoAccess(refusal))]);
+    let r = recorder_with(
+        terminator,
+        &[
+            ("WARDEN_FLAG_ACTIONS", "root_user=terminate"),
+            ("WARDEN_HOME_ACCOUNT", "111122223333"),
+        ],
+    );
+    let out = r
+        .handle(&in_account("08-start-root.json", "222233334444"))
+        .await
+        .unwrap();
+    assert_eq!(out.state, SessionState::Active);
+    assert_eq!(out.terminations[0].outcome, TerminationOutcome::Failed);
+    let session = stored(r.store(), &out.session_id).await;
+    let detail = session.terminations["root_user"].detail.clone().unwrap();
+    assert!(
+        detail.contains("222233334444") && detail.contains("SessionWardenMember"),
+        "{detail}"
+    );
+    assert!(
+        out.alerts[0].body.contains("222233334444"),
+        "{}",
+        out.alerts[0].body
+    );
 }
