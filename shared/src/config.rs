@@ -140,6 +140,10 @@ pub struct ReaperConfig {
     pub fail_mode: FailMode,
     /// Active sessions examined per run (`WARDEN_REAPER_BATCH`): the rest wait for the next run.
     pub batch: usize,
+    /// Seconds a run may spend before it leaves the member accounts and regions it has not
+    /// visited yet to the next run (`WARDEN_REAPER_BUDGET_SECONDS`; the reaper's timeout is
+    /// 120 s). The functions' own account is always visited.
+    pub budget_seconds: u32,
 }
 
 /// What to do about a shell session whose transcript never arrives or cannot be processed.
@@ -241,6 +245,11 @@ impl WardenConfig {
                 },
                 batch: parse_minutes("WARDEN_REAPER_BATCH", &get("WARDEN_REAPER_BATCH", "500"), 1)?
                     as usize,
+                budget_seconds: parse_minutes(
+                    "WARDEN_REAPER_BUDGET_SECONDS",
+                    &get("WARDEN_REAPER_BUDGET_SECONDS", "90"),
+                    0,
+                )?,
             },
             alert_claim_lease: ALERT_CLAIM_LEASE,
             alert_format: {

@@ -475,35 +475,70 @@ mod tests {
 
 /// Session Manager's session list from a recorded `DescribeSessions` response, for replay and
 /// tests. Sessions whose status says they ended are the history; the rest are active.
+/// Responses are kept per account and region; `replace` sets the functions' own.
 #[derive(Debug, Default)]
 pub struct RecordedDirectory {
-    sessions: Mutex<Vec<crate::directory::DescribedSession>>,
+    sessions: Mutex<PlaceSessions>,
 }
+
+/// Sessions by (account, region); `(None, None)` is the functions' own.
+type PlaceSessions =
+    BTreeMap<(Option<String>, Option<String>), Vec<crate::directory::DescribedSession>>;
 
 impl RecordedDirectory {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Replaces what the directory reports with a newer response.
+    /// Replaces what the directory reports for the functions' own account with a newer response.
     pub fn replace(&self, response: crate::directory::DescribeSessionsResponse) {
-        *self.sessions.lock().unwrap_or_else(|p| p.into_inner()) = response.sessions;
+        self.replace_in(crate::ports::Place::OWN, response);
+    }
+
+    /// Replaces what the directory reports for `place` (an account and region).
+    pub fn replace_in(
+        &self,
+        place: crate::ports::Place<'_>,
+        response: crate::directory::DescribeSessionsResponse,
+    ) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                (
+                    place.account.map(str::to_string),
+                    place.region.map(str::to_string),
+                ),
+                response.sessions,
+            );
     }
 }
 
 impl crate::ports::SessionDirectory for RecordedDirectory {
     async fn describe(
         &self,
-        _place: crate::ports::Place<'_>,
+        place: crate::ports::Place<'_>,
         listing: crate::ports::Listing,
         session_id: Option<&str>,
         _next_token: Option<String>,
     ) -> Result<crate::ports::SessionPage, crate::ports::DirectoryError> {
         let want_ended = listing == crate::ports::Listing::History;
-        let sessions = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let key = (
+            place.account.map(str::to_string),
+            place.region.map(str::to_string),
+        );
+        let recorded = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(listed) = recorded.get(&key) else {
+            if place == crate::ports::Place::OWN {
+                return Ok(crate::ports::SessionPage::default());
+            }
+            return Err(crate::ports::DirectoryError::Rejected(format!(
+                "no DescribeSessions response recorded for account {} region {}",
+                place.account.unwrap_or("(own)"),
+                place.region.unwrap_or("(own)")
+            )));
+        };
+        let sessions = listed
             .iter()
             .filter(|s| s.has_ended() == want_ended)
             .filter(|s| session_id.is_none_or(|id| s.session_id == id))

@@ -42,6 +42,7 @@ pub struct Reaper<S, N, T, D> {
     terminator: T,
     directory: D,
     config: WardenConfig,
+    budget: std::time::Duration,
 }
 
 /// What one run did.
@@ -57,8 +58,37 @@ pub struct Reaped {
     pub terminations: Vec<TerminationReport>,
     /// Per-session problems; they never stop the run.
     pub problems: Vec<String>,
-    /// True when the batch or look-up limit left work for the next run.
+    /// True when the batch, look-up limit or time budget left work for the next run.
     pub more_next_time: bool,
+    /// The accounts and regions visited: `own account`, or `<account> <region>`.
+    pub visited: Vec<String>,
+    /// The accounts and regions left for the next run, with why and what waits there.
+    pub skipped: Vec<String>,
+}
+
+/// An account and region the reaper asks Session Manager in. `None`: the functions' own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visit {
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Visit {
+    pub fn place(&self) -> Place<'_> {
+        Place {
+            account: self.account.as_deref(),
+            region: self.region.as_deref(),
+        }
+    }
+
+    /// `own account`, `222233334444`, `222233334444 us-east-1`, `own account us-east-1`.
+    pub fn label(&self) -> String {
+        let account = self.account.as_deref().unwrap_or("own account");
+        match &self.region {
+            Some(region) => format!("{account} {region}"),
+            None => account.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,12 +137,14 @@ pub fn schedule_time(event: &Value) -> Result<Timestamp, ReaperError> {
 
 impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S, N, T, D> {
     pub fn new(store: S, notifier: N, terminator: T, directory: D, config: WardenConfig) -> Self {
+        let budget = std::time::Duration::from_secs(u64::from(config.reaper.budget_seconds));
         Reaper {
             store,
             notifier,
             terminator,
             directory,
             config,
+            budget,
         }
     }
 
@@ -125,10 +157,16 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
         self.run(now).await
     }
 
+    /// Runs with at most `budget` of wall-clock time for visiting member accounts and regions
+    /// (`WARDEN_REAPER_BUDGET_SECONDS`); the functions' own account is always visited.
+    pub fn with_budget(mut self, budget: std::time::Duration) -> Self {
+        self.budget = budget;
+        self
+    }
+
     pub async fn run(&self, now: Timestamp) -> Result<Reaped, ReaperError> {
+        let started = std::time::Instant::now();
         let mut reaped = Reaped::default();
-        let open = self.list(Listing::Active, &mut reaped).await?;
-        reaped.active_in_session_manager = open.len();
         let in_table = self
             .store
             .list(SessionFilter {
@@ -139,48 +177,158 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
             })
             .await?;
         reaped.more_next_time |= in_table.len() >= self.config.reaper.batch;
-        // Session Manager is asked in the functions' own account: a member account's sessions
-        // (keyed by their account) are not in its answer, and must not be closed for that.
-        let in_table: Vec<SessionRecord> = in_table
-            .into_iter()
-            .filter(|r| r.keyed_account.is_none())
-            .collect();
         reaped.active_in_table = in_table.len();
-        let ended_elsewhere: Vec<&SessionRecord> = in_table
-            .iter()
-            .filter(|r| !open.contains_key(&r.session_id))
-            .collect();
-        reaped.more_next_time |= ended_elsewhere.len() > MAX_LOOKUPS;
-        for record in ended_elsewhere.into_iter().take(MAX_LOOKUPS) {
-            if let Err(problem) = self.close(record, now, &mut reaped).await {
-                reaped
-                    .problems
-                    .push(format!("{}: {problem}", record.session_id));
+        let mut lookups = MAX_LOOKUPS;
+        for (visit, records) in self.visits(&in_table) {
+            let own = visit.account.is_none() && visit.region.is_none();
+            if !own && started.elapsed() >= self.budget {
+                reaped.skipped.push(format!(
+                    "{}: {} active sessions in the table wait for the next run (time budget of \
+                     {}s spent)",
+                    visit.label(),
+                    records.len(),
+                    self.budget.as_secs()
+                ));
+                reaped.more_next_time = true;
+                continue;
             }
-        }
-        for described in open.values() {
-            if let Err(problem) = self.check_open(described, now, &mut reaped).await {
-                reaped
-                    .problems
-                    .push(format!("{}: {problem}", described.session_id));
+            match self
+                .visit(&visit, &records, now, &mut lookups, &mut reaped)
+                .await
+            {
+                Ok(()) => reaped.visited.push(visit.label()),
+                // The functions' own account failing fails the run, as it always did; a member
+                // account that cannot be read is named and the run goes on.
+                Err(e) if own => return Err(e),
+                Err(e) => reaped.problems.push(format!("{}: {e}", visit.label())),
             }
         }
         Ok(reaped)
     }
 
-    /// Every session of one listing, up to the page limit, by id.
+    /// The accounts and regions to visit, each with the table's active sessions there: the
+    /// functions' own, those the table has sessions in, and the configured member accounts
+    /// in the configured regions; the oldest session's first, those with none after.
+    fn visits<'r>(&self, in_table: &'r [SessionRecord]) -> Vec<(Visit, Vec<&'r SessionRecord>)> {
+        let own_region = self.config.region.as_deref();
+        let mut visits: Vec<(Visit, Vec<&SessionRecord>)> = Vec::new();
+        let mut add = |visit: Visit, record: Option<&'r SessionRecord>| {
+            let index = match visits.iter().position(|(v, _)| *v == visit) {
+                Some(index) => index,
+                None => {
+                    visits.push((visit, Vec::new()));
+                    visits.len() - 1
+                }
+            };
+            visits[index].1.extend(record);
+        };
+        // Oldest first: the table's order.
+        for record in in_table {
+            let region = Place::of(record)
+                .region
+                .filter(|r| own_region.is_some_and(|own| own != *r))
+                .map(str::to_string);
+            let visit = Visit {
+                account: record.keyed_account.clone(),
+                region: if record.keyed_account.is_some() && own_region.is_none() {
+                    Place::of(record).region.map(str::to_string)
+                } else {
+                    region
+                },
+            };
+            add(visit, Some(record));
+        }
+        add(Visit::default(), None);
+        let accounts = &self.config.accounts;
+        let regions: Vec<Option<String>> = if accounts.member_regions.is_empty() {
+            vec![None]
+        } else {
+            accounts
+                .member_regions
+                .iter()
+                .map(|r| Some(r.clone()).filter(|r| Some(r.as_str()) != own_region))
+                .collect()
+        };
+        for member in accounts
+            .members
+            .iter()
+            .filter(|m| !accounts.is_home(Some(m)))
+        {
+            for region in &regions {
+                add(
+                    Visit {
+                        account: Some(member.clone()),
+                        region: region.clone(),
+                    },
+                    None,
+                );
+            }
+        }
+        // The functions' own account, when the table has nothing waiting there, comes after the
+        // visits with sessions waiting and before the configured ones without.
+        if let Some(own) = visits
+            .iter()
+            .position(|(v, r)| *v == Visit::default() && r.is_empty())
+        {
+            let own = visits.remove(own);
+            let first_empty = visits
+                .iter()
+                .position(|(_, r)| r.is_empty())
+                .unwrap_or(visits.len());
+            visits.insert(first_empty, own);
+        }
+        visits
+    }
+
+    /// One account and region: its open sessions compared with the table's active ones there.
+    async fn visit(
+        &self,
+        visit: &Visit,
+        records: &[&SessionRecord],
+        now: Timestamp,
+        lookups: &mut usize,
+        reaped: &mut Reaped,
+    ) -> Result<(), ReaperError> {
+        let place = visit.place();
+        let open = self.list(place, Listing::Active, reaped).await?;
+        reaped.active_in_session_manager += open.len();
+        let ended_elsewhere: Vec<&SessionRecord> = records
+            .iter()
+            .copied()
+            .filter(|r| !open.contains_key(&r.session_id))
+            .collect();
+        reaped.more_next_time |= ended_elsewhere.len() > *lookups;
+        let take = ended_elsewhere.len().min(*lookups);
+        *lookups -= take;
+        for record in ended_elsewhere.into_iter().take(take) {
+            if let Err(problem) = self.close(place, record, now, reaped).await {
+                reaped.problems.push(format!("{}: {problem}", record.key()));
+            }
+        }
+        for described in open.values() {
+            if let Err(problem) = self.check_open(visit, described, now, reaped).await {
+                reaped.problems.push(format!(
+                    "{}: {problem}",
+                    self.config
+                        .accounts
+                        .key(visit.account.as_deref(), &described.session_id)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every session of one listing in `place`, up to the page limit, by id.
     async fn list(
         &self,
+        place: Place<'_>,
         listing: Listing,
         reaped: &mut Reaped,
     ) -> Result<BTreeMap<String, DescribedSession>, ReaperError> {
         let mut sessions = BTreeMap::new();
         let mut token = None;
         for _ in 0..MAX_PAGES {
-            let page = self
-                .directory
-                .describe(Place::OWN, listing, None, token)
-                .await?;
+            let page = self.directory.describe(place, listing, None, token).await?;
             sessions.extend(page.sessions.into_iter().map(|s| (s.session_id.clone(), s)));
             token = page.next_token;
             if token.is_none() {
@@ -194,13 +342,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
     /// A session the table thinks is active but Session Manager does not list as open.
     async fn close(
         &self,
+        place: Place<'_>,
         record: &SessionRecord,
         now: Timestamp,
         reaped: &mut Reaped,
     ) -> Result<(), String> {
         let page = self
             .directory
-            .describe(Place::OWN, Listing::History, Some(&record.session_id), None)
+            .describe(place, Listing::History, Some(&record.session_id), None)
             .await
             .map_err(|e| e.to_string())?;
         let described = match page
@@ -228,16 +377,14 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
                 }
             }
         };
-        let updated = update_session(&self.store, &record.session_id, |r| {
+        let updated = update_session(&self.store, &record.key(), |r| {
             r.note_described(&described, now)
         })
         .await
         .map_err(|e| e.to_string())?;
         let (closed, changed) = (updated.record, updated.changed);
         if changed && closed.state.is_over() {
-            reaped
-                .ended
-                .push((closed.session_id.clone(), closed.ended_at));
+            reaped.ended.push((closed.key(), closed.ended_at));
         }
         Ok(())
     }
@@ -246,12 +393,16 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
     /// its limits.
     async fn check_open(
         &self,
+        visit: &Visit,
         described: &DescribedSession,
         now: Timestamp,
         reaped: &mut Reaped,
     ) -> Result<(), String> {
-        let home = self.config.accounts.home.as_deref();
-        let updated = update_session(&self.store, &described.session_id, |r| {
+        // DescribeSessions answers for the account it was called in.
+        let accounts = &self.config.accounts;
+        let home = visit.account.as_deref().or(accounts.home.as_deref());
+        let key = accounts.key(home, &described.session_id);
+        let updated = update_session(&self.store, &key, |r| {
             let mut changed = r.note_described(described, now);
             if r.account.is_none() && home.is_some() {
                 r.account = home.map(str::to_string);
@@ -263,7 +414,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
         .map_err(|e| e.to_string())?;
         let record = updated.record;
         if updated.created {
-            reaped.recorded.push(record.session_id.clone());
+            reaped.recorded.push(record.key());
         }
         if record.exempt || record.state.is_over() {
             return Ok(());
@@ -397,7 +548,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
                 terminate_once(&self.store, &self.terminator, record, finding.kind).await?;
             reaped
                 .terminations
-                .extend(step.report(&record.session_id, finding.kind));
+                .extend(step.report(&record.key(), finding.kind));
             (record, ActionTaken::Termination(step.outcome, step.detail))
         } else {
             (record, ActionTaken::AlertOnly)
@@ -456,6 +607,8 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
                     alerts = done.alerts.len(),
                     terminations = done.terminations.len(),
                     problems = done.problems.len(),
+                    visited = ?done.visited,
+                    skipped = ?done.skipped,
                     more_next_time = done.more_next_time,
                     "reaper run finished"
                 );
@@ -471,6 +624,8 @@ impl<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirectory> Reaper<S,
                     "alerts": done.alerts.len(),
                     "terminations": done.terminations.len(),
                     "problems": done.problems.len(),
+                    "visited": done.visited,
+                    "skipped": done.skipped,
                     "more_next_time": done.more_next_time,
                 }))
             }

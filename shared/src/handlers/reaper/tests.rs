@@ -547,3 +547,143 @@ async fn a_limited_batch_takes_the_oldest_active_sessions_first() {
         ["bob-2731a0ce76f67ca89"]
     );
 }
+
+/// Organization mode: the stack's own account and two member accounts it may act in.
+const MEMBERS: &[(&str, &str)] = &[
+    ("AWS_REGION", "eu-west-1"),
+    ("WARDEN_HOME_ACCOUNT", "111122223333"),
+    ("WARDEN_MEMBER_ROLE_NAME", "SessionWardenMember"),
+    ("WARDEN_MEMBER_ACCOUNTS", "222233334444,444455556666"),
+];
+
+impl World {
+    /// Delivers these CloudTrail samples as if they had happened in `account`.
+    async fn started_in(&self, account: &str, files: &[&str]) {
+        for file in files {
+            let mut raw = event_json(file);
+            raw["account"] = account.into();
+            let id = raw["detail"]["eventID"].as_str().unwrap().to_string();
+            raw["detail"]["eventID"] = format!("{account}-{id}").into();
+            self.recorder.handle(&raw).await.unwrap();
+        }
+    }
+
+    /// What Session Manager lists in `account` and `region` (`None`: the functions' own).
+    fn lists_in(&self, account: &str, region: Option<&str>, sessions: Vec<DescribedSession>) {
+        let place = Place {
+            account: Some(account),
+            region,
+        };
+        self.directory.replace_in(
+            place,
+            DescribeSessionsResponse {
+                sessions,
+                next_token: None,
+            },
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_account_s_sessions_are_closed_from_its_own_session_manager() {
+    let w = world(MEMBERS);
+    w.started_in("111122223333", &["01-start-role-with-mfa.json"])
+        .await;
+    w.started_in("222233334444", &["01-start-role-with-mfa.json"])
+        .await;
+    lists(&w, vec![alice_connected()]);
+    w.lists_in("222233334444", None, vec![alice_ended()]);
+    w.lists_in("444455556666", None, vec![]);
+    let reaped = w.reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
+    let member_key = format!("222233334444/{ALICE}");
+    assert_eq!(
+        reaped.ended,
+        [(member_key.clone(), Some(at("2026-11-23T10:02:00Z")))]
+    );
+    assert_eq!(record(&w, &member_key).await.state, SessionState::Ended);
+    assert_eq!(record(&w, ALICE).await.state, SessionState::Active);
+    assert!(reaped.problems.is_empty(), "{:?}", reaped.problems);
+}
+
+#[tokio::test]
+async fn configured_member_accounts_are_visited_without_sessions_in_the_table() {
+    let w = world(&[MEMBERS, &[("WARDEN_MEMBER_REGIONS", "us-east-1")]].concat());
+    w.lists_in("222233334444", Some("us-east-1"), vec![]);
+    w.lists_in("444455556666", Some("us-east-1"), vec![alice_connected()]);
+    let reaped = w.reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
+    assert_eq!(
+        reaped.visited,
+        [
+            "own account",
+            "222233334444 us-east-1",
+            "444455556666 us-east-1"
+        ]
+    );
+    // Session Manager's open session nobody logged, recorded under its account.
+    let key = format!("444455556666/{ALICE}");
+    assert_eq!(reaped.recorded, [key.clone()]);
+    assert_eq!(
+        record(&w, &key).await.account.as_deref(),
+        Some("444455556666")
+    );
+}
+
+#[tokio::test]
+async fn the_account_with_the_oldest_waiting_session_is_visited_first() {
+    let w = world(MEMBERS);
+    w.started_in("444455556666", &["16-start-with-change-ticket.json"])
+        .await;
+    w.started_in("222233334444", &["01-start-role-with-mfa.json"])
+        .await;
+    w.lists_in("222233334444", None, vec![alice_connected()]);
+    w.lists_in("444455556666", None, vec![]);
+    let reaped = w.reaper.run(at("2026-11-29T04:00:00Z")).await.unwrap();
+    assert_eq!(
+        reaped.visited,
+        ["222233334444", "444455556666", "own account"]
+    );
+}
+
+#[tokio::test]
+async fn a_spent_time_budget_leaves_member_accounts_for_the_next_run_and_says_so() {
+    let w = world(MEMBERS);
+    w.started_in("222233334444", &["01-start-role-with-mfa.json"])
+        .await;
+    let reaper = Reaper::new(
+        w.store.clone(),
+        Arc::new(CollectingNotifier::new()),
+        Arc::new(DryRunTerminator::new()),
+        w.directory.clone(),
+        WardenConfig::from_lookup(|k| {
+            MEMBERS
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| v.to_string())
+        })
+        .unwrap(),
+    )
+    .with_budget(std::time::Duration::ZERO);
+    let reaped = reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
+    assert_eq!(reaped.visited, ["own account"]);
+    assert_eq!(reaped.skipped.len(), 2, "{:?}", reaped.skipped);
+    assert!(
+        reaped.skipped[0].starts_with("222233334444: 1 active sessions"),
+        "{:?}",
+        reaped.skipped
+    );
+    assert!(reaped.more_next_time);
+}
+
+#[tokio::test]
+async fn a_member_account_that_cannot_be_read_is_named_and_the_run_goes_on() {
+    let w = world(MEMBERS);
+    w.started_in("222233334444", &["01-start-role-with-mfa.json"])
+        .await;
+    w.lists_in("444455556666", None, vec![]);
+    lists(&w, vec![]);
+    let reaped = w.reaper.run(at("2026-11-23T10:10:00Z")).await.unwrap();
+    assert_eq!(reaped.problems.len(), 1, "{:?}", reaped.problems);
+    assert!(reaped.problems[0].starts_with("222233334444: "));
+    assert!(reaped.visited.contains(&"own account".to_string()));
+    assert!(reaped.visited.contains(&"444455556666".to_string()));
+}
