@@ -12,6 +12,15 @@ use std::sync::{Arc, Mutex};
 pub struct TerminateStandIn {
     url: String,
     terminated: Arc<Mutex<Vec<String>>>,
+    signed: Arc<Mutex<Vec<Signed>>>,
+}
+
+/// Who a termination came from, as its SigV4 `Authorization` header's credential scope says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub session_id: String,
+    pub access_key_id: String,
+    pub region: String,
 }
 
 impl TerminateStandIn {
@@ -27,16 +36,31 @@ impl TerminateStandIn {
         let refused: Arc<BTreeSet<String>> =
             Arc::new(refused.iter().map(|s| s.to_string()).collect());
         let terminated = Arc::new(Mutex::new(Vec::new()));
-        let calls = terminated.clone();
+        let signed = Arc::new(Mutex::new(Vec::new()));
+        let (calls, signatures) = (terminated.clone(), signed.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (upstream, refused, calls) = (upstream.clone(), refused.clone(), calls.clone());
+                let (upstream, refused, calls, signatures) = (
+                    upstream.clone(),
+                    refused.clone(),
+                    calls.clone(),
+                    signatures.clone(),
+                );
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &upstream, &refused, &calls);
+                    let _ = serve(stream, &upstream, &refused, &calls, &signatures);
                 });
             }
         });
-        TerminateStandIn { url, terminated }
+        TerminateStandIn {
+            url,
+            terminated,
+            signed,
+        }
+    }
+
+    /// Each termination (not refused) with the access key and region it was signed with.
+    pub fn signed(&self) -> Vec<Signed> {
+        self.signed.lock().unwrap().clone()
     }
 
     pub fn url(&self) -> &str {
@@ -54,10 +78,12 @@ fn serve(
     upstream: &str,
     refused: &BTreeSet<String>,
     calls: &Mutex<Vec<String>>,
+    signatures: &Mutex<Vec<Signed>>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(client.try_clone()?);
     let mut head = Vec::new();
     let mut target = None;
+    let mut scope: Option<String> = None;
     let mut length = 0usize;
     loop {
         let mut line = String::new();
@@ -70,6 +96,14 @@ fn serve(
         let lower = line.to_ascii_lowercase();
         if let Some(value) = lower.strip_prefix("content-length:") {
             length = value.trim().parse().unwrap_or(0);
+        }
+        if lower.starts_with("authorization:") {
+            // `AWS4-HMAC-SHA256 Credential=AKID/20261130/eu-west-1/ssm/aws4_request, ...`
+            scope = line
+                .split("Credential=")
+                .nth(1)
+                .and_then(|c| c.split(',').next())
+                .map(|c| c.trim().to_string());
         }
         if lower.starts_with("x-amz-target:") {
             target = Some(line["x-amz-target:".len()..].trim().to_string());
@@ -98,6 +132,12 @@ fn serve(
             )
         } else {
             calls.lock().unwrap().push(id.clone());
+            let parts: Vec<&str> = scope.as_deref().unwrap_or_default().split('/').collect();
+            signatures.lock().unwrap().push(Signed {
+                session_id: id.clone(),
+                access_key_id: parts.first().unwrap_or(&"").to_string(),
+                region: parts.get(2).unwrap_or(&"").to_string(),
+            });
             ("200 OK", serde_json::json!({ "SessionId": id }))
         };
         let reply = reply.to_string();
