@@ -128,6 +128,37 @@ fn kinesis_from(account: &str, region: &str, lines: &[&str]) -> serde_json::Valu
     }])
 }
 
+/// Who moto's STS says holds `access_key_id`.
+async fn caller(
+    stand: &Stand,
+    access_key_id: &str,
+) -> warden_core::aws::sts_sdk::operation::get_caller_identity::GetCallerIdentityOutput {
+    use warden_core::aws::sts_sdk;
+    sts_sdk::Client::from_conf(
+        sts_sdk::config::Builder::from(&stand.sdk)
+            .credentials_provider(sts_sdk::config::Credentials::new(
+                access_key_id,
+                "unused",
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    )
+    .get_caller_identity()
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn caller_account(stand: &Stand, access_key_id: &str) -> String {
+    caller(stand, access_key_id)
+        .await
+        .account()
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[tokio::test]
 async fn a_member_account_finding_from_kinesis_terminates_through_the_member_role() {
     let Some(stand) = stand().await else { return };
@@ -149,23 +180,10 @@ async fn a_member_account_finding_from_kinesis_terminates_through_the_member_rol
     // Session Manager was asked in the member account's region, with the member role's keys.
     let signed = stand.stand_in.signed();
     assert_eq!(signed.len(), 1, "{signed:?}");
+    assert_eq!(signed[0].operation, "TerminateSession");
     assert_eq!(signed[0].session_id, SESSION);
     assert_eq!(signed[0].region, "us-east-1");
-    let caller = warden_core::aws::sts_sdk::Client::from_conf(
-        warden_core::aws::sts_sdk::config::Builder::from(&stand.sdk)
-            .credentials_provider(warden_core::aws::sts_sdk::config::Credentials::new(
-                &signed[0].access_key_id,
-                "unused",
-                None,
-                None,
-                "test",
-            ))
-            .build(),
-    )
-    .get_caller_identity()
-    .send()
-    .await
-    .unwrap();
+    let caller = caller(&stand, &signed[0].access_key_id).await;
     assert_eq!(caller.account(), Some(MEMBER));
     assert_eq!(
         caller.arn(),
@@ -269,4 +287,70 @@ async fn the_same_session_id_from_two_member_accounts_and_two_regions_is_recorde
         assert_eq!(item["account"], AttributeValue::S(account.into()));
         assert_eq!(item["region"], AttributeValue::S(region.into()));
     }
+}
+
+#[tokio::test]
+async fn the_reaper_lists_sessions_in_every_member_account_through_its_role() {
+    let Some(stand) = stand().await else { return };
+    let clients = Arc::new(SsmClients::new(&stand.sdk, config().accounts));
+    let reaper = warden_core::handlers::reaper::Reaper::new(
+        stand.store(),
+        stand.notifier(),
+        SsmTerminator::with_clients(clients.clone(), true),
+        warden_core::aws::SsmDirectory::with_clients(clients),
+        config(),
+    );
+    let reaped = reaper
+        .run("2026-11-24T10:30:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(reaped.visited, ["own account", MEMBER, OTHER_MEMBER]);
+    assert!(reaped.problems.is_empty(), "{:?}", reaped.problems);
+    assert!(reaped.skipped.is_empty(), "{:?}", reaped.skipped);
+    // Each member account was asked with its own role's credentials.
+    let mut accounts = Vec::new();
+    for call in stand.stand_in.signed() {
+        assert_eq!(call.operation, "DescribeSessions");
+        accounts.push(caller_account(&stand, &call.access_key_id).await);
+    }
+    accounts.sort();
+    assert_eq!(accounts, ["123456789012", MEMBER, OTHER_MEMBER]);
+}
+
+#[tokio::test]
+async fn a_member_account_outside_the_allow_list_is_a_named_problem_for_the_reaper() {
+    let Some(stand) = stand().await else { return };
+    // The table has a session of an account the stack may not act in.
+    let recorder = Recorder::new(
+        stand.store(),
+        stand.notifier(),
+        stand.terminator(),
+        config(),
+    );
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/1-cloudtrail/01-start-role-with-mfa.json"
+    ))
+    .unwrap();
+    let mut raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+    raw["account"] = "999988887777".into();
+    recorder.handle(&raw).await.unwrap();
+    let clients = Arc::new(SsmClients::new(&stand.sdk, config().accounts));
+    let reaper = warden_core::handlers::reaper::Reaper::new(
+        stand.store(),
+        stand.notifier(),
+        SsmTerminator::with_clients(clients.clone(), true),
+        warden_core::aws::SsmDirectory::with_clients(clients),
+        config(),
+    );
+    let reaped = reaper
+        .run("2026-11-23T09:30:00Z".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(reaped.problems.len(), 1, "{:?}", reaped.problems);
+    let problem = &reaped.problems[0];
+    assert!(
+        problem.starts_with("999988887777: ") && problem.contains(ROLE),
+        "{problem}"
+    );
 }

@@ -1,7 +1,9 @@
-//! moto server (5.x) has no `ssm:TerminateSession`. This loopback forwarder answers that one call
-//! as Session Manager does (awsJson1_1), refusing the session ids it is told to, and passes every
-//! other request (DynamoDB, STS, …) to moto unchanged, so the `warden` binary can run against one
-//! endpoint. Std only; one request per connection.
+//! moto server (5.x) has no `ssm:TerminateSession` nor `ssm:DescribeSessions`. This loopback
+//! forwarder answers those calls as Session Manager does (awsJson1_1): it terminates every
+//! session id but those it is told to refuse, and lists no sessions. It passes every other
+//! request (DynamoDB, STS, …) to moto unchanged, so the `warden` binary can run against one
+//! endpoint, and records which credentials and region each SSM call was signed with. Std only;
+//! one request per connection.
 #![allow(dead_code)]
 
 use std::collections::BTreeSet;
@@ -18,6 +20,9 @@ pub struct TerminateStandIn {
 /// Who a termination came from, as its SigV4 `Authorization` header's credential scope says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signed {
+    /// `TerminateSession` or `DescribeSessions`.
+    pub operation: String,
+    /// The session terminated; empty for `DescribeSessions`.
     pub session_id: String,
     pub access_key_id: String,
     pub region: String,
@@ -58,7 +63,8 @@ impl TerminateStandIn {
         }
     }
 
-    /// Each termination (not refused) with the access key and region it was signed with.
+    /// Each termination (not refused) and session listing, with the access key and region it
+    /// was signed with.
     pub fn signed(&self) -> Vec<Signed> {
         self.signed.lock().unwrap().clone()
     }
@@ -134,6 +140,7 @@ fn serve(
             calls.lock().unwrap().push(id.clone());
             let parts: Vec<&str> = scope.as_deref().unwrap_or_default().split('/').collect();
             signatures.lock().unwrap().push(Signed {
+                operation: "TerminateSession".into(),
                 session_id: id.clone(),
                 access_key_id: parts.first().unwrap_or(&"").to_string(),
                 region: parts.get(2).unwrap_or(&"").to_string(),
@@ -144,6 +151,22 @@ fn serve(
         write!(
             client,
             "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+            reply.len()
+        )?;
+        return client.flush();
+    }
+    if target.as_deref() == Some("AmazonSSM.DescribeSessions") {
+        let parts: Vec<&str> = scope.as_deref().unwrap_or_default().split('/').collect();
+        signatures.lock().unwrap().push(Signed {
+            operation: "DescribeSessions".into(),
+            session_id: String::new(),
+            access_key_id: parts.first().unwrap_or(&"").to_string(),
+            region: parts.get(2).unwrap_or(&"").to_string(),
+        });
+        let reply = serde_json::json!({ "Sessions": [] }).to_string();
+        write!(
+            client,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
             reply.len()
         )?;
         return client.flush();
