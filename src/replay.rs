@@ -162,6 +162,12 @@ struct Tally {
 enum Replayed {
     Recorded(warden_core::handlers::recorder::Recorded),
     Scanned(warden_core::handlers::scanner::Scanned),
+    /// A Kinesis event's batches, in stream order, and the record that failed, if one did
+    /// (the ones after it wait, as Lambda would retry from it).
+    Streamed(
+        Vec<warden_core::handlers::scanner::Scanned>,
+        Option<(String, String)>,
+    ),
     /// A recorded `DescribeSessions` response: the reaper's view from now on.
     Directory {
         open: usize,
@@ -183,6 +189,15 @@ async fn replay_one<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirec
     let rejected = |e: String| (false, e);
     // Anything without a known shape goes to the recorder, which says what is wrong with it.
     match route(&event).unwrap_or(Route::Recorder) {
+        Route::Scanner if warden_core::transcript::payload::is_kinesis_event(&event) => handlers
+            .scanner
+            .handle_kinesis(&event)
+            .await
+            .map(|(done, failed)| {
+                let failed = failed.map(|(sequence, e)| (sequence, e.to_string()));
+                Replayed::Streamed(done, failed)
+            })
+            .map_err(|e| rejected(e.to_string())),
         Route::Scanner => handlers
             .scanner
             .handle(&event)
@@ -266,6 +281,38 @@ async fn replay_files<S: SessionStore, N: Notifier, T: Terminator, D: SessionDir
                 touched.extend(done.recorded.iter().cloned());
                 print_reaped(&done, &name, json);
                 (done.alerts, done.terminations)
+            }
+            Ok(Replayed::Streamed(batches, failed)) => {
+                for done in batches {
+                    tally.transcripts += 1;
+                    tally.findings += done.findings.len();
+                    if !done.control_message {
+                        touched.insert(done.session_id.clone());
+                    }
+                    print_scanned(&done, &name, json);
+                    print_actions(
+                        &done.alerts,
+                        &done.terminations,
+                        &name,
+                        json,
+                        args.alert_bodies,
+                    );
+                    tally.alerts += done.alerts.len();
+                    tally.terminations += done.terminations.len();
+                }
+                if let Some((sequence, message)) = failed {
+                    tally.failed += 1;
+                    let message = format!("Kinesis record {sequence}: {message}");
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({"type": "rejected", "file": name, "error": message})
+                        );
+                    } else {
+                        println!("{name}\n    rejected: {message}");
+                    }
+                }
+                continue;
             }
             Ok(Replayed::Scanned(done)) => {
                 tally.transcripts += 1;

@@ -159,7 +159,7 @@ fn json_output_ends_with_a_summary_that_adds_up_the_lines_before_it() {
         .iter()
         .filter(|r| r["applied"] == true)
         .count();
-    assert_eq!(summary["events"], 23);
+    assert_eq!(summary["events"], 25);
     assert_eq!(summary["recorded"], applied);
     assert_eq!(summary["duplicates"], count("recorded") - applied);
     assert_eq!(summary["transcript_batches"], count("scanned"));
@@ -180,7 +180,7 @@ fn human_output_has_a_line_per_event_and_a_summary() {
     let text = String::from_utf8_lossy(&out.stdout);
     // The finding, alert and termination counts follow the rule pack; the event counts do not.
     assert!(
-        text.contains("23 events: 16 recorded, 0 duplicates, 5 transcript batches ("),
+        text.contains("25 events: 17 recorded, 0 duplicates, 6 transcript batches ("),
         "{text}"
     );
     assert!(
@@ -261,9 +261,9 @@ fn state_file_lets_sessions_be_listed_and_shown_after_a_replay() {
     ]);
     let active = json_lines(&listed);
     assert!(active.iter().all(|s| s["state"] == "active"));
-    // After the reaper run: carol, dana, erin and mallory are still open, and judy started
-    // after it ran.
-    assert_eq!(active.len(), 5);
+    // After the reaper run: carol, dana, erin and mallory are still open, and judy and oscar
+    // (a member account's session, events/4-organization) started after it ran.
+    assert_eq!(active.len(), 6);
     let shown = warden(&[
         "sessions",
         "show",

@@ -85,7 +85,7 @@ fn list_selects_by_every_condition_given() {
     let state = State::replayed("list");
     assert_eq!(
         short(&state.listed(&["--flagged", "--active"])),
-        ["judy", "carol", "erin"]
+        ["judy", "carol", "oscar", "erin"]
     );
     assert_eq!(short(&state.listed(&["--user", "CAROL"])), ["carol"]);
     assert_eq!(
@@ -97,9 +97,14 @@ fn list_selects_by_every_condition_given() {
         ["frank", "erin"]
     );
     assert!(state.listed(&["--account", "999999999999"]).is_empty());
+    // Every sample session is in 111122223333 but oscar's, in a member account.
+    assert_eq!(
+        short(&state.listed(&["--account", "222233334444"])),
+        ["oscar"]
+    );
     assert_eq!(
         state.listed(&["--account", "111122223333"]).len(),
-        state.listed(&[]).len()
+        state.listed(&[]).len() - 1
     );
     // Open at any time since the 28th: the sessions still active, and those that ended since.
     let since = state.listed(&["--since", "2026-11-28"]);

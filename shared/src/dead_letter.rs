@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 pub enum Route {
     /// An EventBridge `AWS API Call via CloudTrail` event.
     Recorder,
-    /// A CloudWatch Logs subscription event (`{"awslogs": {"data": …}}`).
+    /// A CloudWatch Logs subscription event (`{"awslogs": {"data": …}}`), or a Kinesis event
+    /// whose records carry such batches (a cross-account CloudWatch Logs destination).
     Scanner,
     /// A schedule event (`"detail-type": "Scheduled Event"`).
     Reaper,
@@ -44,7 +45,7 @@ impl Route {
 
 /// The handler `event` is for, or `None` when it has none of the shapes the functions take.
 pub fn route(event: &Value) -> Option<Route> {
-    if event.get("awslogs").is_some() {
+    if event.get("awslogs").is_some() || crate::transcript::payload::is_kinesis_event(event) {
         return Some(Route::Scanner);
     }
     if event.get("Sessions").is_some() {
