@@ -188,8 +188,15 @@ async fn replay_one<S: SessionStore, N: Notifier, T: Terminator, D: SessionDirec
     let event = unwrap_on_failure(event);
     let rejected = |e: String| (false, e);
     // Anything without a known shape goes to the recorder, which says what is wrong with it.
-    match route(&event).unwrap_or(Route::Recorder) {
-        Route::Scanner if warden_core::transcript::payload::is_kinesis_event(&event) => handlers
+    // A Kinesis event (the central transcript stream) goes to the scanner record by record; the
+    // dead-letter router leaves it out, as no dead-letter queue receives one.
+    let kinesis = warden_core::transcript::payload::is_kinesis_event(&event);
+    match route(&event).unwrap_or(if kinesis {
+        Route::Scanner
+    } else {
+        Route::Recorder
+    }) {
+        Route::Scanner if kinesis => handlers
             .scanner
             .handle_kinesis(&event)
             .await
@@ -539,6 +546,9 @@ fn print_reaped(done: &warden_core::handlers::reaper::Reaped, file: &str, json: 
     }
     for problem in &done.problems {
         println!("    PROBLEM {problem}");
+    }
+    for skipped in &done.skipped {
+        println!("    SKIPPED {skipped}");
     }
 }
 

@@ -22,8 +22,7 @@ use std::collections::BTreeMap;
 pub enum Route {
     /// An EventBridge `AWS API Call via CloudTrail` event.
     Recorder,
-    /// A CloudWatch Logs subscription event (`{"awslogs": {"data": …}}`), or a Kinesis event
-    /// whose records carry such batches (a cross-account CloudWatch Logs destination).
+    /// A CloudWatch Logs subscription event (`{"awslogs": {"data": …}}`).
     Scanner,
     /// A schedule event (`"detail-type": "Scheduled Event"`).
     Reaper,
@@ -45,7 +44,7 @@ impl Route {
 
 /// The handler `event` is for, or `None` when it has none of the shapes the functions take.
 pub fn route(event: &Value) -> Option<Route> {
-    if event.get("awslogs").is_some() || crate::transcript::payload::is_kinesis_event(event) {
+    if event.get("awslogs").is_some() {
         return Some(Route::Scanner);
     }
     if event.get("Sessions").is_some() {
