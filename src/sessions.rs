@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use warden_core::alert::session_links;
 use warden_core::aws::{
-    DynamoStore, SsmTerminator, StsIdentity, dynamodb_sdk, sdk_config, ssm_sdk, sts_sdk,
+    DynamoStore, SsmTerminator, StsIdentity, dynamodb_sdk, sdk_config, sts_sdk,
 };
 use warden_core::config::DEFAULT_RETENTION_DAYS;
 use warden_core::glob::Glob;
@@ -157,8 +157,17 @@ pub async fn terminate(
         let client = dynamodb_sdk::Client::new(&sdk);
         let table = table_name(source, &client).await?;
         let store = DynamoStore::new(client, &table, DEFAULT_RETENTION_DAYS);
-        let terminator = SsmTerminator::new(ssm_sdk::Client::new(&sdk), true);
         let identity = StsIdentity::new(sts_sdk::Client::new(&sdk));
+        // A member account's session (keyed by its account) is ended through the member role
+        // (WARDEN_MEMBER_*, as the functions have them), or refused naming the account; the
+        // stack's own sessions with the caller's credentials.
+        let accounts = warden_core::config::WardenConfig::from_env()
+            .map_err(|e| e.to_string())?
+            .accounts;
+        let terminator = SsmTerminator::with_clients(
+            std::sync::Arc::new(warden_core::aws::SsmClients::new(&sdk, accounts)),
+            true,
+        );
         terminate_on_request(&store, &terminator, &identity, session_id, reason).await
     };
     let outcome = match outcome {

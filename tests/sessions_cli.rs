@@ -492,3 +492,42 @@ async fn against_aws_list_show_and_terminate_with_the_callers_identity() {
     let erin_record = deployed.stored(erin).await;
     assert!(erin_record.value.is_active() && erin_record.value.terminated_by.is_none());
 }
+
+#[tokio::test]
+async fn against_aws_a_member_account_session_is_refused_naming_the_account_without_a_role() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let deployed = Deployed::new(&endpoint, &[]).await;
+    // A session the central functions recorded for member account 222233334444.
+    let store = warden_core::aws::DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&deployed.sdk),
+        &deployed.table,
+        400,
+    );
+    let mut member =
+        warden_core::session::SessionRecord::for_key("222233334444/zed-0a1b2c3d4e5f67890");
+    member.started_at = Some("2026-11-28T20:00:00Z".parse().unwrap());
+    warden_core::ports::SessionStore::save(&store, &member, None)
+        .await
+        .unwrap();
+
+    let shown = deployed.sessions(&["show", "zed-0a1b2c3d4e5f67890"]);
+    assert!(
+        shown.status.success(),
+        "a bare id held by one account: {shown:?}"
+    );
+    let out = deployed.sessions(&[
+        "terminate",
+        "zed-0a1b2c3d4e5f67890",
+        "--reason",
+        "INC-1 containment",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("222233334444") && stderr.contains("WARDEN_MEMBER_ROLE_NAME"),
+        "{stderr}"
+    );
+    assert!(deployed.stand_in.terminated().is_empty());
+}

@@ -111,12 +111,13 @@ impl AccountsConfig {
         Ok(Some(format!("arn:aws:iam::{account}:role/{role}")))
     }
 
-    /// Whether `account` is the functions' own (an unknown account, or no home configured,
-    /// counts as their own: there is nobody else to ask).
+    /// Whether `account` is the functions' own: an unknown account counts as their own (there
+    /// is nobody else to ask); a named one only when it is `WARDEN_HOME_ACCOUNT`.
     pub fn is_home(&self, account: Option<&str>) -> bool {
         match (self.home.as_deref(), account) {
+            (_, None) => true,
             (Some(home), Some(account)) => home == account,
-            _ => true,
+            (None, Some(_)) => false,
         }
     }
 }
@@ -577,8 +578,11 @@ mod tests {
     fn without_member_variables_only_the_home_account_is_watched() {
         let a = config(&[]).unwrap().accounts;
         assert_eq!(a, AccountsConfig::default());
-        assert!(a.is_home(Some("222233334444")));
         assert_eq!(a.key(Some("222233334444"), "alice-1"), "alice-1");
+        assert!(matches!(
+            a.role_for(Some("222233334444")),
+            Err(MemberAccessError::NoRole { .. })
+        ));
     }
 
     fn members() -> AccountsConfig {

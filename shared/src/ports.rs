@@ -212,11 +212,12 @@ impl<'a> Place<'a> {
         region: None,
     };
 
-    /// Where a stored session is: its account and the region its start (or transcript) came
+    /// Where a stored session is: a member account's (the account its key names; the
+    /// functions' own for every other session) and the region its start (or transcript) came
     /// from.
     pub fn of(record: &'a SessionRecord) -> Self {
         Place {
-            account: record.account.as_deref(),
+            account: record.keyed_account.as_deref(),
             region: record
                 .region
                 .as_deref()
