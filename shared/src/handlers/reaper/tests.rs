@@ -621,7 +621,7 @@ async fn configured_member_accounts_are_visited_without_sessions_in_the_table() 
     );
     // Session Manager's open session nobody logged, recorded under its account.
     let key = format!("444455556666/{ALICE}");
-    assert_eq!(reaped.recorded, [key.clone()]);
+    assert_eq!(reaped.recorded, std::slice::from_ref(&key));
     assert_eq!(
         record(&w, &key).await.account.as_deref(),
         Some("444455556666")
