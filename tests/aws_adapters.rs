@@ -6,6 +6,7 @@ mod moto;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 use warden_core::alert::AlertKey;
+use warden_core::aws::dynamodb::{ACTIVE_SHARDS, active_shard};
 use warden_core::aws::{DynamoStore, SnsNotifier};
 use warden_core::config::WardenConfig;
 use warden_core::handlers::recorder::Recorder;
@@ -389,8 +390,118 @@ async fn only_active_sessions_appear_in_the_active_index() {
         .item
         .unwrap();
     assert_eq!(item["state"], AttributeValue::S("active".into()));
-    assert_eq!(item["active_shard"], AttributeValue::S("ACTIVE".into()));
+    assert_eq!(
+        item["active_shard"],
+        AttributeValue::S(active_shard("dana-1"))
+    );
     assert!(item.contains_key("expires_at"));
+}
+
+/// An organization's worth of open sessions: spread over every shard of the active index, and
+/// listed whole, oldest first, with the limit keeping the oldest across shards.
+#[tokio::test]
+async fn thousands_of_open_sessions_are_spread_over_the_index_shards_and_listed_whole() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, client, table) = store(&endpoint).await;
+    const SESSIONS: usize = 2_000;
+    let start: jiff::Timestamp = "2026-11-24T00:00:00Z".parse().unwrap();
+    for n in 0..SESSIONS {
+        let mut record = SessionRecord::new(format!("user{n}-{n:017x}"));
+        record.started_at = Some(start + jiff::SignedDuration::from_secs(n as i64 * 60));
+        store.save(&record, None).await.unwrap();
+    }
+    // Every shard holds some, none holds most.
+    let mut per_shard = Vec::new();
+    for shard in 0..ACTIVE_SHARDS {
+        let mut count = 0;
+        let mut start_key = None;
+        loop {
+            let page = client
+                .query()
+                .table_name(&table)
+                .index_name("active-sessions")
+                .key_condition_expression("active_shard = :shard")
+                .expression_attribute_values(
+                    ":shard",
+                    AttributeValue::S(format!("ACTIVE#{shard:02}")),
+                )
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .unwrap();
+            count += page.count as usize;
+            match page.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => break,
+            }
+        }
+        per_shard.push(count);
+    }
+    assert_eq!(per_shard.iter().sum::<usize>(), SESSIONS);
+    let fair = SESSIONS / ACTIVE_SHARDS as usize;
+    assert!(
+        per_shard.iter().all(|&n| n > fair / 2 && n < fair * 2),
+        "{per_shard:?}"
+    );
+    let all = store
+        .list(SessionFilter {
+            active_only: true,
+            limit: SESSIONS + 10,
+            oldest_first: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), SESSIONS);
+    let oldest = store
+        .list(SessionFilter {
+            active_only: true,
+            limit: 500,
+            oldest_first: true,
+        })
+        .await
+        .unwrap();
+    let expected: Vec<String> = (0..500).map(|n| format!("user{n}-{n:017x}")).collect();
+    assert_eq!(
+        oldest.into_iter().map(|s| s.session_id).collect::<Vec<_>>(),
+        expected
+    );
+}
+
+#[tokio::test]
+async fn a_session_written_before_the_index_was_sharded_is_still_listed() {
+    let Some(endpoint) = moto::endpoint() else {
+        return;
+    };
+    let (store, client, table) = store(&endpoint).await;
+    let mut record = SessionRecord::new("olga-0123456789abcdef0");
+    record.started_at = Some("2026-11-24T08:00:00Z".parse().unwrap());
+    store.save(&record, None).await.unwrap();
+    // As the single-shard version wrote it.
+    client
+        .update_item()
+        .table_name(&table)
+        .key(
+            "pk",
+            AttributeValue::S("SESSION#olga-0123456789abcdef0".into()),
+        )
+        .key("sk", AttributeValue::S("META".into()))
+        .update_expression("SET active_shard = :legacy")
+        .expression_attribute_values(":legacy", AttributeValue::S("ACTIVE".into()))
+        .send()
+        .await
+        .unwrap();
+    let listed = store
+        .list(SessionFilter {
+            active_only: true,
+            limit: 10,
+            oldest_first: true,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].session_id, "olga-0123456789abcdef0");
 }
 
 #[tokio::test]

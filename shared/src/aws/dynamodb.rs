@@ -19,9 +19,31 @@ use jiff::Timestamp;
 use std::collections::HashMap;
 
 pub const ACTIVE_INDEX: &str = "active-sessions";
-/// One partition for the active index: sessions are few and short-lived, so one shard suffices.
-const ACTIVE_SHARD: &str = "ACTIVE";
+/// The active index's partition keys. An organization's open sessions would all sit on one
+/// index partition under a single key (about 1,000 writes a second at most, and one hot key
+/// for every reaper read), so an open session goes to one of these shards by its key.
+pub const ACTIVE_SHARDS: u32 = 16;
+/// The single shard written before the index was sharded: still read, so sessions opened
+/// before an upgrade are not lost from the reaper's view until their next write moves them.
+const LEGACY_ACTIVE_SHARD: &str = "ACTIVE";
 const META: &str = "META";
+
+/// The shard of the active index an open session is written to: a stable hash of its key
+/// (FNV-1a), so every write of one session lands on the same shard.
+pub fn active_shard(session_key: &str) -> String {
+    let hash = session_key
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    format!("ACTIVE#{:02}", hash % u64::from(ACTIVE_SHARDS))
+}
+
+/// Every partition key of the active index, the legacy one first.
+fn active_shards() -> impl Iterator<Item = String> {
+    std::iter::once(LEGACY_ACTIVE_SHARD.to_string())
+        .chain((0..ACTIVE_SHARDS).map(|n| format!("ACTIVE#{n:02}")))
+}
 
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
@@ -65,6 +87,71 @@ where
 }
 
 impl DynamoStore {
+    /// One shard of the active index, in the filter's order, up to its limit.
+    async fn active_in(
+        &self,
+        shard: &str,
+        filter: &SessionFilter,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sessions = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(ACTIVE_INDEX)
+                .key_condition_expression("active_shard = :shard")
+                .expression_attribute_values(":shard", AttributeValue::S(shard.to_string()))
+                .scan_index_forward(filter.oldest_first)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e, "(index)", &self.table))?;
+            self.decode_page(output.items.unwrap_or_default(), &mut sessions);
+            match output.last_evaluated_key {
+                Some(key) if sessions.len() < filter.limit => start_key = Some(key),
+                _ => return Ok(sessions),
+            }
+        }
+    }
+
+    /// Every session item, up to the filter's limit (a scan: for people, not the functions).
+    async fn all_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut sessions = Vec::new();
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk = :meta")
+                .expression_attribute_values(":meta", AttributeValue::S(META.into()))
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&e, "(scan)", &self.table))?;
+            self.decode_page(output.items.unwrap_or_default(), &mut sessions);
+            match output.last_evaluated_key {
+                Some(key) if sessions.len() < filter.limit => start_key = Some(key),
+                _ => return Ok(sessions),
+            }
+        }
+    }
+
+    fn decode_page(
+        &self,
+        items: Vec<HashMap<String, AttributeValue>>,
+        into: &mut Vec<SessionRecord>,
+    ) {
+        for item in &items {
+            // One unreadable item must not hide every other session from a listing.
+            match self.decode(item) {
+                Ok(stored) => into.push(stored.value),
+                Err(error) => tracing::warn!(%error, "skipped an unreadable session item"),
+            }
+        }
+    }
     /// Every item of a session whose sort key starts with `prefix`, page by page.
     async fn session_items(
         &self,
@@ -273,10 +360,7 @@ impl SessionStore for DynamoStore {
                 .or(record.last_resumed_at)
                 .or(record.last_event_at);
             if let Some(since) = since {
-                item.insert(
-                    "active_shard".into(),
-                    AttributeValue::S(ACTIVE_SHARD.into()),
-                );
+                item.insert("active_shard".into(), AttributeValue::S(active_shard(id)));
                 item.insert("active_since".into(), AttributeValue::S(since.to_string()));
             }
         }
@@ -355,48 +439,17 @@ impl SessionStore for DynamoStore {
     }
 
     async fn list(&self, filter: SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
-        let mut sessions = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = if filter.active_only {
-                let output = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(ACTIVE_INDEX)
-                    .key_condition_expression("active_shard = :shard")
-                    .expression_attribute_values(":shard", AttributeValue::S(ACTIVE_SHARD.into()))
-                    .scan_index_forward(filter.oldest_first)
-                    .set_exclusive_start_key(start_key.take())
-                    .send()
-                    .await
-                    .map_err(|e| store_error(&e, "(index)", &self.table))?;
-                (output.items.unwrap_or_default(), output.last_evaluated_key)
-            } else {
-                let output = self
-                    .client
-                    .scan()
-                    .table_name(&self.table)
-                    .filter_expression("sk = :meta")
-                    .expression_attribute_values(":meta", AttributeValue::S(META.into()))
-                    .set_exclusive_start_key(start_key.take())
-                    .send()
-                    .await
-                    .map_err(|e| store_error(&e, "(scan)", &self.table))?;
-                (output.items.unwrap_or_default(), output.last_evaluated_key)
-            };
-            for item in &page.0 {
-                // One unreadable item must not hide every other session from a listing.
-                match self.decode(item) {
-                    Ok(stored) => sessions.push(stored.value),
-                    Err(error) => tracing::warn!(%error, "skipped an unreadable session item"),
-                }
+        let mut sessions = if filter.active_only {
+            // Each shard is read in the filter's order up to the limit: the first `limit` of
+            // all of them together are among those.
+            let mut sessions = Vec::new();
+            for shard in active_shards() {
+                sessions.extend(self.active_in(&shard, &filter).await?);
             }
-            match page.1 {
-                Some(key) if sessions.len() < filter.limit => start_key = Some(key),
-                _ => break,
-            }
-        }
+            sessions
+        } else {
+            self.all_sessions(&filter).await?
+        };
         filter.sort(&mut sessions);
         sessions.truncate(filter.limit);
         Ok(sessions)
