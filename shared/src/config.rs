@@ -82,9 +82,17 @@ pub struct AccountsConfig {
     /// The regions the reaper visits in each member account besides those the table has
     /// sessions in (`WARDEN_MEMBER_REGIONS`; unset: the function's own region).
     pub member_regions: Vec<String>,
+    /// Names people know accounts by (`WARDEN_ACCOUNT_NAMES`, `id=name,…`: their aliases or
+    /// organization names), shown beside the account id in alerts.
+    pub names: BTreeMap<String, String>,
 }
 
 impl AccountsConfig {
+    /// The name `account` is known by, if one was given.
+    pub fn name_of(&self, account: Option<&str>) -> Option<&str> {
+        account.and_then(|a| self.names.get(a)).map(String::as_str)
+    }
+
     /// The store key of session `id` in `account` ([`crate::session::session_key`]).
     pub fn key(&self, account: Option<&str>, id: &str) -> String {
         crate::session::session_key(self.home.as_deref(), account, id)
@@ -293,7 +301,7 @@ fn parse_account(var: &'static str, value: &str) -> Result<String, ConfigError> 
 }
 
 /// `WARDEN_HOME_ACCOUNT`, `WARDEN_MEMBER_ROLE_NAME`, `WARDEN_MEMBER_EXTERNAL_ID`,
-/// `WARDEN_MEMBER_ACCOUNTS` and `WARDEN_MEMBER_REGIONS`.
+/// `WARDEN_MEMBER_ACCOUNTS`, `WARDEN_MEMBER_REGIONS` and `WARDEN_ACCOUNT_NAMES`.
 fn parse_accounts(lookup: &impl Fn(&str) -> Option<String>) -> Result<AccountsConfig, ConfigError> {
     let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     let home = match set("WARDEN_HOME_ACCOUNT") {
@@ -350,12 +358,46 @@ fn parse_accounts(lookup: &impl Fn(&str) -> Option<String>) -> Result<AccountsCo
             member_regions.push(item.to_string());
         }
     }
+    let mut names = BTreeMap::new();
+    for item in set("WARDEN_ACCOUNT_NAMES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        let Some((account, name)) = item.split_once('=') else {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_ACCOUNT_NAMES",
+                value: item.to_string(),
+                reason: "expected account=name pairs, comma-separated".to_string(),
+            });
+        };
+        // A name goes into alert bodies: printable, short, no markup of its own.
+        let name = name.trim();
+        if name.is_empty()
+            || name.chars().count() > 64
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || " .-_@()".contains(c))
+        {
+            return Err(ConfigError::Invalid {
+                var: "WARDEN_ACCOUNT_NAMES",
+                value: item.to_string(),
+                reason: "expected a name of up to 64 letters, digits, spaces or .-_@()".to_string(),
+            });
+        }
+        names.insert(
+            parse_account("WARDEN_ACCOUNT_NAMES", account.trim())?,
+            name.to_string(),
+        );
+    }
     Ok(AccountsConfig {
         home,
         member_role_name,
         member_external_id: set("WARDEN_MEMBER_EXTERNAL_ID").map(|v| v.trim().to_string()),
         members,
         member_regions,
+        names,
     })
 }
 
@@ -593,6 +635,39 @@ mod tests {
         ])
         .unwrap()
         .accounts
+    }
+
+    #[test]
+    fn accounts_are_named_as_people_know_them() {
+        let accounts = config(&[(
+            "WARDEN_ACCOUNT_NAMES",
+            "111122223333=security, 222233334444 = payments-prod",
+        )])
+        .unwrap()
+        .accounts;
+        assert_eq!(
+            accounts.name_of(Some("222233334444")),
+            Some("payments-prod")
+        );
+        assert_eq!(accounts.name_of(Some("999988887777")), None);
+        assert_eq!(accounts.name_of(None), None);
+    }
+
+    #[test]
+    fn an_account_name_with_markup_or_without_an_account_is_refused() {
+        for value in ["222233334444=<b>prod</b>", "payments-prod", "2222=payments"] {
+            let err = config(&[("WARDEN_ACCOUNT_NAMES", value)]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ConfigError::Invalid {
+                        var: "WARDEN_ACCOUNT_NAMES",
+                        ..
+                    }
+                ),
+                "{value}: {err}"
+            );
+        }
     }
 
     #[test]

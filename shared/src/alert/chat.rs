@@ -63,6 +63,7 @@ pub fn body(f: &Facts) -> String {
             "additionalContext": {
                 "alert_id": f.alert_id,
                 "account": f.account.clone().unwrap_or_default(),
+                "account_name": f.account_name.clone().unwrap_or_default(),
                 "region": f.region.clone().unwrap_or_default(),
                 "action": f.action_code,
             },

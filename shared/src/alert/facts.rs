@@ -31,6 +31,8 @@ pub struct Facts {
     pub session_id: String,
     pub state: String,
     pub account: Option<String>,
+    /// The name people know the account by, when one was configured.
+    pub account_name: Option<String>,
     pub region: Option<String>,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
@@ -103,6 +105,7 @@ impl Facts {
             session_id: s.session_id.clone(),
             state: s.state.as_str().to_string(),
             account: s.account.clone(),
+            account_name: ctx.account_name.map(str::to_string),
             links: session_links(s, ctx.event_id),
             region,
             started_at: s.started_at,

@@ -45,6 +45,7 @@ pub fn body(f: &Facts) -> String {
             "document": f.document,
             "reason": f.reason,
             "account": f.account,
+            "account_name": f.account_name,
             "region": f.region,
             "started_at": f.started_at.map(|t| t.to_string()),
             "ended_at": f.ended_at.map(|t| t.to_string()),

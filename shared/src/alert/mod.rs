@@ -137,6 +137,8 @@ pub struct AlertContext<'a> {
     pub event_id: Option<&'a str>,
     pub local_zone: &'a TimeZone,
     pub format: AlertFormat,
+    /// The name people know the session's account by (`WARDEN_ACCOUNT_NAMES`).
+    pub account_name: Option<&'a str>,
 }
 
 pub fn render(ctx: &AlertContext<'_>) -> Alert {
@@ -256,6 +258,7 @@ mod tests {
             event_id: Some("ev-1"),
             local_zone: &zone,
             format: AlertFormat::Text,
+            account_name: None,
         })
     }
 
@@ -321,6 +324,7 @@ mod tests {
             event_id: None,
             local_zone: &TimeZone::UTC,
             format: AlertFormat::Text,
+            account_name: None,
         })
     }
 
@@ -417,7 +421,22 @@ mod tests {
             event_id: None,
             local_zone: &TimeZone::UTC,
             format,
+            account_name: Some("payments-prod"),
         })
+    }
+
+    #[test]
+    fn every_format_names_the_account_as_people_know_it() {
+        let text = alert_in(AlertFormat::Text).body;
+        assert!(
+            text.contains("Account:      111122223333 payments-prod (eu-west-1)"),
+            "{text}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&alert_in(AlertFormat::Json).body).unwrap();
+        assert_eq!(json["session"]["account_name"], "payments-prod");
+        let chat = alert_in(AlertFormat::Chat).body;
+        assert!(chat.contains("payments-prod"), "{chat}");
     }
 
     #[test]

@@ -71,8 +71,12 @@ pub fn body(f: &Facts) -> String {
         &mut body,
         "Account:",
         &format!(
-            "{} ({})",
+            "{}{} ({})",
             f.account.as_deref().unwrap_or("unknown"),
+            f.account_name
+                .as_deref()
+                .map(|name| format!(" {name}"))
+                .unwrap_or_default(),
             f.region.as_deref().unwrap_or("unknown")
         ),
     );

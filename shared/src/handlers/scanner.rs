@@ -341,6 +341,7 @@ impl<S: SessionStore, N: Notifier, T: Terminator> Scanner<S, N, T> {
             event_id: None,
             local_zone: self.config.policy.business_hours.zone(),
             format: self.config.alert_format,
+            account_name: self.config.accounts.name_of(record.account.as_deref()),
         };
         if let Some(alert) = alert_once(
             &self.store,
