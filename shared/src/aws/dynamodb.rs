@@ -39,6 +39,15 @@ pub fn active_shard(session_key: &str) -> String {
     format!("ACTIVE#{:02}", hash % u64::from(ACTIVE_SHARDS))
 }
 
+/// Where a listing reads session items from.
+#[derive(Clone, Copy)]
+enum Listing<'a> {
+    /// One shard of the active index, in the filter's order.
+    ActiveShard(&'a str),
+    /// Every session item: a scan, for people rather than the functions.
+    All,
+}
+
 /// Every partition key of the active index, the legacy one first.
 fn active_shards() -> impl Iterator<Item = String> {
     std::iter::once(LEGACY_ACTIVE_SHARD.to_string())
@@ -87,71 +96,59 @@ where
 }
 
 impl DynamoStore {
-    /// One shard of the active index, in the filter's order, up to its limit.
-    async fn active_in(
+    /// The sessions `listing` reads, page by page, up to the filter's limit.
+    async fn sessions_in(
         &self,
-        shard: &str,
+        listing: Listing<'_>,
         filter: &SessionFilter,
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let mut sessions = Vec::new();
         let mut start_key = None;
         loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(ACTIVE_INDEX)
-                .key_condition_expression("active_shard = :shard")
-                .expression_attribute_values(":shard", AttributeValue::S(shard.to_string()))
-                .scan_index_forward(filter.oldest_first)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&e, "(index)", &self.table))?;
-            self.decode_page(output.items.unwrap_or_default(), &mut sessions);
-            match output.last_evaluated_key {
+            let (items, last_key) = match listing {
+                Listing::ActiveShard(shard) => {
+                    let output = self
+                        .client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(ACTIVE_INDEX)
+                        .key_condition_expression("active_shard = :shard")
+                        .expression_attribute_values(":shard", AttributeValue::S(shard.into()))
+                        .scan_index_forward(filter.oldest_first)
+                        .set_exclusive_start_key(start_key.take())
+                        .send()
+                        .await
+                        .map_err(|e| store_error(&e, "(index)", &self.table))?;
+                    (output.items, output.last_evaluated_key)
+                }
+                Listing::All => {
+                    let output = self
+                        .client
+                        .scan()
+                        .table_name(&self.table)
+                        .filter_expression("sk = :meta")
+                        .expression_attribute_values(":meta", AttributeValue::S(META.into()))
+                        .set_exclusive_start_key(start_key.take())
+                        .send()
+                        .await
+                        .map_err(|e| store_error(&e, "(scan)", &self.table))?;
+                    (output.items, output.last_evaluated_key)
+                }
+            };
+            for item in &items.unwrap_or_default() {
+                // One unreadable item must not hide every other session from a listing.
+                match self.decode(item) {
+                    Ok(stored) => sessions.push(stored.value),
+                    Err(error) => tracing::warn!(%error, "skipped an unreadable session item"),
+                }
+            }
+            match last_key {
                 Some(key) if sessions.len() < filter.limit => start_key = Some(key),
                 _ => return Ok(sessions),
             }
         }
     }
 
-    /// Every session item, up to the filter's limit (a scan: for people, not the functions).
-    async fn all_sessions(&self, filter: &SessionFilter) -> Result<Vec<SessionRecord>, StoreError> {
-        let mut sessions = Vec::new();
-        let mut start_key = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("sk = :meta")
-                .expression_attribute_values(":meta", AttributeValue::S(META.into()))
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&e, "(scan)", &self.table))?;
-            self.decode_page(output.items.unwrap_or_default(), &mut sessions);
-            match output.last_evaluated_key {
-                Some(key) if sessions.len() < filter.limit => start_key = Some(key),
-                _ => return Ok(sessions),
-            }
-        }
-    }
-
-    fn decode_page(
-        &self,
-        items: Vec<HashMap<String, AttributeValue>>,
-        into: &mut Vec<SessionRecord>,
-    ) {
-        for item in &items {
-            // One unreadable item must not hide every other session from a listing.
-            match self.decode(item) {
-                Ok(stored) => into.push(stored.value),
-                Err(error) => tracing::warn!(%error, "skipped an unreadable session item"),
-            }
-        }
-    }
     /// Every item of a session whose sort key starts with `prefix`, page by page.
     async fn session_items(
         &self,
@@ -444,11 +441,14 @@ impl SessionStore for DynamoStore {
             // all of them together are among those.
             let mut sessions = Vec::new();
             for shard in active_shards() {
-                sessions.extend(self.active_in(&shard, &filter).await?);
+                sessions.extend(
+                    self.sessions_in(Listing::ActiveShard(&shard), &filter)
+                        .await?,
+                );
             }
             sessions
         } else {
-            self.all_sessions(&filter).await?
+            self.sessions_in(Listing::All, &filter).await?
         };
         filter.sort(&mut sessions);
         sessions.truncate(filter.limit);
