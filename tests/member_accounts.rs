@@ -83,6 +83,25 @@ impl Stand {
         )
     }
 
+    /// The reaper on the AWS adapters, terminating and listing through the member roles.
+    fn reaper(
+        &self,
+    ) -> warden_core::handlers::reaper::Reaper<
+        DynamoStore,
+        SnsNotifier,
+        SsmTerminator,
+        warden_core::aws::SsmDirectory,
+    > {
+        let clients = Arc::new(SsmClients::new(&self.sdk, config().accounts));
+        warden_core::handlers::reaper::Reaper::new(
+            self.store(),
+            self.notifier(),
+            SsmTerminator::with_clients(clients.clone(), true),
+            warden_core::aws::SsmDirectory::with_clients(clients),
+            config(),
+        )
+    }
+
     /// The session item stored under `key`, read straight from the table.
     async fn item(&self, key: &str) -> Option<std::collections::HashMap<String, AttributeValue>> {
         aws_sdk_dynamodb::Client::new(&self.sdk)
@@ -292,14 +311,7 @@ async fn the_same_session_id_from_two_member_accounts_and_two_regions_is_recorde
 #[tokio::test]
 async fn the_reaper_lists_sessions_in_every_member_account_through_its_role() {
     let Some(stand) = stand().await else { return };
-    let clients = Arc::new(SsmClients::new(&stand.sdk, config().accounts));
-    let reaper = warden_core::handlers::reaper::Reaper::new(
-        stand.store(),
-        stand.notifier(),
-        SsmTerminator::with_clients(clients.clone(), true),
-        warden_core::aws::SsmDirectory::with_clients(clients),
-        config(),
-    );
+    let reaper = stand.reaper();
     let reaped = reaper
         .run("2026-11-24T10:30:00Z".parse().unwrap())
         .await
@@ -335,14 +347,7 @@ async fn a_member_account_outside_the_allow_list_is_a_named_problem_for_the_reap
     let mut raw: serde_json::Value = serde_json::from_str(&text).unwrap();
     raw["account"] = "999988887777".into();
     recorder.handle(&raw).await.unwrap();
-    let clients = Arc::new(SsmClients::new(&stand.sdk, config().accounts));
-    let reaper = warden_core::handlers::reaper::Reaper::new(
-        stand.store(),
-        stand.notifier(),
-        SsmTerminator::with_clients(clients.clone(), true),
-        warden_core::aws::SsmDirectory::with_clients(clients),
-        config(),
-    );
+    let reaper = stand.reaper();
     let reaped = reaper
         .run("2026-11-23T09:30:00Z".parse().unwrap())
         .await

@@ -300,6 +300,11 @@ fn parse_account(var: &'static str, value: &str) -> Result<String, ConfigError> 
     }
 }
 
+/// The items of a comma-separated setting, trimmed, empty ones left out.
+fn comma_separated(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|i| !i.is_empty())
+}
+
 /// `WARDEN_HOME_ACCOUNT`, `WARDEN_MEMBER_ROLE_NAME`, `WARDEN_MEMBER_EXTERNAL_ID`,
 /// `WARDEN_MEMBER_ACCOUNTS`, `WARDEN_MEMBER_REGIONS` and `WARDEN_ACCOUNT_NAMES`.
 fn parse_accounts(lookup: &impl Fn(&str) -> Option<String>) -> Result<AccountsConfig, ConfigError> {
@@ -329,21 +334,11 @@ fn parse_accounts(lookup: &impl Fn(&str) -> Option<String>) -> Result<AccountsCo
         None => None,
     };
     let mut members = BTreeSet::new();
-    for item in set("WARDEN_MEMBER_ACCOUNTS")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|i| !i.is_empty())
-    {
+    for item in comma_separated(&set("WARDEN_MEMBER_ACCOUNTS").unwrap_or_default()) {
         members.insert(parse_account("WARDEN_MEMBER_ACCOUNTS", item)?);
     }
     let mut member_regions = Vec::new();
-    for item in set("WARDEN_MEMBER_REGIONS")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|i| !i.is_empty())
-    {
+    for item in comma_separated(&set("WARDEN_MEMBER_REGIONS").unwrap_or_default()) {
         let valid = item
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -359,12 +354,7 @@ fn parse_accounts(lookup: &impl Fn(&str) -> Option<String>) -> Result<AccountsCo
         }
     }
     let mut names = BTreeMap::new();
-    for item in set("WARDEN_ACCOUNT_NAMES")
-        .unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|i| !i.is_empty())
-    {
+    for item in comma_separated(&set("WARDEN_ACCOUNT_NAMES").unwrap_or_default()) {
         let Some((account, name)) = item.split_once('=') else {
             return Err(ConfigError::Invalid {
                 var: "WARDEN_ACCOUNT_NAMES",
@@ -409,7 +399,7 @@ fn parse_flag_actions(value: &str) -> Result<BTreeMap<FlagKind, FlagAction>, Con
         reason,
     };
     let mut actions = BTreeMap::new();
-    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for item in comma_separated(value) {
         let (flag, action) = item
             .split_once('=')
             .ok_or_else(|| invalid(format!("`{item}` is not flag=action")))?;
@@ -473,11 +463,7 @@ fn parse_tickets(get: &impl Fn(&str, &str) -> String) -> Result<TicketPolicy, Co
     };
     let excuses_text = get("WARDEN_REASON_EXCUSES", "");
     let mut excuses = Vec::new();
-    for name in excuses_text
-        .split(',')
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
+    for name in comma_separated(&excuses_text) {
         match FlagKind::parse(name) {
             Some(FlagKind::NoReason) | None => {
                 let known: Vec<_> = FlagKind::ALL
