@@ -85,31 +85,54 @@ pub struct TextStats {
 }
 
 impl TextStats {
-    /// Counts the next piece of the input. Byte by byte: a character is counted at its first
-    /// byte; the characters that are not text are the C0 controls a terminal does not use,
-    /// DEL, the C1 controls (`C2 80`…`C2 9F`) and U+FFFD (`EF BF BD`).
+    /// Counts the next piece of the input. The characters that are not text are the C0
+    /// controls a terminal does not use, DEL, the C1 controls (`C2 80`…`C2 9F`) and U+FFFD
+    /// (`EF BF BD`).
     pub fn add(&mut self, text: &str) {
         if !self.printed {
             self.printed = !text.trim().is_empty();
         }
         let bytes = text.as_bytes();
-        // Two passes the compiler can run over many bytes at once: the characters (all but
-        // continuation bytes), then the bytes that may start something that is not text.
-        self.chars += bytes.len() - bytes.iter().filter(|&&b| b & 0xc0 == 0x80).count();
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        while i < bytes.len() {
+            // Printable ASCII, most of any transcript, eight bytes at a time.
+            if let Some(word) = bytes
+                .get(i..i + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+                && all_printable_ascii(u64::from_le_bytes(word))
+            {
+                self.chars += 8;
+                i += 8;
+                continue;
+            }
+            let (at, b) = (i, bytes[i]);
+            i += 1;
+            // A character is counted at its first byte (continuation bytes are 10xxxxxx).
+            self.chars += usize::from(b & 0xc0 != 0x80);
             if (0x20..0x7f).contains(&b) || (b >= 0x80 && b != 0xc2 && b != 0xef) {
                 continue;
             }
             let bad = match b {
                 b'\t' | b'\n' | b'\r' | 0x07 | 0x08 | 0x0b | 0x0c | 0x0e | 0x0f | 0x1b => false,
                 0x00..=0x1f | 0x7f => true,
-                0xc2 => matches!(bytes.get(i + 1), Some(0x80..=0x9f)),
-                0xef => bytes.get(i + 1..i + 3) == Some(&[0xbf, 0xbd]),
+                0xc2 => matches!(bytes.get(at + 1), Some(0x80..=0x9f)),
+                0xef => bytes.get(at + 1..at + 3) == Some(&[0xbf, 0xbd]),
                 _ => false,
             };
             self.not_text += usize::from(bad);
         }
     }
+}
+
+/// Whether every byte of `word` is printable ASCII (0x20 to 0x7E), without looking at them one
+/// by one: a byte below 0x20 borrows when 0x20 is taken from it, and a byte of 0x7F or more
+/// reaches the high bit when 1 is added to it (or has it already).
+fn all_printable_ascii(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let del_or_beyond = (word.wrapping_add(ONES) | word) & HIGH;
+    below_space | del_or_beyond == 0
 }
 
 impl Summary {
@@ -250,6 +273,21 @@ mod tests {
     use super::*;
     use warden_core::rules::default_rules;
     use warden_core::transcript::scan::{TranscriptInput, TranscriptScanner};
+
+    #[test]
+    fn a_word_is_printable_ascii_only_when_each_of_its_bytes_is() {
+        for byte in 0..=255u8 {
+            for position in 0..8 {
+                let mut word = *b"plain ok";
+                word[position] = byte;
+                assert_eq!(
+                    all_printable_ascii(u64::from_le_bytes(word)),
+                    word.iter().all(|b| (0x20..0x7f).contains(b)),
+                    "byte {byte:#04x} at {position}"
+                );
+            }
+        }
+    }
 
     fn summary(text: &str) -> Summary {
         let rules = default_rules();

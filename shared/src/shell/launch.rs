@@ -2,7 +2,7 @@
 //! string or argument list to a shell elsewhere (`bash -c`, `su -c`, `ssh host CMD`, …).
 
 use super::normalize::Arg;
-use super::{MAX_LAUNCHERS, SHELLS, assignment, basename, join, lex};
+use super::{MAX_LAUNCHERS, assignment, basename, is_shell, join, lex};
 
 /// What a launcher hands on, to be read as commands in turn.
 pub(super) enum Nested {
@@ -87,7 +87,7 @@ fn launcher(name: &str, args: &[Arg]) -> Launch {
         "docker" | "podman" | "nerdctl" => container_exec(name, args),
         "kubectl" | "oc" => kubectl_exec(name, args),
         "find" => find_exec(args),
-        _ if SHELLS.contains(&name) => shell(name, args),
+        _ if is_shell(name) => shell(name, args),
         // Anything else is itself, unless it is an interpreter one-liner that shells out.
         _ => interpreter(name, args),
     }

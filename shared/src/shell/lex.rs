@@ -116,6 +116,19 @@ pub(super) fn tokenize(src: &str, depth: usize) -> Vec<Token> {
 }
 
 /// Bytes that end an unquoted word.
+/// Bytes that stand for themselves in a word wherever they are: not a metacharacter, quote,
+/// escape or expansion, and not a brace-expansion mark (those are tracked one by one).
+const PLAIN_RUN: [bool; 256] = {
+    let mut table = [true; 256];
+    let special = b" \t\r\n;&|()<>\\'\"`${,}";
+    let mut i = 0;
+    while i < special.len() {
+        table[special[i] as usize] = false;
+        i += 1;
+    }
+    table
+};
+
 fn is_meta(c: u8) -> bool {
     matches!(
         c,
@@ -165,7 +178,8 @@ impl Lexer<'_> {
 
     /// Tokens to the end of input or, when `nested`, to the `)` that closes a `$(`.
     fn tokens(&mut self, nested: bool) -> Vec<Token> {
-        let mut out = Vec::new();
+        // Room for a typical command line's tokens at once, not grown from one.
+        let mut out = Vec::with_capacity(16);
         let mut open = 0usize;
         let mut heredocs = Heredocs::default();
         while let Some(token) = self.next_token() {
@@ -271,8 +285,18 @@ impl Lexer<'_> {
                 b'`' => self.backtick(&mut w),
                 b'$' => self.dollar(&mut w, false),
                 _ => {
-                    w.plain(c);
-                    self.pos += 1;
+                    // Most words are runs of plain bytes: taken as one slice, not byte by byte.
+                    let run = self.src[self.pos..]
+                        .iter()
+                        .take_while(|&&b| PLAIN_RUN[usize::from(b)])
+                        .count();
+                    if run == 0 {
+                        w.plain(c);
+                        self.pos += 1;
+                    } else {
+                        w.plain_run(&self.src[self.pos..self.pos + run]);
+                        self.pos += run;
+                    }
                 }
             }
         }
@@ -591,6 +615,14 @@ impl WordBuilder {
             self.braces.push(self.lit.len());
         }
         self.lit.push(c);
+    }
+
+    /// Plain bytes with no brace-expansion mark among them (see [`PLAIN_RUN`]).
+    fn plain_run(&mut self, bytes: &[u8]) {
+        if !self.quoted_yet {
+            self.plain += bytes.len();
+        }
+        self.lit.extend_from_slice(bytes);
     }
 
     fn quoted(&mut self, bytes: &[u8]) {

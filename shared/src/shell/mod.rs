@@ -54,10 +54,24 @@ const MAX_FOLLOWED_STAGES: usize = 16;
 /// Launchers unwrapped from one command (`sudo env nohup …`).
 const MAX_LAUNCHERS: usize = 32;
 /// Shells: they run a command string given with `-c`, or a script read from standard input.
-const SHELLS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "rbash", "yash", "posh", "fish", "csh",
-    "tcsh",
-];
+/// A `match` rather than a list searched in turn: this runs for every command.
+fn is_shell(name: &str) -> bool {
+    matches!(
+        name,
+        "sh" | "bash"
+            | "dash"
+            | "zsh"
+            | "ksh"
+            | "mksh"
+            | "ash"
+            | "rbash"
+            | "yash"
+            | "posh"
+            | "fish"
+            | "csh"
+            | "tcsh"
+    )
+}
 
 /// One thing the shell would run, in normalised form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +104,19 @@ impl ShellState {
     /// Like [`normalize`], for the next line of a session: variables, the working directory,
     /// functions, aliases and downloads of earlier lines are known, and this line's are kept.
     pub fn normalize(&mut self, line: &str) -> Vec<NormalizedCommand> {
+        self.normalize_as(line, false)
+    }
+
+    /// Like [`ShellState::normalize`], for the texts alone: each entry's `argv` and `via` are
+    /// left empty, which saves building them (the scanner matches texts only).
+    pub fn normalize_texts(&mut self, line: &str) -> Vec<String> {
+        let entries = self.normalize_as(line, true);
+        entries.into_iter().map(|entry| entry.text).collect()
+    }
+
+    fn normalize_as(&mut self, line: &str, texts_only: bool) -> Vec<NormalizedCommand> {
         let mut normalizer = Normalizer::new(std::mem::replace(self, ShellState::vacant()));
+        normalizer.texts_only = texts_only;
         normalizer.run_script(truncate(line, MAX_LINE_BYTES), &Ctx::default());
         *self = normalizer.state;
         normalizer.out
@@ -129,9 +155,13 @@ fn join(args: &[Arg]) -> String {
     join_words(args.iter().map(|a| a.text.as_str()), " ")
 }
 
-/// Like `[..].join(separator)`, without collecting the pieces first (this runs per command).
-fn join_words<'a>(words: impl Iterator<Item = &'a str>, separator: &str) -> String {
-    let mut text = String::new();
+/// Like `[..].join(separator)`, without collecting the pieces first and with one allocation
+/// (this runs per command).
+fn join_words<'a>(words: impl Iterator<Item = &'a str> + Clone, separator: &str) -> String {
+    let (count, bytes) = words.clone().fold((0usize, 0), |(count, bytes), word| {
+        (count + 1, bytes + word.len())
+    });
+    let mut text = String::with_capacity(bytes + separator.len() * count.saturating_sub(1));
     for (i, word) in words.enumerate() {
         if i > 0 {
             text.push_str(separator);

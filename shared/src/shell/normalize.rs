@@ -291,11 +291,18 @@ pub(super) struct Feed {
     pub(super) interpreter: Option<(String, &'static str)>,
 }
 
+/// Entries of a line checked for a repeat one by one; beyond this many, in a hash set.
+const LINEAR_SEEN: usize = 16;
+
 /// Walks a line: prepares each pipeline (expansion, unwrapping, payload flow), then reports it and
 /// everything it runs. Variables assigned on the line are remembered across the walk.
 pub(super) struct Normalizer {
     pub(super) out: Vec<NormalizedCommand>,
-    pub(super) seen: HashSet<String>,
+    /// The texts of `out`, once there are more than [`LINEAR_SEEN`] of them; until then `out`
+    /// is searched in turn, which is cheaper than hashing for the few entries of most lines.
+    pub(super) seen: Option<HashSet<String>>,
+    /// Only the texts of entries are wanted: their `argv` and `via` are left empty.
+    pub(super) texts_only: bool,
     pub(super) state: ShellState,
     /// Function bodies run on this line so far: `f(){ f; f; }; f` must stay cheap.
     pub(super) calls: usize,
@@ -313,7 +320,8 @@ impl Normalizer {
     pub(super) fn new(state: ShellState) -> Self {
         Normalizer {
             out: Vec::new(),
-            seen: HashSet::new(),
+            seen: None,
+            texts_only: false,
             state,
             calls: 0,
             globs: 0,
@@ -329,14 +337,39 @@ impl Normalizer {
 
     /// Whether an entry with this text would be kept: checked before building one.
     pub(super) fn wants(&self, text: &str) -> bool {
-        !self.full() && !text.is_empty() && !self.seen.contains(text)
+        !self.full() && !text.is_empty() && !self.reported(text)
     }
 
-    pub(super) fn push(&mut self, text: String, argv: Vec<String>, via: Vec<String>) {
-        if self.wants(&text) {
-            self.seen.insert(text.clone());
-            self.out.push(NormalizedCommand { text, argv, via });
+    fn reported(&self, text: &str) -> bool {
+        match &self.seen {
+            Some(seen) => seen.contains(text),
+            None => self.out.iter().any(|entry| entry.text == text),
         }
+    }
+
+    /// Reports `text`, with its words and how it was reached when they are wanted (building
+    /// them costs more than the rest of most entries, and the scanner matches texts only).
+    pub(super) fn push(
+        &mut self,
+        text: String,
+        argv: impl FnOnce() -> Vec<String>,
+        via: impl FnOnce() -> Vec<String>,
+    ) {
+        if !self.wants(&text) {
+            return;
+        }
+        let (argv, via) = if self.texts_only {
+            (Vec::new(), Vec::new())
+        } else {
+            (argv(), via())
+        };
+        if let Some(seen) = &mut self.seen {
+            seen.insert(text.clone());
+        } else if self.out.len() >= LINEAR_SEEN {
+            let texts = self.out.iter().map(|entry| entry.text.clone());
+            self.seen = Some(texts.chain([text.clone()]).collect());
+        }
+        self.out.push(NormalizedCommand { text, argv, via });
     }
 
     /// Parses `script` and reports every command in it, pipeline by pipeline.
@@ -558,7 +591,7 @@ impl Normalizer {
     /// split on IFS when unquoted), substitutions kept as written but prepared for reporting.
     pub(super) fn expand(
         &mut self,
-        word: Word,
+        mut word: Word,
         split: bool,
         substitutions: &mut Substitutions,
         depth: usize,
@@ -567,6 +600,12 @@ impl Normalizer {
             return fields.into_iter().map(Arg::literal).collect();
         }
         let glob = word.plain_word().is_some_and(paths::is_glob);
+        // Most words are one literal: its text is the field as it is, without copying.
+        if let [Piece::Lit(text)] = word.pieces.as_mut_slice() {
+            let mut arg = Arg::literal(std::mem::take(text));
+            arg.glob = glob;
+            return vec![arg];
+        }
         let whole_substitution = matches!(word.pieces.as_slice(), [Piece::Subst(_)]);
         let has_substitution = word.pieces.iter().any(|p| matches!(p, Piece::Subst(_)));
         let mut fields = Fields::new(has_substitution);
@@ -749,14 +788,14 @@ impl Normalizer {
         {
             let text = pipeline_text(&stages);
             if self.wants(&text) {
-                self.push(text, first.argv(), ctx.via_with(first.via()));
+                self.push(text, || first.argv(), || ctx.via_with(first.via()));
             }
         }
         if stages.len() > 1 {
             for stage in &stages {
                 if self.wants(stage.text()) {
                     let text = stage.text().to_string();
-                    self.push(text, stage.argv(), ctx.via_with(stage.via()));
+                    self.push(text, || stage.argv(), || ctx.via_with(stage.via()));
                 }
             }
         }
@@ -776,8 +815,8 @@ impl Normalizer {
             PreparedStage::Command(cmd) => cmd,
         };
         for (text, file) in &cmd.derived_uses {
-            let via = ctx.via_with(&[format!("made {file}")]);
-            self.push(text.clone(), cmd.argv(), via);
+            let via = || ctx.via_with(&[format!("made {file}")]);
+            self.push(text.clone(), || cmd.argv(), via);
         }
         if let Some((file, download)) = &cmd.runs_download {
             let runner = cmd.args.first().map_or("sh", |a| a.text.as_str());
@@ -787,8 +826,8 @@ impl Normalizer {
                 runner
             };
             let text = format!("{download} | {runner}");
-            let via = ctx.via_with(&[format!("downloaded {file}")]);
-            self.push(text, cmd.argv(), via);
+            let via = || ctx.via_with(&[format!("downloaded {file}")]);
+            self.push(text, || cmd.argv(), via);
         }
         for args in cmd.glob_variants {
             self.run_argv(args, &ctx.child(["glob".to_string()]));
@@ -824,8 +863,8 @@ impl Normalizer {
         }
         self.state.restore_cwd(saved.0, saved.1);
         if let Some(text) = cmd.as_launched {
-            let argv = cmd.args.iter().map(|a| a.text.clone()).collect();
-            self.push(text, argv, ctx.via.clone());
+            let argv = || cmd.args.iter().map(|a| a.text.clone()).collect();
+            self.push(text, argv, || ctx.via.clone());
         }
     }
 
@@ -839,7 +878,8 @@ impl Normalizer {
             Some((name, flag)) => {
                 let program = feed.value.text.trim_end().to_string();
                 let text = format!("{name} {flag} {program}");
-                self.push(text, vec![name, flag.to_string(), program], ctx.via);
+                let argv = move || vec![name, flag.to_string(), program];
+                self.push(text, argv, move || ctx.via);
             }
         }
     }

@@ -184,7 +184,7 @@ pub(super) fn clean(path: &str) -> String {
 
 /// Whether an unquoted word is a glob: `*`, `?`, or a closed `[…]`.
 pub(super) fn is_glob(word: &str) -> bool {
-    word.contains(['*', '?'])
+    word.bytes().any(|b| b == b'*' || b == b'?')
         || word
             .find('[')
             .is_some_and(|open| word[open..].contains(']'))

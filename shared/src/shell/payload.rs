@@ -2,7 +2,7 @@
 
 use super::normalize::{Arg, Command, Feed, PreparedStage, Value};
 use super::{
-    MAX_DECODED_BYTES, MAX_FOLLOWED_STAGES, SHELLS, escape, join, launch, lossy, lossy_owned,
+    MAX_DECODED_BYTES, MAX_FOLLOWED_STAGES, escape, is_shell, join, launch, lossy, lossy_owned,
 };
 
 pub(super) enum Step {
@@ -236,7 +236,7 @@ pub(super) fn run_step(args: &[Arg], input: Option<Value>) -> Step {
     if launch::starts_a_shell(args) {
         return run(input, Runner::Shell);
     }
-    if SHELLS.contains(&name) {
+    if is_shell(name) {
         let scan = launch::scan(args, &launch::SHELL);
         if scan.has(&["c"]) {
             return Step::Output(None);

@@ -4,7 +4,7 @@
 
 use super::normalize::{Arg, Call, Ctx, Normalizer, PreparedStage, Redirection};
 use super::paths::{self, MAX_GLOB_MATCHES};
-use super::{SHELLS, assignment, join_words};
+use super::{assignment, is_shell, join_words};
 
 /// Function bodies run for one line: a body that calls itself, or calls several functions that
 /// do, would otherwise grow with every level.
@@ -320,7 +320,7 @@ impl Normalizer {
     pub(super) fn runs_download(&self, program: &str, args: &[Arg]) -> Option<(String, String)> {
         let (name, rest) = args.split_first()?;
         let runner = name.text.as_str();
-        let script = if SHELLS.contains(&runner)
+        let script = if is_shell(runner)
             || matches!(runner, "source" | "." | "perl" | "ruby" | "node")
             || runner.starts_with("python")
         {
@@ -367,13 +367,13 @@ impl Normalizer {
             .iter()
             .map(|s| s.text_in_cwd().map_or(s.text(), |(text, _)| text.as_str()));
         let text = join_words(texts.filter(|t| !t.is_empty()), " | ");
-        let argv = stages.first().map(PreparedStage::argv).unwrap_or_default();
-        let via = ctx.via_with(std::slice::from_ref(&label));
-        self.push(text, argv, via.clone());
+        let argv = || stages.first().map(PreparedStage::argv).unwrap_or_default();
+        let via = || ctx.via_with(std::slice::from_ref(&label));
+        self.push(text, argv, via);
         if stages.len() > 1 {
             for stage in stages {
                 if let Some((text, _)) = stage.text_in_cwd() {
-                    self.push(text.clone(), stage.argv(), via.clone());
+                    self.push(text.clone(), || stage.argv(), via);
                 }
             }
         }

@@ -309,13 +309,14 @@ pub fn match_command<'r>(
     typed: &str,
     alternatives: &[String],
 ) -> Vec<(&'r Rule, String)> {
-    let mut candidates: Vec<String> = Vec::new();
+    // Alternatives are read against the state before the line (a clone), the line as typed
+    // last of all, so that what it leaves (a `cd`, an assignment) is what the next line sees.
+    let mut alternative_texts: Vec<String> = Vec::new();
     for alternative in alternatives {
-        let normalized = shell.clone().normalize(alternative);
-        candidates.extend(normalized.into_iter().map(|n| n.text));
+        alternative_texts.extend(shell.clone().normalize_texts(alternative));
     }
-    let typed_first = shell.normalize(typed).into_iter().map(|n| n.text);
-    candidates.splice(0..0, typed_first);
+    let mut candidates = shell.normalize_texts(typed);
+    candidates.append(&mut alternative_texts);
     candidates.push(typed.to_string());
     candidates.extend(alternatives.iter().cloned());
     let mut fired: Vec<(&Rule, String)> = Vec::new();

@@ -31,6 +31,9 @@ mod words;
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use super::terminal::ScreenLine;
 use learned::{PromptPattern, PromptValue, assigned_prompt};
@@ -100,10 +103,14 @@ const MAX_REDRAWS: usize = 8;
 const MIN_DOUBLED_COMMAND: usize = 3;
 /// Shortest typed prefix recognised in front of its own redraw (see `undo_redraw`).
 const MIN_REDRAWN_PREFIX: usize = 2;
-/// Programs that execute a heredoc body as shell commands.
-const SCRIPT_READERS: &[&str] = &[
-    "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "busybox", "ssh", "su",
-];
+/// Programs that execute a heredoc body as shell commands. A `match` rather than a list
+/// searched in turn: this runs for every word of every command.
+fn is_script_reader(name: &str) -> bool {
+    matches!(
+        name,
+        "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "busybox" | "ssh" | "su"
+    )
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommandKind {
@@ -1695,8 +1702,7 @@ fn last_redraw<'a>(after: &'a str, prompt: &str) -> (&'a str, Option<&'a str>) {
     let first = clean_command(after);
     let mut last_copy = None;
     let mut search_from = 0;
-    while let Some(offset) = after.get(search_from..).and_then(|s| s.find(prompt)) {
-        let at = search_from + offset;
+    while let Some(at) = find_from(after, prompt, search_from) {
         let end = at + prompt.len();
         if at_boundary(after, end) || stock_prompt(&after[at..]).is_some_and(|s| !s.weak) {
             last_copy = Some(at);
@@ -1708,20 +1714,29 @@ fn last_redraw<'a>(after: &'a str, prompt: &str) -> (&'a str, Option<&'a str>) {
     }
     // From the last copy, strip the prompt as redrawn: a redraw may print a fuller prompt
     // (oh-my-zsh adds the git status when it is ready: `➜  app ➜  app git:(main) ls`).
-    let command = strip_redrawn_prompts(
-        match last_copy {
-            Some(at) => clean_command(&after[at..]),
-            None => first,
-        },
-        prompt,
-    );
+    let first_stripped = || strip_redrawn_prompts(first, prompt);
+    let command = match last_copy {
+        Some(at) => strip_redrawn_prompts(clean_command(&after[at..]), prompt),
+        None => first_stripped(),
+    };
     // Anything other than prompt copies before the last copy is kept as another reading (a
     // typed `echo 'sh-4.2$ ls'` must not hide what precedes it).
-    if command.is_empty() || strip_redrawn_prompts(first, prompt) == command {
+    if command.is_empty() || last_copy.is_none() || first_stripped() == command {
         (if command.is_empty() { first } else { command }, None)
     } else {
         (command, Some(first))
     }
+}
+
+/// Where `needle` (not empty) is next found in `haystack` from byte `from` on. Each candidate
+/// found by its first byte and then compared: the texts are short, and setting up a substring
+/// searcher costs more than the search (this runs for every command).
+fn find_from(haystack: &str, needle: &str, from: usize) -> Option<usize> {
+    let (hay, needle) = (haystack.as_bytes().get(from..)?, needle.as_bytes());
+    let first = *needle.first()?;
+    memchr::memchr_iter(first, hay)
+        .find(|&at| hay[at..].starts_with(needle))
+        .map(|at| from + at)
 }
 
 /// Strips prompts at the start of `text` as a redraw prints them: the same prompt, or a fuller
@@ -1844,13 +1859,23 @@ fn is_script_banner(text: &str) -> bool {
 
 /// Whether a command line runs a shell that would read a heredoc body as commands.
 fn reads_script(command: &str) -> bool {
+    // Every name it looks for holds `sh` (the shells, `ssh`), `su` (`su`, `sudo -s`) or is
+    // `busybox`: most commands hold none, and are passed over in a few passes of memchr.
+    static MARKS: LazyLock<[memmem::Finder<'static>; 3]> =
+        LazyLock::new(|| [b"sh".as_slice(), b"su", b"busybox"].map(memmem::Finder::new));
+    if !MARKS
+        .iter()
+        .any(|mark| mark.find(command.as_bytes()).is_some())
+    {
+        return false;
+    }
     let words = command
         .split(|c: char| c.is_whitespace() || matches!(c, ';' | '|' | '&' | '(' | ')'))
         .map(|w| w.trim_matches(['\'', '"']));
     let mut sudo = false;
     for word in words {
-        let name = word.rsplit('/').next().unwrap_or(word);
-        if SCRIPT_READERS.contains(&name) || (sudo && matches!(word, "-s" | "-i")) {
+        let name = &word[word.rfind('/').map_or(0, |slash| slash + 1)..];
+        if is_script_reader(name) || (sudo && matches!(word, "-s" | "-i")) {
             return true;
         }
         sudo |= name == "sudo";

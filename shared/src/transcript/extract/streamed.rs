@@ -2,6 +2,10 @@
 //! strips the cursor moves, so a wrap, a history search or a completion listing leaves text
 //! glued where the terminal had put it somewhere else.
 
+use std::sync::LazyLock;
+
+use memchr::memmem;
+
 /// Narrowest terminal believed: anything less is a misread padding, not a screen.
 const MIN_WIDTH: usize = 20;
 /// Widest terminal believed.
@@ -71,14 +75,16 @@ pub fn unwrap_at_width(text: &str, from: usize, width: usize, zle: bool) -> Opti
 pub fn zsh_search_text(text: &str) -> Option<String> {
     // The first `bck-i-search: ` or `fwd-i-search: `, found with one search for what they
     // share: every screen line comes here.
-    const SHARED: &str = "-i-search: ";
-    // Byte by byte from each `-`: most lines hold none, and no substring searcher is set up.
+    const SHARED: &[u8] = b"-i-search: ";
+    // One searcher, built once: most lines hold no match, and they are skipped many bytes at
+    // a time.
+    static FINDER: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(SHARED));
     let b = text.as_bytes();
-    let at = (0..b.len()).find(|&at| {
-        b[at] == b'-'
-            && b[at..].starts_with(SHARED.as_bytes())
-            && matches!(b.get(at.wrapping_sub(3)..at), Some(b"bck" | b"fwd"))
-    })? + SHARED.len();
+    let at = FINDER
+        .find_iter(b)
+        .find(|&at| matches!(b.get(at.wrapping_sub(3)..at), Some(b"bck" | b"fwd")))?
+        + SHARED.len();
     let rest = text.get(at..)?;
     // The last state of a search line on a real screen (upload-at-end) ends at its cursor.
     if rest.ends_with('_') {

@@ -482,58 +482,63 @@ fn is_assignment(word: &str) -> bool {
 /// Whether a command starts an interactive shell or another login (so the prompt changes),
 /// leaves one (`exit`), or may redefine the prompt in a file (`source`, `exec`).
 pub fn switches_shell(command: &str) -> bool {
+    // The words are walked, not collected: this runs for every command read.
     command
         .split(['|', ';', '&'])
-        .any(|simple| simple_switches_shell(simple.split_whitespace().collect()))
+        .any(|simple| simple_switches_shell(simple.split_whitespace()))
 }
 
-fn simple_switches_shell(words: Vec<&str>) -> bool {
-    let mut i = 0;
+fn simple_switches_shell(mut words: std::str::SplitWhitespace<'_>) -> bool {
+    let basename = |word: &'_ str| -> usize { word.rfind('/').map_or(0, |slash| slash + 1) };
     // Launchers and their options: `sudo -u postgres`, `env -i`, `exec`.
-    while let Some(word) = words.get(i) {
-        let name = word.rsplit('/').next().unwrap_or(word);
-        match name {
+    let mut next = words.next();
+    let command = loop {
+        let Some(word) = next else {
+            return false;
+        };
+        match &word[basename(word)..] {
             "sudo" | "doas" => {
-                i += 1;
-                while let Some(option) = words.get(i).filter(|w| w.starts_with('-')) {
-                    if matches!(*option, "-i" | "-s" | "--login" | "--shell") {
+                next = words.next();
+                while let Some(option) = next.filter(|w| w.starts_with('-')) {
+                    if matches!(option, "-i" | "-s" | "--login" | "--shell") {
                         return true;
                     }
                     // Options that take a value.
                     if matches!(
-                        *option,
+                        option,
                         "-u" | "-g" | "-h" | "-p" | "-C" | "-D" | "-r" | "-t"
                     ) {
-                        i += 1;
+                        words.next();
                     }
-                    i += 1;
+                    next = words.next();
                 }
             }
-            "exec" | "command" | "nohup" | "env" => i += 1,
-            _ if is_assignment(word) => i += 1,
-            _ => break,
+            "exec" | "command" | "nohup" | "env" => next = words.next(),
+            _ if is_assignment(word) => next = words.next(),
+            _ => break word,
         }
-    }
-    let Some(command) = words.get(i) else {
-        return false;
     };
-    let name = command.rsplit('/').next().unwrap_or(command);
-    let args = words.get(i + 1..).unwrap_or_default();
+    let name = &command[basename(command)..];
+    let args = words;
     match name {
         "su" | "login" | "newgrp" | "exit" | "logout" | "source" | "." | "script" | "tmux"
         | "screen" | "runuser" | "machinectl" | "pkexec" | "chroot" | "nsenter" => true,
         "exec" => true,
         // `bash`, `bash -l`, `sh -i`: interactive. `bash script.sh` and `sh -c '…'` are not.
-        shell if SHELLS.contains(&shell) => args.iter().all(|a| a.starts_with('-') && *a != "-c"),
-        "busybox" => args.first().is_some_and(|a| SHELLS.contains(a)) && args.len() == 1,
+        shell if SHELLS.contains(&shell) => args.clone().all(|a| a.starts_with('-') && a != "-c"),
+        "busybox" => {
+            let mut args = args;
+            args.next().is_some_and(|a| SHELLS.contains(&a)) && args.next().is_none()
+        }
         // `ssh host` without a remote command.
-        "ssh" => args.iter().filter(|a| !a.starts_with('-')).count() == 1,
+        "ssh" => args.filter(|a| !a.starts_with('-')).count() == 1,
         // `docker exec -it web sh`, `kubectl exec -it pod -- bash`.
         "docker" | "podman" | "kubectl" | "oc" | "crictl" => {
-            args.first()
-                .is_some_and(|a| *a == "exec" || *a == "attach" || *a == "run")
+            args.clone()
+                .next()
+                .is_some_and(|a| a == "exec" || a == "attach" || a == "run")
                 && args
-                    .iter()
+                    .into_iter()
                     .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains('i'))
         }
         _ => false,
