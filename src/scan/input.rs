@@ -11,6 +11,7 @@
 
 use crate::scan_report::{Input, TextStats, is_json};
 use serde::de::IgnoredAny;
+use std::borrow::Cow;
 use std::io::{BufRead, BufReader, Read};
 use warden_core::rules::RuleSet;
 use warden_core::transcript::payload::{PayloadError, StreamRecord, TranscriptChunk, chunk_of};
@@ -131,7 +132,7 @@ pub fn scan<'r>(
         return Ok(feed.finish(TEXT, false));
     }
     // Transcripts are pty bytes: invalid UTF-8 is shown as U+FFFD rather than refused.
-    let text = String::from_utf8_lossy(&head);
+    let text = lossy(&head);
     // Counted whole here; the text is scanned below without being counted again.
     let mut whole = TextStats::default();
     whole.add(&text);
@@ -234,12 +235,12 @@ impl<'r, E: FnMut(&[LineReport], &[Hit<'r>])> Feed<'r, E> {
 
     /// Counts bytes read but not scanned as text.
     fn count(&mut self, bytes: &[u8]) {
-        self.stats.add(&String::from_utf8_lossy(bytes));
+        self.stats.add(&lossy(bytes));
     }
 
     /// One line of a streaming-records file, read as a log event's message.
     fn record(&mut self, line: &[u8]) {
-        let line = String::from_utf8_lossy(line);
+        let line = lossy(line);
         self.stats.add(&line);
         let line = line.trim();
         if !line.is_empty() {
@@ -329,7 +330,7 @@ impl<'r, E: FnMut(&[LineReport], &[Hit<'r>])> Feed<'r, E> {
     /// Counts and scans a piece of plain text.
     fn scan_text(&mut self, bytes: &[u8]) {
         if !bytes.is_empty() {
-            let text = String::from_utf8_lossy(bytes);
+            let text = lossy(bytes);
             self.stats.add(&text);
             self.scanner.feed_text(LogMode::Raw, &text, &mut self.hits);
             self.flush();
@@ -351,6 +352,15 @@ impl<'r, E: FnMut(&[LineReport], &[Hit<'r>])> Feed<'r, E> {
             other_json,
         };
         (input, self.scanner.counts())
+    }
+}
+
+/// `String::from_utf8_lossy`, after the standard library's faster check for the common case of
+/// valid UTF-8 (it takes ASCII a word at a time; the lossy decoder goes byte by byte).
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 

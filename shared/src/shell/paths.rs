@@ -184,10 +184,12 @@ pub(super) fn clean(path: &str) -> String {
 
 /// Whether an unquoted word is a glob: `*`, `?`, or a closed `[…]`.
 pub(super) fn is_glob(word: &str) -> bool {
-    word.bytes().any(|b| b == b'*' || b == b'?')
-        || word
-            .find('[')
-            .is_some_and(|open| word[open..].contains(']'))
+    let bytes = word.as_bytes();
+    bytes.iter().any(|&b| b == b'*' || b == b'?')
+        || bytes
+            .iter()
+            .position(|&b| b == b'[')
+            .is_some_and(|open| bytes[open..].contains(&b']'))
 }
 
 /// The known paths a glob names, in table order, at most [`MAX_GLOB_MATCHES`]. A relative glob
