@@ -1065,9 +1065,17 @@ fn trimmed(cells: &[char]) -> String {
         .rposition(|c| !c.is_whitespace())
         .map_or(0, |last| last + 1);
     let cells = &cells[..end];
-    if cells.iter().all(char::is_ascii) {
-        // Most lines: one byte per cell, copied in a pass the compiler can widen.
-        let bytes: Vec<u8> = cells.iter().map(|&c| c as u8).collect();
+    // Most lines: one byte per cell, copied in a pass the compiler can widen, which also sees
+    // whether every cell was ASCII.
+    let mut ascii = true;
+    let bytes: Vec<u8> = cells
+        .iter()
+        .map(|&c| {
+            ascii &= c.is_ascii();
+            c as u8
+        })
+        .collect();
+    if ascii {
         return String::from_utf8(bytes).unwrap_or_default();
     }
     let mut text = String::with_capacity(cells.iter().map(|c| c.len_utf8()).sum());

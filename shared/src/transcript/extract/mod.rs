@@ -1545,9 +1545,9 @@ fn prompt_prefix(text: &str) -> Option<usize> {
 /// later when `prompt_follows` says the rest starts with a prompt.
 fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<usize> {
     // Every line comes here: most have none of the markers, which is cheap to see.
-    let has_marker = text
-        .bytes()
-        .any(|b| matches!(b, b'%' | b'#') || b == 0xE2 || b == 0xEF);
+    let bytes = text.as_bytes();
+    let has_marker =
+        memchr::memchr3(b'%', b'#', 0xE2, bytes).is_some() || memchr::memchr(0xEF, bytes).is_some();
     if !has_marker {
         return None;
     }

@@ -482,10 +482,17 @@ fn is_assignment(word: &str) -> bool {
 /// Whether a command starts an interactive shell or another login (so the prompt changes),
 /// leaves one (`exit`), or may redefine the prompt in a file (`source`, `exec`).
 pub fn switches_shell(command: &str) -> bool {
-    // The words are walked, not collected: this runs for every command read.
-    command
-        .split(['|', ';', '&'])
-        .any(|simple| simple_switches_shell(simple.split_whitespace()))
+    // The words are walked, not collected, and the separators found by memchr: this runs for
+    // every command read. They are ASCII, so every cut is at a char boundary.
+    let ends = memchr::memchr3_iter(b'|', b';', b'&', command.as_bytes()).chain([command.len()]);
+    let mut start = 0;
+    for end in ends {
+        if simple_switches_shell(command[start..end].split_whitespace()) {
+            return true;
+        }
+        start = end + 1;
+    }
+    false
 }
 
 fn simple_switches_shell(mut words: std::str::SplitWhitespace<'_>) -> bool {
