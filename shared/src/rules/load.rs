@@ -116,8 +116,14 @@ impl CustomPack {
 /// reported; the rules loaded so far (at least the default pack) stay in force.
 pub fn assemble(custom: Vec<CustomPack>) -> (RuleSet, Vec<RulePackProblem>) {
     let default = super::default_pack().expect("the embedded default pack parses (tested)");
-    let mut rules = RuleSet::prebuilt_default(default.clone())
-        .expect("the embedded default pack compiles (tested)");
+    let prebuilt = |pack| {
+        RuleSet::prebuilt_default(pack).expect("the embedded default pack compiles (tested)")
+    };
+    // The usual case, in every function's init: no copy of the pack to fall back on.
+    if custom.is_empty() {
+        return (prebuilt(default), Vec::new());
+    }
+    let mut rules = prebuilt(default.clone());
     let mut accepted = vec![default];
     let mut problems = Vec::new();
     for pack in custom {

@@ -11,7 +11,9 @@
 //! This file is also compiled into `build.rs` (`#[path]`), so the writer and the reader cannot
 //! drift apart. The format is private to one build: a sequence of LEB128 varints (state
 //! references as the zigzag difference from the state being written, since most point at a
-//! neighbour: a third of the size of plain `u32`s, which every binary carries),
+//! neighbour: a third of the size of plain `u32`s, which every binary carries) and, for a byte
+//! range, its two bytes as they are (a range as one varint took two or three bytes anyway, and
+//! decoding it was a third of the rebuild's varint reads),
 //!
 //! ```text
 //! MAGIC VERSION fingerprint_lo fingerprint_hi utf8 start_anchored start_unanchored
@@ -28,15 +30,15 @@ use regex_automata::util::syntax;
 
 const MAGIC: u32 = u32::from_le_bytes(*b"WNFA");
 /// Bumped whenever the layout changes.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// The NFA size limit `RuleSet` gives a scope's `RegexSet` (`REGEX_SIZE_LIMIT * 8`).
 pub const NFA_SIZE_LIMIT: usize = 32 * 1024 * 1024;
 
 // State tags, each followed by its fields:
-/// `lo_byte | hi_byte << 8`, next
+/// the bytes `lo` and `hi`, next
 const RANGE: u32 = 0;
-/// count, then `lo | hi << 8`, next for each transition
+/// count, then the bytes `lo` and `hi` and next for each transition
 const SPARSE: u32 = 1;
 /// look repr, next
 const LOOK: u32 = 2;
@@ -76,19 +78,30 @@ pub enum BlobError {
 
 /// Deflates what `build.rs` embeds: the varint NFA and the pack's JSON shrink about 10 and 4
 /// times, 860 KB off every binary that holds the default pack, for about a millisecond of
-/// inflating at start.
+/// inflating at start. The inflated length goes first (four bytes, little-endian), so the
+/// reader allocates once, at the right size.
 pub fn deflate(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    let len = u32::try_from(bytes.len()).expect("embedded data is far below 4 GiB");
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(len.to_le_bytes().to_vec(), flate2::Compression::best());
     encoder
         .write_all(bytes)
         .expect("writing to memory cannot fail");
     encoder.finish().expect("writing to memory cannot fail")
 }
 
+/// The largest inflated length `inflate` allocates for up front; the embedded data is a few
+/// hundred KB.
+const INFLATE_ROOM: usize = 16 << 20;
+
 pub fn inflate(bytes: &[u8]) -> Result<Vec<u8>, BlobError> {
     use flate2::{Decompress, FlushDecompress, Status};
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(10));
+    let Some((len, bytes)) = bytes.split_first_chunk::<4>() else {
+        return Err(BlobError::Inflate("no length".into()));
+    };
+    let len = u32::from_le_bytes(*len) as usize;
+    let mut out = Vec::with_capacity(len.min(INFLATE_ROOM));
     let mut inflater = Decompress::new(false);
     loop {
         let rest = &bytes[inflater.total_in() as usize..];
@@ -99,10 +112,16 @@ pub fn inflate(bytes: &[u8]) -> Result<Vec<u8>, BlobError> {
             .decompress_vec(rest, &mut out, FlushDecompress::None)
             .map_err(|e| BlobError::Inflate(e.to_string()))?;
         if status == Status::StreamEnd {
+            if out.len() != len {
+                return Err(BlobError::Inflate(format!(
+                    "{} bytes where {len} were written",
+                    out.len()
+                )));
+            }
             return Ok(out);
         }
         if out.len() == out.capacity() {
-            // Out of room: more, and go on.
+            // Out of room (the length was wrong): more, and go on.
             out.reserve(out.capacity().max(1 << 16));
         } else if (inflater.total_in(), inflater.total_out()) == before
             || inflater.total_in() as usize == bytes.len()
@@ -148,8 +167,8 @@ pub fn compile(patterns: &[&str]) -> Result<NFA, String> {
         .map_err(|e| e.to_string())
 }
 
-fn range(trans: &Transition) -> u32 {
-    u32::from(trans.start) | (u32::from(trans.end) << 8)
+fn put_range(out: &mut Vec<u8>, trans: &Transition) {
+    out.extend([trans.start, trans.end]);
 }
 
 /// Appends `value` as a LEB128 varint.
@@ -194,14 +213,14 @@ pub fn encode(nfa: &NFA, fingerprint: u64) -> Vec<u8> {
         match state {
             State::ByteRange { trans } => {
                 put(&mut out, RANGE);
-                put(&mut out, range(trans));
+                put_range(&mut out, trans);
                 put_state(&mut out, at, trans.next);
             }
             State::Sparse(sparse) => {
                 put(&mut out, SPARSE);
                 put(&mut out, sparse.transitions.len() as u32);
                 for trans in sparse.transitions.iter() {
-                    put(&mut out, range(trans));
+                    put_range(&mut out, trans);
                     put_state(&mut out, at, trans.next);
                 }
             }
@@ -242,15 +261,24 @@ struct Words<'a> {
     at: u32,
 }
 
+// The decoder runs once per state and transition (about 100 000 of each for the default
+// pack), so its small steps are inlined whatever the crate's `opt-level`, and the rare
+// multi-byte varint is read out of line.
 impl Words<'_> {
+    #[inline(always)]
     fn next(&mut self) -> Result<u32, BlobError> {
-        // Most words are one byte (state tags, nearby states, ASCII ranges): no loop for them.
-        if let Some((&byte, rest)) = self.bytes.split_first()
-            && byte & 0x80 == 0
-        {
-            self.bytes = rest;
-            return Ok(u32::from(byte));
+        // Most words are one byte (state tags, counts, nearby states).
+        match self.bytes.split_first() {
+            Some((&byte, rest)) if byte & 0x80 == 0 => {
+                self.bytes = rest;
+                Ok(u32::from(byte))
+            }
+            _ => self.next_long(),
         }
+    }
+
+    #[inline(never)]
+    fn next_long(&mut self) -> Result<u32, BlobError> {
         let mut value: u32 = 0;
         for shift in [0, 7, 14, 21, 28] {
             let (&byte, rest) = self.bytes.split_first().ok_or(BlobError::Truncated)?;
@@ -267,6 +295,7 @@ impl Words<'_> {
         Err(BlobError::Varint)
     }
 
+    #[inline(always)]
     fn state(&mut self) -> Result<StateID, BlobError> {
         let zigzag = self.next()?;
         let delta = i64::from(zigzag >> 1) ^ -i64::from(zigzag & 1);
@@ -277,11 +306,14 @@ impl Words<'_> {
         StateID::new(id as usize).map_err(|_| BlobError::State(id as u32))
     }
 
+    #[inline(always)]
     fn transition(&mut self) -> Result<Transition, BlobError> {
-        let range = self.next()?;
-        let (start, end) = (range as u8, (range >> 8) as u8);
-        if range > 0xffff || start > end {
-            return Err(BlobError::Range(range));
+        let Some((&[start, end], rest)) = self.bytes.split_first_chunk::<2>() else {
+            return Err(BlobError::Truncated);
+        };
+        self.bytes = rest;
+        if start > end {
+            return Err(BlobError::Range(u32::from(start) | (u32::from(end) << 8)));
         }
         Ok(Transition {
             start,
@@ -340,8 +372,9 @@ pub fn decode(bytes: &[u8]) -> Result<(NFA, u64), BlobError> {
             SPARSE => {
                 let count = words.next()?;
                 // Room for the ranges at once; more than 256 cannot be valid (they are caught
-                // below), so no more is reserved.
-                let mut transitions = Vec::with_capacity(count.min(256) as usize);
+                // below), and each takes at least three bytes, so no more is reserved.
+                let room = count.min(256).min(words.bytes.len() as u32 / 3);
+                let mut transitions = Vec::with_capacity(room as usize);
                 for _ in 0..count {
                     transitions.push(words.transition()?);
                 }
@@ -358,9 +391,12 @@ pub fn decode(bytes: &[u8]) -> Result<(NFA, u64), BlobError> {
             }
             UNION => {
                 let count = words.next()?;
-                let alternates = (0..count)
-                    .map(|_| words.state())
-                    .collect::<Result<Vec<_>, _>>()?;
+                // Each alternate takes at least a byte: no more room than the bytes left.
+                let mut alternates =
+                    Vec::with_capacity(count.min(words.bytes.len() as u32) as usize);
+                for _ in 0..count {
+                    alternates.push(words.state()?);
+                }
                 builder.add_union(alternates).map_err(build)?;
             }
             FAIL => {
@@ -464,6 +500,17 @@ mod tests {
         assert_eq!(inflate(&deflated).unwrap(), data);
         assert!(matches!(
             inflate(&deflated[..deflated.len() / 2]),
+            Err(BlobError::Inflate(_))
+        ));
+        // The length written first is checked, and too little room is not fatal on its own.
+        let mut longer = deflated.clone();
+        longer[0] ^= 1;
+        assert!(matches!(inflate(&longer), Err(BlobError::Inflate(_))));
+        let mut shorter = deflated.clone();
+        shorter[..4].copy_from_slice(&1u32.to_le_bytes());
+        assert!(matches!(inflate(&shorter), Err(BlobError::Inflate(_))));
+        assert!(matches!(
+            inflate(&deflated[..3]),
             Err(BlobError::Inflate(_))
         ));
     }
