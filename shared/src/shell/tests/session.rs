@@ -372,3 +372,30 @@ fn a_variable_assigned_on_an_earlier_line_is_known() {
 fn which_names_the_program_it_finds() {
     assert_eq!(via("sudo \"$(which bash)\"", "bash"), ["sudo", "$()"]);
 }
+
+// --- texts alone -----------------------------------------------------------------------------
+
+#[test]
+fn the_texts_alone_are_the_texts_of_the_full_entries_in_order() {
+    let session = [
+        "cd /etc && x=shadow",
+        "sudo -u root bash -c 'cat $x; echo cm0gLXJmIC8K | base64 -d | sh'",
+        "for f in /etc/passwd /etc/group; do cat $f; done | grep root",
+    ];
+    let (mut full, mut alone) = (ShellState::new(), ShellState::new());
+    for line in session {
+        let texts: Vec<String> = full.normalize(line).into_iter().map(|c| c.text).collect();
+        assert_eq!(alone.normalize_texts(line), texts, "{line}");
+    }
+}
+
+#[test]
+fn a_line_of_many_commands_reports_each_text_once_past_the_first_sixteen() {
+    let line = (0..60)
+        .map(|i| format!("echo {}", i % 30))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let expected: Vec<String> = (0..30).map(|i| format!("echo {i}")).collect();
+    assert_eq!(texts(&line), expected);
+    assert_eq!(ShellState::new().normalize_texts(&line), expected);
+}
