@@ -83,6 +83,11 @@ impl Stand {
         )
     }
 
+    /// The recorder on the AWS adapters, terminating through the member roles.
+    fn recorder(&self) -> Recorder<DynamoStore, SnsNotifier, SsmTerminator> {
+        Recorder::new(self.store(), self.notifier(), self.terminator(), config())
+    }
+
     /// The reaper on the AWS adapters, terminating and listing through the member roles.
     fn reaper(
         &self,
@@ -262,12 +267,7 @@ async fn the_terminator_refuses_an_account_it_has_no_role_for_naming_account_and
 #[tokio::test]
 async fn the_same_session_id_from_two_member_accounts_and_two_regions_is_recorded_apart() {
     let Some(stand) = stand().await else { return };
-    let recorder = Recorder::new(
-        stand.store(),
-        stand.notifier(),
-        stand.terminator(),
-        config(),
-    );
+    let recorder = stand.recorder();
     let start = |account: &str, region: &str| {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -333,12 +333,7 @@ async fn the_reaper_lists_sessions_in_every_member_account_through_its_role() {
 async fn a_member_account_outside_the_allow_list_is_a_named_problem_for_the_reaper() {
     let Some(stand) = stand().await else { return };
     // The table has a session of an account the stack may not act in.
-    let recorder = Recorder::new(
-        stand.store(),
-        stand.notifier(),
-        stand.terminator(),
-        config(),
-    );
+    let recorder = stand.recorder();
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/events/1-cloudtrail/01-start-role-with-mfa.json"

@@ -202,13 +202,19 @@ impl AwsPorts {
     pub async fn from_config(
         config: &crate::config::WardenConfig,
     ) -> Result<Self, crate::config::ConfigError> {
-        let table = config.require_table()?;
-        let topic = config.require_topic()?;
-        let sdk = sdk_config(None).await;
+        Self::from_sdk_config(&sdk_config(None).await, config)
+    }
+
+    /// Like [`AwsPorts::from_config`], on an SDK configuration the caller also uses (the scanner
+    /// reads its custom rule packs from SSM with the same one).
+    pub fn from_sdk_config(
+        sdk: &SdkConfig,
+        config: &crate::config::WardenConfig,
+    ) -> Result<Self, crate::config::ConfigError> {
         Ok(AwsPorts::with_accounts(
-            &sdk,
-            table,
-            topic,
+            sdk,
+            config.require_table()?,
+            config.require_topic()?,
             config.retention_days,
             config.enforce,
             config.accounts.clone(),
