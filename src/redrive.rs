@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
-use warden_core::aws::{AwsPorts, sdk_config, ssm_sdk};
+use warden_core::aws::{AwsPorts, TrustRoots, sdk_config, ssm_sdk};
 use warden_core::cloudtrail::parse_event;
 use warden_core::config::WardenConfig;
 use warden_core::dead_letter::{DeadLetter, Route, open};
@@ -87,7 +87,7 @@ impl Handled {
 
 pub async fn run(args: RedriveArgs) -> Result<ExitCode, String> {
     let config = WardenConfig::from_env().map_err(|e| format!("configuration: {e}"))?;
-    let sdk = sdk_config(args.aws.endpoint_url.as_deref()).await;
+    let sdk = sdk_config(args.aws.endpoint_url.as_deref(), TrustRoots::System).await;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let queue = args.queue.as_str();
     let json = args.format == Format::Json;

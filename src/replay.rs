@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use warden_core::alert::Alert;
-use warden_core::aws::{AwsPorts, SsmDirectory, sdk_config, ssm_sdk};
+use warden_core::aws::{AwsPorts, SsmDirectory, TrustRoots, sdk_config, ssm_sdk};
 use warden_core::config::WardenConfig;
 use warden_core::dead_letter::{Route, route, unwrap_on_failure};
 use warden_core::directory::DescribeSessionsResponse;
@@ -76,7 +76,7 @@ pub async fn run(args: ReplayArgs) -> Result<ExitCode, String> {
                 .topic_arn
                 .clone()
                 .ok_or("--topic-arn (or WARDEN_TOPIC_ARN) is needed with --endpoint-url")?;
-            let sdk = sdk_config(Some(url)).await;
+            let sdk = sdk_config(Some(url), TrustRoots::System).await;
             let ports = AwsPorts::new(&sdk, &table, &topic, config.retention_days, args.enforce);
             let directory = Arc::new(SsmDirectory::new(ssm_sdk::Client::new(&sdk)));
             let handlers = Handlers::new(

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use warden_core::alert::session_links;
 use warden_core::aws::{
-    DynamoStore, SsmTerminator, StsIdentity, dynamodb_sdk, sdk_config, sts_sdk,
+    DynamoStore, SsmTerminator, StsIdentity, TrustRoots, dynamodb_sdk, sdk_config, sts_sdk,
 };
 use warden_core::config::DEFAULT_RETENTION_DAYS;
 use warden_core::glob::Glob;
@@ -153,7 +153,7 @@ pub async fn terminate(
         }
         outcome
     } else {
-        let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
+        let sdk = sdk_config(source.aws.endpoint_url.as_deref(), TrustRoots::System).await;
         let client = dynamodb_sdk::Client::new(&sdk);
         let table = table_name(source, &client).await?;
         let store = DynamoStore::new(client, &table, DEFAULT_RETENTION_DAYS);
@@ -357,7 +357,7 @@ where
     let store = if let Some(path) = &source.state {
         AnyStore::Local(open_state(path)?)
     } else {
-        let sdk = sdk_config(source.aws.endpoint_url.as_deref()).await;
+        let sdk = sdk_config(source.aws.endpoint_url.as_deref(), TrustRoots::System).await;
         let client = dynamodb_sdk::Client::new(&sdk);
         let table = table_name(source, &client).await?;
         AnyStore::Dynamo(DynamoStore::new(client, &table, DEFAULT_RETENTION_DAYS))

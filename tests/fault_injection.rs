@@ -476,7 +476,8 @@ impl Handlers {
 /// The production SDK configuration (retry mode, attempts, classification) with its timings
 /// scaled down: backoff in milliseconds instead of seconds, `attempt_timeout` per attempt.
 async fn scaled_sdk_config(endpoint: &str, attempt_timeout: Duration) -> SdkConfig {
-    let production = warden_core::aws::sdk_config(Some(endpoint)).await;
+    let production =
+        warden_core::aws::sdk_config(Some(endpoint), warden_core::aws::TrustRoots::Amazon).await;
     let retry = production
         .retry_config()
         .expect("sdk_config sets a retry configuration")

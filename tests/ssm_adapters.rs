@@ -345,7 +345,7 @@ const PACK: &str = "disable = [\"destructive.disk_wipe\"]\n";
 
 async fn client(server: &ScriptedHttpServer) -> ssm_sdk::Client {
     fake_aws_env();
-    let cfg = sdk_config(Some(&server.url())).await;
+    let cfg = sdk_config(Some(&server.url()), warden_core::aws::TrustRoots::Amazon).await;
     ssm_sdk::Client::new(&cfg)
 }
 

@@ -1,6 +1,7 @@
 //! Configuration from `WARDEN_*` environment variables, checked once at start-up.
 
 use crate::alert::AlertFormat;
+use crate::aws::TrustRoots;
 use crate::business_hours::{BusinessHours, HoursError};
 use crate::glob::parse_list;
 use crate::handlers::actions::ALERT_CLAIM_LEASE;
@@ -38,6 +39,8 @@ pub struct WardenConfig {
     pub alert_format: AlertFormat,
     /// The accounts the stack watches and how it acts in them.
     pub accounts: AccountsConfig,
+    /// The root certificates AWS calls trust (`WARDEN_TLS_ROOTS`: amazon or system).
+    pub tls_roots: TrustRoots,
 }
 
 /// Why Session Warden cannot act in a member account.
@@ -270,6 +273,14 @@ impl WardenConfig {
                 })?
             },
             accounts: parse_accounts(&lookup)?,
+            tls_roots: {
+                let value = get("WARDEN_TLS_ROOTS", "amazon");
+                TrustRoots::parse(&value).ok_or_else(|| ConfigError::Invalid {
+                    var: "WARDEN_TLS_ROOTS",
+                    value: value.trim().to_string(),
+                    reason: "expected amazon (Amazon Trust Services' roots) or system".to_string(),
+                })?
+            },
         })
     }
 
@@ -768,6 +779,20 @@ mod tests {
             .to_string();
         assert!(
             err.contains("WARDEN_ALERT_FORMAT") && err.contains("text, json or chat"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn aws_calls_trust_amazon_roots_unless_told_to_trust_the_system() {
+        assert_eq!(config(&[]).unwrap().tls_roots, TrustRoots::Amazon);
+        let system = config(&[("WARDEN_TLS_ROOTS", "system")]).unwrap();
+        assert_eq!(system.tls_roots, TrustRoots::System);
+        let err = config(&[("WARDEN_TLS_ROOTS", "none")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WARDEN_TLS_ROOTS=`none`") && err.contains("amazon"),
             "{err}"
         );
     }

@@ -50,8 +50,9 @@ fn set_fake_credentials() {
     });
 }
 
+/// The functions' SDK configuration (their default trust roots), pointed at `endpoint`.
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    warden_core::aws::sdk_config(Some(endpoint)).await
+    warden_core::aws::sdk_config(Some(endpoint), warden_core::aws::TrustRoots::Amazon).await
 }
 
 /// A name no other test in this run uses, so tests share one server safely.

@@ -14,7 +14,7 @@ use warden_core::telemetry::init_failure;
 async fn main() -> Result<(), lambda_runtime::Error> {
     warden_core::telemetry::init_lambda();
     let config = WardenConfig::from_env().map_err(init_failure)?;
-    let sdk = sdk_config(None).await;
+    let sdk = sdk_config(None, config.tls_roots).await;
     let ports = AwsPorts::from_sdk_config(&sdk, &config).map_err(init_failure)?;
     // Custom packs are read once, here, and kept for the container's life. One that does not
     // load leaves the default pack in force and pages on-call.

@@ -8,6 +8,7 @@ pub mod parameters;
 pub mod sns;
 pub mod ssm;
 pub mod sts;
+pub mod tls;
 
 pub use aws_sdk_dynamodb as dynamodb_sdk;
 pub use aws_sdk_sns as sns_sdk;
@@ -19,6 +20,7 @@ pub use parameters::{ParameterError, fetch_parameter};
 pub use sns::SnsNotifier;
 pub use ssm::{SsmDirectory, SsmTerminator};
 pub use sts::StsIdentity;
+pub use tls::TrustRoots;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -28,7 +30,8 @@ use std::time::Duration;
 
 /// Shared SDK configuration: created once per container. Standard retries with backoff absorb
 /// throttling; what still fails after them fails the invocation, and Lambda retries that.
-pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
+/// HTTPS trusts `roots` ([`tls`]).
+pub async fn sdk_config(endpoint_url: Option<&str>, roots: TrustRoots) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(4))
         .timeout_config(
@@ -41,14 +44,7 @@ pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    // The SDK's HTTPS client on rustls with ring: its default (aws-lc-rs) is the same protocol
-    // support at a far larger build and binary. It trusts the system's root certificates, as
-    // the default client does.
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    loader.http_client(https).load().await
+    loader.http_client(tls::https_client(roots)).load().await
 }
 
 /// How a failed AWS call should be treated.
@@ -198,11 +194,12 @@ impl AwsPorts {
         SsmDirectory::with_clients(self.ssm.clone())
     }
 
-    /// From a function's configuration (`WARDEN_TABLE`, `WARDEN_TOPIC_ARN`, `WARDEN_ENFORCE`).
+    /// From a function's configuration (`WARDEN_TABLE`, `WARDEN_TOPIC_ARN`, `WARDEN_ENFORCE`,
+    /// `WARDEN_TLS_ROOTS`).
     pub async fn from_config(
         config: &crate::config::WardenConfig,
     ) -> Result<Self, crate::config::ConfigError> {
-        Self::from_sdk_config(&sdk_config(None).await, config)
+        Self::from_sdk_config(&sdk_config(None, config.tls_roots).await, config)
     }
 
     /// Like [`AwsPorts::from_config`], on an SDK configuration the caller also uses (the scanner
