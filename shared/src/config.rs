@@ -264,23 +264,19 @@ impl WardenConfig {
                 )?,
             },
             alert_claim_lease: ALERT_CLAIM_LEASE,
-            alert_format: {
-                let value = get("WARDEN_ALERT_FORMAT", "text");
-                AlertFormat::parse(&value).ok_or_else(|| ConfigError::Invalid {
-                    var: "WARDEN_ALERT_FORMAT",
-                    value: value.trim().to_string(),
-                    reason: "expected text, json or chat".to_string(),
-                })?
-            },
+            alert_format: parse_choice(
+                "WARDEN_ALERT_FORMAT",
+                &get("WARDEN_ALERT_FORMAT", "text"),
+                AlertFormat::parse,
+                "text, json or chat",
+            )?,
             accounts: parse_accounts(&lookup)?,
-            tls_roots: {
-                let value = get("WARDEN_TLS_ROOTS", "amazon");
-                TrustRoots::parse(&value).ok_or_else(|| ConfigError::Invalid {
-                    var: "WARDEN_TLS_ROOTS",
-                    value: value.trim().to_string(),
-                    reason: "expected amazon (Amazon Trust Services' roots) or system".to_string(),
-                })?
-            },
+            tls_roots: parse_choice(
+                "WARDEN_TLS_ROOTS",
+                &get("WARDEN_TLS_ROOTS", "amazon"),
+                TrustRoots::parse,
+                "amazon (Amazon Trust Services' roots) or system",
+            )?,
         })
     }
 
@@ -498,6 +494,20 @@ fn parse_tickets(get: &impl Fn(&str, &str) -> String) -> Result<TicketPolicy, Co
         policy,
         pattern,
         excuses,
+    })
+}
+
+/// One of a fixed set of words; `expected` lists them for the error.
+fn parse_choice<T>(
+    var: &'static str,
+    value: &str,
+    parse: impl Fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    parse(value).ok_or_else(|| ConfigError::Invalid {
+        var,
+        value: value.trim().to_string(),
+        reason: format!("expected {expected}"),
     })
 }
 
