@@ -224,9 +224,10 @@ fn label_and_successors(state: &State) -> (Label, Vec<StateID>) {
 /// For each state, the first state with the same future: the same label, and successors that
 /// in turn have the same futures, in the same order (the coarsest bisimulation, by partition
 /// refinement). Such states accept the same continuations for the same patterns, so one can
-/// stand for all of them: the Thompson compiler writes a copy of a sub-expression for each
-/// place it occurs (`x+` is `xx*`, every branch of a trie ends in its own states), and merging
-/// them leaves a sixth fewer states to rebuild at start-up, with the same matches.
+/// stand for all of them: the Thompson compiler writes each place a sub-expression occurs as
+/// states of its own (every branch of a literal alternation ends in its own states, a bounded
+/// repetition repeats its body), and merging them leaves a sixth fewer states to rebuild at
+/// start-up, with the same matches.
 fn representatives(nfa: &NFA) -> Vec<usize> {
     use std::collections::HashMap;
     let states: Vec<(Label, Vec<StateID>)> =
