@@ -27,6 +27,11 @@ pub enum HoursError {
     #[error("unknown time zone `{0}` (use an IANA name such as Europe/Berlin)")]
     UnknownZone(String),
     #[error(
+        "time zone `{0}`: this machine has no time-zone database (install the tzdata package, \
+         or use UTC)"
+    )]
+    NoZoneDatabase(String),
+    #[error(
         "business hours `{spec}`: {reason} (expected e.g. `Mon-Fri 08:00-18:00; Sat 10:00-14:00`)"
     )]
     BadHours { spec: String, reason: String },
@@ -37,8 +42,7 @@ pub enum HoursError {
 impl BusinessHours {
     pub fn parse(zone_name: &str, hours: &str, holidays: &str) -> Result<Self, HoursError> {
         let zone_name = zone_name.trim();
-        let zone =
-            TimeZone::get(zone_name).map_err(|_| HoursError::UnknownZone(zone_name.to_string()))?;
+        let zone = zone_in(jiff::tz::db(), zone_name)?;
         let windows = hours
             .split(';')
             .map(str::trim)
@@ -91,6 +95,21 @@ impl BusinessHours {
             (today && time >= w.start) || (started_yesterday && w.end.is_some_and(|end| time < end))
         })
     }
+}
+
+/// The zone `name` in `db`. UTC, the default, needs no database: the `warden` CLI reads the
+/// system's, which a minimal machine may not have.
+fn zone_in(db: &jiff::tz::TimeZoneDatabase, name: &str) -> Result<TimeZone, HoursError> {
+    if name.eq_ignore_ascii_case("UTC") {
+        return Ok(TimeZone::UTC);
+    }
+    db.get(name).map_err(|_| {
+        if db.is_definitively_empty() {
+            HoursError::NoZoneDatabase(name.to_string())
+        } else {
+            HoursError::UnknownZone(name.to_string())
+        }
+    })
 }
 
 fn parse_window(part: &str) -> Result<Window, String> {
@@ -236,6 +255,19 @@ mod tests {
         let hours = BusinessHours::parse("UTC", "Fri-Mon 10:00-11:00", "").unwrap();
         assert!(hours.is_business_time(at("2026-11-29T10:30:00Z"))); // Sunday
         assert!(!hours.is_business_time(at("2026-11-25T10:30:00Z"))); // Wednesday
+    }
+
+    #[test]
+    fn utc_needs_no_time_zone_database() {
+        let none = jiff::tz::TimeZoneDatabase::none();
+        assert_eq!(zone_in(&none, "UTC"), Ok(TimeZone::UTC));
+        assert_eq!(zone_in(&none, "utc"), Ok(TimeZone::UTC));
+        let err = zone_in(&none, "Europe/Berlin").unwrap_err();
+        assert_eq!(err, HoursError::NoZoneDatabase("Europe/Berlin".into()));
+        assert!(
+            err.to_string().contains("install the tzdata package"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -197,7 +197,7 @@ impl WardenConfig {
         let holidays = get("WARDEN_HOLIDAYS", "");
         let business_hours = BusinessHours::parse(&zone, &hours, &holidays).map_err(|source| {
             let var = match source {
-                HoursError::UnknownZone(_) => "WARDEN_TIMEZONE",
+                HoursError::UnknownZone(_) | HoursError::NoZoneDatabase(_) => "WARDEN_TIMEZONE",
                 HoursError::BadHours { .. } => "WARDEN_BUSINESS_HOURS",
                 HoursError::BadHoliday(_) => "WARDEN_HOLIDAYS",
             };
