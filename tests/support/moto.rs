@@ -40,7 +40,8 @@ pub fn endpoint() -> Option<String> {
     }
 }
 
-fn set_fake_credentials() {
+/// Static test credentials in the environment, for clients that must sign before they send.
+pub fn set_fake_credentials() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     // SAFETY: runs once, before this process builds any client that reads these variables.
     ONCE.call_once(|| unsafe {

@@ -115,6 +115,11 @@ fn credentials_missing(text: &str) -> bool {
         || text.contains("the credential provider was not enabled")
 }
 
+/// The endpoint's TLS certificate was refused (rustls says why after this).
+fn certificate_refused(text: &str) -> bool {
+    text.contains("invalid peer certificate")
+}
+
 pub(crate) fn classify<E, R>(err: &SdkError<E, R>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -135,6 +140,12 @@ where
             "no AWS credentials found: set AWS_PROFILE (after `aws configure` or `aws sso login`) \
              or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; against a local endpoint (moto) any \
              values do ({text})"
+        )),
+        _ if certificate_refused(&text) => Failure::Transient(format!(
+            "the endpoint's TLS certificate was refused: the functions trust only Amazon Trust \
+             Services' roots, which every AWS endpoint chains to; behind a proxy that re-signs \
+             TLS, set WARDEN_TLS_ROOTS=system (the warden CLI always trusts the system's roots) \
+             ({text})"
         )),
         _ => Failure::Transient(text),
     }
