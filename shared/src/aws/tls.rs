@@ -15,10 +15,10 @@ use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provi
 pub const AMAZON_TRUST_SERVICES_PEM: &str = include_str!("amazon-trust-services.pem");
 
 /// The root certificates an HTTPS client trusts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrustRoots {
-    /// Amazon Trust Services' roots: all an AWS endpoint needs. The functions' default.
-    #[default]
+    /// Amazon Trust Services' roots: all an AWS endpoint needs. The functions' default
+    /// (`WARDEN_TLS_ROOTS` unset, in `config`).
     Amazon,
     /// The system's root store. The CLI's choice: it runs behind whatever proxy its user has.
     System,

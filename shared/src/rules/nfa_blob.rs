@@ -228,10 +228,8 @@ fn label_and_successors(state: &State) -> (Label, Vec<StateID>) {
 /// states of its own (every branch of a literal alternation ends in its own states, a bounded
 /// repetition repeats its body), and merging them leaves a sixth fewer states to rebuild at
 /// start-up, with the same matches.
-fn representatives(nfa: &NFA) -> Vec<usize> {
+fn representatives(states: &[(Label, Vec<StateID>)]) -> Vec<usize> {
     use std::collections::HashMap;
-    let states: Vec<(Label, Vec<StateID>)> =
-        nfa.states().iter().map(label_and_successors).collect();
     let mut labels: HashMap<&Label, u32> = HashMap::new();
     let mut class: Vec<u32> = states
         .iter()
@@ -275,7 +273,9 @@ fn representatives(nfa: &NFA) -> Vec<usize> {
 /// the states kept: match states are never merged (each names its pattern), so they keep the
 /// ascending pattern order `decode` checks.
 pub fn encode(nfa: &NFA, fingerprint: u64) -> Vec<u8> {
-    let keep = representatives(nfa);
+    let states: Vec<(Label, Vec<StateID>)> =
+        nfa.states().iter().map(label_and_successors).collect();
+    let keep = representatives(&states);
     let mut renumbered = vec![u32::MAX; keep.len()];
     let mut kept = 0u32;
     for (at, &rep) in keep.iter().enumerate() {
@@ -305,13 +305,11 @@ pub fn encode(nfa: &NFA, fingerprint: u64) -> Vec<u8> {
         );
     }
     put(&mut out, kept);
-    let written = nfa
-        .states()
-        .iter()
+    let written = states
+        .into_iter()
         .enumerate()
         .filter(|&(at, _)| keep[at] == at);
-    for (at, state) in written.map(|(old, state)| (renumbered[old] as usize, state)) {
-        let (label, successors) = label_and_successors(state);
+    for (at, (label, successors)) in written.map(|(old, state)| (renumbered[old] as usize, state)) {
         let successors: Vec<StateID> = successors.into_iter().map(id).collect();
         match label {
             Label::Range(start, end) => {
