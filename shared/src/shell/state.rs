@@ -4,6 +4,7 @@
 //! `f /` does too.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::parse::Pipeline;
 
@@ -37,6 +38,16 @@ pub struct ShellState {
     downloads: Vec<(String, String)>,
     /// File (as for `downloads`) → what it was made from.
     derived: Vec<(String, Derived)>,
+    /// Which contents these are: see [`ShellState::version`].
+    version: u64,
+}
+
+/// Versions are drawn from one counter for the whole process, so two states with the same
+/// version are one state and its unchanged clone, never two states that happen to agree.
+static NEXT_VERSION: AtomicU64 = AtomicU64::new(1);
+
+fn next_version() -> u64 {
+    NEXT_VERSION.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Default for ShellState {
@@ -63,7 +74,19 @@ impl ShellState {
             aliases: HashMap::new(),
             downloads: Vec::new(),
             derived: Vec::new(),
+            version: next_version(),
         }
+    }
+
+    /// Names these contents: it changes whenever anything in the state may have changed (even
+    /// to what it was), so what a line meant in one version it means again in the same version.
+    /// Lets a scanner reuse its reading of a command typed again with nothing changed between.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn changed(&mut self) {
+        self.version = next_version();
     }
 
     /// The working directory, when the session has shown it (`cd /var/lib`).
@@ -76,6 +99,7 @@ impl ShellState {
     }
 
     pub(super) fn set_var(&mut self, name: &str, value: String) {
+        self.changed();
         if self.vars.len() < MAX_VARIABLES || self.vars.contains_key(name) {
             self.vars.insert(name.to_string(), value);
         } else {
@@ -85,15 +109,18 @@ impl ShellState {
     }
 
     pub(super) fn unset_var(&mut self, name: &str) -> Option<String> {
+        self.changed();
         self.vars.remove(name)
     }
 
     pub(super) fn set_cwd(&mut self, cwd: Option<String>) {
+        self.changed();
         self.oldpwd = std::mem::replace(&mut self.cwd, cwd);
     }
 
     /// `cd -`: back to the previous directory.
     pub(super) fn swap_cwd(&mut self) {
+        self.changed();
         std::mem::swap(&mut self.cwd, &mut self.oldpwd);
     }
 
@@ -103,6 +130,11 @@ impl ShellState {
     }
 
     pub(super) fn restore_cwd(&mut self, cwd: Option<String>, oldpwd: Option<String>) {
+        // Every command restores what it saved: most changed nothing, and stay the same version.
+        if cwd == self.cwd && oldpwd == self.oldpwd {
+            return;
+        }
+        self.changed();
         self.cwd = cwd;
         self.oldpwd = oldpwd;
     }
@@ -116,6 +148,7 @@ impl ShellState {
     }
 
     pub(super) fn define_function(&mut self, name: String, body: Vec<Pipeline>) {
+        self.changed();
         if self.functions.len() < MAX_DEFINITIONS || self.functions.contains_key(&name) {
             self.aliases.remove(&name);
             self.functions.insert(name, body);
@@ -127,12 +160,14 @@ impl ShellState {
     }
 
     pub(super) fn define_alias(&mut self, name: String, value: String) {
+        self.changed();
         if self.aliases.len() < MAX_DEFINITIONS || self.aliases.contains_key(&name) {
             self.aliases.insert(name, value);
         }
     }
 
     pub(super) fn unalias(&mut self, name: &str) {
+        self.changed();
         self.aliases.remove(name);
     }
 
@@ -166,6 +201,7 @@ impl ShellState {
     }
 
     pub(super) fn record_derived(&mut self, file: String, derived: Derived) {
+        self.changed();
         self.derived.retain(|(f, _)| *f != file);
         if self.derived.len() >= MAX_DOWNLOADS {
             self.derived.remove(0);
@@ -174,6 +210,7 @@ impl ShellState {
     }
 
     pub(super) fn record_download(&mut self, file: String, command: String) {
+        self.changed();
         self.downloads.retain(|(f, _)| *f != file);
         if self.downloads.len() >= MAX_DOWNLOADS {
             self.downloads.remove(0);

@@ -3,5 +3,6 @@
 pub mod agent;
 pub mod extract;
 pub mod payload;
+mod recall;
 pub mod scan;
 pub mod terminal;

@@ -3,6 +3,7 @@
 
 use super::extract::{CommandExtractor, CommandKind, Revision, Signal, TranscriptLine};
 use super::payload::TranscriptChunk;
+use super::recall::Recall;
 use super::terminal::{LogMode, ScreenLine, Terminal};
 use crate::rules::{Rule, RuleSet, Scope};
 use crate::shell::ShellState;
@@ -55,6 +56,8 @@ pub struct TranscriptScanner<'r> {
     extractor: CommandExtractor,
     /// What the session's commands so far tell of the shell: `cd /` then `rm -rf *`.
     shell: ShellState,
+    /// Commands already read in the current shell state, and what they fired.
+    recall: Recall<'r>,
     lines_seen: usize,
     counts: LineCounts,
     screen: Vec<ScreenLine>,
@@ -74,6 +77,7 @@ impl<'r> TranscriptScanner<'r> {
                 extractor
             },
             shell: ShellState::new(),
+            recall: Recall::default(),
             lines_seen: 0,
             counts: LineCounts::default(),
             screen: Vec::new(),
@@ -193,7 +197,12 @@ impl<'r> TranscriptScanner<'r> {
                     alternatives,
                     ..
                 } => {
-                    let fired = match_command(self.rules, &mut self.shell, command, alternatives);
+                    let fired = if alternatives.is_empty() {
+                        self.recall
+                            .match_typed(self.rules, &mut self.shell, command)
+                    } else {
+                        match_command(self.rules, &mut self.shell, command, alternatives)
+                    };
                     for (rule, normalized) in fired {
                         out.push(Hit {
                             rule,
@@ -249,7 +258,8 @@ impl<'r> TranscriptScanner<'r> {
         }
         if revision.rematch {
             for (rule, normalized) in
-                match_command(self.rules, &mut self.shell, &revision.command, &[])
+                self.recall
+                    .match_typed(self.rules, &mut self.shell, &revision.command)
             {
                 if !out.iter().any(|h| h.line == line && h.rule.id == rule.id) {
                     out.push(Hit {
