@@ -5,9 +5,10 @@
 //!   perf cold-start BIN_DIR [RUNS]   exec to first poll per function (median, min, max) and
 //!                                    peak RSS at init
 //!   perf batch-rss BIN_DIR           transcript-scanner's peak RSS after one 1 MB batch
-//!   perf transcript text|stream|event BYTES OUT
+//!   perf transcript text|stream|event|distinct BYTES OUT
 //!                                    writes the generated transcript `warden scan` reads (an
-//!                                    event: streaming records in one subscription event)
+//!                                    event: streaming records in one subscription event;
+//!                                    distinct: text where no command line repeats)
 //!   perf scan FILE [PACK] [RUNS]     in-process scan throughput of FILE (best of RUNS), with
 //!                                    the default pack or PACK alone (PACK disables it)
 //!   perf event [RUNS]                the scanner's handler on a 1 MB subscription event, in
@@ -52,7 +53,7 @@ enum PerfError {
 }
 
 const USAGE: &str = "perf cold-start BIN_DIR [RUNS] | perf batch-rss BIN_DIR | \
-                     perf transcript text|stream|event BYTES OUT | perf scan FILE [PACK] [RUNS] | \
+                     perf transcript text|stream|event|distinct BYTES OUT | perf scan FILE [PACK] [RUNS] | \
                      perf event [RUNS] | perf pack RULES OUT";
 
 fn main() -> ExitCode {
@@ -250,9 +251,12 @@ fn batch_rss(dir: &Path) -> Result<(), PerfError> {
 }
 
 fn transcript(mode: &str, bytes: usize, out: &Path) -> Result<(), PerfError> {
-    let lines = sample_transcript::session_lines(bytes);
+    let lines = match mode {
+        "distinct" => sample_transcript::distinct_session_lines(bytes),
+        _ => sample_transcript::session_lines(bytes),
+    };
     let text = match mode {
-        "text" => sample_transcript::text(&lines),
+        "text" | "distinct" => sample_transcript::text(&lines),
         "stream" => {
             let mut text = String::new();
             for record in sample_transcript::records(&lines, 20) {

@@ -4,8 +4,18 @@
 
 /// An administrator's afternoon: commands at a prompt, their output (listings, logs, service
 /// status, package installs), typos fixed with backspaces, and now and then something a rule
-/// fires on.
+/// fires on. The same fourteen commands come round again and again.
 pub fn session_lines(target_bytes: usize) -> Vec<String> {
+    lines(target_bytes, false)
+}
+
+/// The same afternoon with no command line typed twice (each ends with a numbered comment): the
+/// scanner cannot reuse what it read of an earlier command.
+pub fn distinct_session_lines(target_bytes: usize) -> Vec<String> {
+    lines(target_bytes, true)
+}
+
+fn lines(target_bytes: usize, distinct: bool) -> Vec<String> {
     let work: &[(&str, &[&str])] = &[
         (
             "ls -la /var/www/html",
@@ -82,10 +92,15 @@ pub fn session_lines(target_bytes: usize) -> Vec<String> {
     while size < target_bytes {
         let (command, output) = work[i % work.len()];
         // Every seventh command had a typo fixed with backspace.
+        let command = if distinct {
+            format!("{command} # {i}")
+        } else {
+            command.to_string()
+        };
         let typed = if i.is_multiple_of(7) {
             format!("{command}x\u{8}")
         } else {
-            command.to_string()
+            command
         };
         let prompt = format!("[ec2-user@ip-10-0-0-1 ~]$ {typed}");
         size += prompt.len() + 1;
