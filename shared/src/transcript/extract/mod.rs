@@ -262,9 +262,33 @@ enum Matcher {
 struct LearnedPrompt {
     matcher: Matcher,
     origin: Origin,
+    /// A searcher for [`inner_anchor`], built once when the prompt is learned: every output
+    /// line is searched for it (`learned_inside`).
+    anchor: Option<memchr::memmem::Finder<'static>>,
+}
+
+/// The literal text a prompt starts with, if long and specific enough to be searched for
+/// inside other text.
+fn inner_anchor(matcher: &Matcher) -> Option<&str> {
+    let anchor = match matcher {
+        Matcher::Literal(p) => p.as_str(),
+        Matcher::Pattern(p) => p.leading_literal()?,
+    };
+    let distinctive = anchor.chars().count() >= MIN_INNER_PROMPT_CHARS
+        && anchor.chars().any(char::is_alphanumeric);
+    distinctive.then_some(anchor)
 }
 
 impl LearnedPrompt {
+    fn new(matcher: Matcher, origin: Origin) -> Self {
+        let anchor = inner_anchor(&matcher).map(|a| memchr::memmem::Finder::new(a).into_owned());
+        LearnedPrompt {
+            matcher,
+            origin,
+            anchor,
+        }
+    }
+
     fn match_start(&self, text: &str) -> Option<usize> {
         match &self.matcher {
             Matcher::Literal(p) => {
@@ -272,18 +296,6 @@ impl LearnedPrompt {
             }
             Matcher::Pattern(p) => p.match_start(text),
         }
-    }
-
-    /// The literal text the prompt starts with, if long and specific enough to be searched
-    /// for inside other text.
-    fn inner_anchor(&self) -> Option<&str> {
-        let anchor = match &self.matcher {
-            Matcher::Literal(p) => p.as_str(),
-            Matcher::Pattern(p) => p.leading_literal()?,
-        };
-        let distinctive = anchor.chars().count() >= MIN_INNER_PROMPT_CHARS
-            && anchor.chars().any(char::is_alphanumeric);
-        distinctive.then_some(anchor)
     }
 
     fn is_bare(&self) -> bool {
@@ -960,15 +972,11 @@ impl CommandExtractor {
         self.learned
             .iter()
             .filter_map(|p| {
-                let anchor = p.inner_anchor()?;
-                // A cheap test first: most output lines lack the prompt's last character.
-                let last = anchor.chars().next_back()?;
-                if !text.contains(last) {
-                    return None;
-                }
-                text.match_indices(anchor)
-                    .filter(|(start, _)| *start > 0)
-                    .find_map(|(start, _)| {
+                p.anchor
+                    .as_ref()?
+                    .find_iter(text.as_bytes())
+                    .filter(|start| *start > 0)
+                    .find_map(|start| {
                         let end = start + p.match_start(text.get(start..)?)?;
                         Some(Found {
                             start,
@@ -1063,7 +1071,7 @@ impl CommandExtractor {
         if self.learned.len() >= MAX_LEARNED {
             self.learned.pop_front();
         }
-        self.learned.push_back(LearnedPrompt { matcher, origin });
+        self.learned.push_back(LearnedPrompt::new(matcher, origin));
     }
 
     /// A readable prompt showed: the shell's prompt is known again, unless it was hidden (a
@@ -1401,7 +1409,12 @@ impl CommandExtractor {
             prompt: if prompt.is_empty() {
                 String::new()
             } else {
-                format!("{prompt} ")
+                // Not `format!`: this runs for every command line, and the formatting machinery
+                // costs several times the copy.
+                let mut spaced = String::with_capacity(prompt.len() + 1);
+                spaced.push_str(prompt);
+                spaced.push(' ');
+                spaced
             },
             command: command.to_string(),
             alternatives,
