@@ -9,8 +9,10 @@ pub fn session_lines(target_bytes: usize) -> Vec<String> {
     lines(target_bytes, false)
 }
 
-/// The same afternoon with no command line typed twice (each ends with a numbered comment): the
-/// scanner cannot reuse what it read of an earlier command.
+/// The same afternoon with no command line typed twice (each ends with a six-digit serial
+/// number as one more argument): the scanner cannot reuse what it read of an earlier command.
+/// Fixed-width, so that no command is the start of another, and a word rather than a comment,
+/// whose `#` would read like a root prompt.
 pub fn distinct_session_lines(target_bytes: usize) -> Vec<String> {
     lines(target_bytes, true)
 }
@@ -93,7 +95,7 @@ fn lines(target_bytes: usize, distinct: bool) -> Vec<String> {
         let (command, output) = work[i % work.len()];
         // Every seventh command had a typo fixed with backspace.
         let command = if distinct {
-            format!("{command} # {i}")
+            format!("{command} {i:06}")
         } else {
             command.to_string()
         };
