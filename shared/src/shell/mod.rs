@@ -54,8 +54,9 @@ const MAX_FOLLOWED_STAGES: usize = 16;
 /// Launchers unwrapped from one command (`sudo env nohup …`).
 const MAX_LAUNCHERS: usize = 32;
 /// Shells: they run a command string given with `-c`, or a script read from standard input.
-/// A `match` rather than a list searched in turn: this runs for every command.
-fn is_shell(name: &str) -> bool {
+/// A `match` rather than a list searched in turn: this runs for every command. The one list of
+/// shells: the command extractor asks it too (a shell started, a heredoc read as commands).
+pub fn is_shell(name: &str) -> bool {
     matches!(
         name,
         "sh" | "bash"

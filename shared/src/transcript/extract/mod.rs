@@ -103,13 +103,10 @@ const MAX_REDRAWS: usize = 8;
 const MIN_DOUBLED_COMMAND: usize = 3;
 /// Shortest typed prefix recognised in front of its own redraw (see `undo_redraw`).
 const MIN_REDRAWN_PREFIX: usize = 2;
-/// Programs that execute a heredoc body as shell commands. A `match` rather than a list
-/// searched in turn: this runs for every word of every command.
+/// Programs that execute a heredoc body as shell commands: every shell, and the programs that
+/// hand their input to one.
 fn is_script_reader(name: &str) -> bool {
-    matches!(
-        name,
-        "sh" | "bash" | "zsh" | "dash" | "ksh" | "mksh" | "ash" | "busybox" | "ssh" | "su"
-    )
+    crate::shell::is_shell(name) || matches!(name, "busybox" | "ssh" | "su")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2265,6 +2262,19 @@ mod tests {
     fn heredoc_read_by_a_shell_is_commands() {
         let got = classify_all(&["sh-5.2$ sudo bash <<EOF", "> rm -rf /var/lib/app", "> EOF"]);
         assert_eq!(commands(&got), ["sudo bash <<EOF", "rm -rf /var/lib/app"]);
+    }
+
+    #[test]
+    fn heredoc_read_by_any_shell_is_commands() {
+        for shell in ["fish", "tcsh", "yash", "rbash"] {
+            let got = classify_all(&[
+                &format!("sh-5.2$ {shell} <<EOF"),
+                "> rm -rf /var/lib/app",
+                "> EOF",
+            ]);
+            let typed = format!("{shell} <<EOF");
+            assert_eq!(commands(&got), [typed.as_str(), "rm -rf /var/lib/app"]);
+        }
     }
 
     #[test]

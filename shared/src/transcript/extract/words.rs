@@ -2,6 +2,8 @@
 //! (for lines without a readable prompt), and whether a command starts another shell (so the
 //! prompt is about to change).
 
+use crate::shell::is_shell;
+
 /// Command names people type in sessions: coreutils and util-linux, the shells, interpreters,
 /// package managers, network and cloud tools, and everything the default rule pack is about.
 /// Sorted: looked up by binary search.
@@ -410,11 +412,6 @@ const KNOWN_COMMANDS: &[&str] = &[
     "zypper",
 ];
 
-/// Shells whose start changes the prompt.
-const SHELLS: &[&str] = &[
-    "ash", "bash", "csh", "dash", "fish", "ksh", "mksh", "rbash", "sh", "tcsh", "zsh",
-];
-
 /// Whether a line without a readable prompt reads as a command line: its first word (after
 /// `sudo`, assignments and grouping) is a known command, a shell keyword, a path to a program,
 /// or the line is an assignment. Prose, log lines and most program output fail this.
@@ -532,10 +529,10 @@ fn simple_switches_shell(mut words: std::str::SplitWhitespace<'_>) -> bool {
         | "screen" | "runuser" | "machinectl" | "pkexec" | "chroot" | "nsenter" => true,
         "exec" => true,
         // `bash`, `bash -l`, `sh -i`: interactive. `bash script.sh` and `sh -c '…'` are not.
-        shell if SHELLS.contains(&shell) => args.clone().all(|a| a.starts_with('-') && a != "-c"),
+        shell if is_shell(shell) => args.clone().all(|a| a.starts_with('-') && a != "-c"),
         "busybox" => {
             let mut args = args;
-            args.next().is_some_and(|a| SHELLS.contains(&a)) && args.next().is_none()
+            args.next().is_some_and(is_shell) && args.next().is_none()
         }
         // `ssh host` without a remote command.
         "ssh" => args.filter(|a| !a.starts_with('-')).count() == 1,
@@ -616,6 +613,8 @@ mod tests {
             "exec bash -l",
             "zsh",
             "busybox sh",
+            "posh",
+            "yash -l",
             "docker exec -it web sh",
             "kubectl exec -ti pod -- bash",
             "ssh bastion",
