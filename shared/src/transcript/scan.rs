@@ -555,6 +555,28 @@ mod tests {
     }
 
     #[test]
+    fn a_command_typed_again_is_read_again_once_the_shell_has_changed() {
+        let session = [
+            "sh-5.2$ rm -rf *",
+            "sh-5.2$ cd /",
+            "sh-5.2$ rm -rf *",
+            "sh-5.2$ rm -rf *",
+            "sh-5.2$ cd /home/alice",
+            "sh-5.2$ rm -rf *",
+        ];
+        for input in both_modes(&session) {
+            let lines: Vec<usize> = scan_input(&RULES, &input)
+                .iter()
+                .filter(|h| h.rule.id == "destructive.rm_system_path")
+                .map(|h| h.line)
+                .collect();
+            // Typed again in the same directory it fires again, from memory; in another
+            // directory it is read anew.
+            assert_eq!(lines, [3, 4], "{}", input.describe());
+        }
+    }
+
+    #[test]
     fn hiding_the_prompt_is_raised_once() {
         let session = [
             "sh-5.2$ PS1=''",
