@@ -23,6 +23,7 @@
 //! Lines the shell prompts for with PS2 (`> `, zsh's `quote> `, `heredoc> `…) continue the
 //! previous command. A line holding only a prompt is `Output` — there is nothing to check.
 
+mod classes;
 mod learned;
 mod shapes;
 mod streamed;
@@ -36,8 +37,9 @@ use std::sync::LazyLock;
 use memchr::memmem;
 
 use super::terminal::ScreenLine;
+use classes::ByteClasses;
 use learned::{PromptPattern, PromptValue, assigned_prompt};
-use shapes::{EXTRA_MARKS, MAX_PROMPT_BYTES, at_boundary, stock_prompt};
+use shapes::{EXTRA_MARKS, MAX_PROMPT_BYTES, at_boundary, stock_prompt, stock_prompt_within};
 use syntax::ShellState;
 pub use words::looks_like_command;
 use words::{could_be_command, switches_shell};
@@ -262,6 +264,8 @@ struct LearnedPrompt {
     /// A searcher for [`inner_anchor`], built once when the prompt is learned: every output
     /// line is searched for it (`learned_inside`).
     anchor: Option<memchr::memmem::Finder<'static>>,
+    /// The kinds of byte the anchor holds: a line lacking one cannot hold the anchor.
+    anchor_classes: ByteClasses,
 }
 
 /// The literal text a prompt starts with, if long and specific enough to be searched for
@@ -278,11 +282,14 @@ fn inner_anchor(matcher: &Matcher) -> Option<&str> {
 
 impl LearnedPrompt {
     fn new(matcher: Matcher, origin: Origin) -> Self {
-        let anchor = inner_anchor(&matcher).map(|a| memchr::memmem::Finder::new(a).into_owned());
+        let anchor_text = inner_anchor(&matcher);
+        let anchor_classes = anchor_text.map_or(ByteClasses::NONE, ByteClasses::of);
+        let anchor = anchor_text.map(|a| memchr::memmem::Finder::new(a).into_owned());
         LearnedPrompt {
             matcher,
             origin,
             anchor,
+            anchor_classes,
         }
     }
 
@@ -362,6 +369,9 @@ pub struct CommandExtractor {
     pending_wrap: Option<PendingWrap>,
     /// A command line read earlier is better read otherwise, now that later lines showed it.
     revision: Option<Revision>,
+    /// The kinds of byte the line being read holds, found once: most prompt tests need a byte
+    /// that most lines lack.
+    classes: ByteClasses,
 }
 
 /// A better reading of a command line read earlier (see [`CommandExtractor::take_revision`]).
@@ -408,6 +418,7 @@ impl CommandExtractor {
             fish_row: None,
             pending_wrap: None,
             revision: None,
+            classes: ByteClasses::NONE,
         }
     }
 
@@ -440,6 +451,9 @@ impl CommandExtractor {
     /// Classifies the next screen line and says why.
     pub fn read(&mut self, line: &ScreenLine) -> (TranscriptLine, Reading) {
         self.line += 1;
+        // Every text read for this line is the line, a part of it or the line with some chars
+        // deleted (a prompt's padding, zsh's styles, a wrap's space), so these cover it.
+        self.classes = ByteClasses::of(&line.text);
         self.confirm_wrap(&line.text);
         if let Some(read) = self.fish_row_key(line) {
             return read;
@@ -712,8 +726,10 @@ impl CommandExtractor {
     /// The padding's length is the terminal's width: learned here.
     fn without_prompt_sp(&mut self, line: &ScreenLine) -> Option<ScreenLine> {
         let text = line.text.as_str();
-        let end = prompt_sp_end(text, |rest| {
-            stock_prompt(rest).is_some_and(|s| !s.weak) || self.learned_at_start(rest).is_some()
+        let classes = self.classes_of(text);
+        let end = prompt_sp_end(text, classes, |rest| {
+            stock_prompt_within(rest, classes).is_some_and(|s| !s.weak)
+                || self.learned_at_start(rest).is_some()
         })?;
         if let Some(width) = text.get(..end).and_then(streamed::width_from_prompt_sp) {
             self.width = Some(width);
@@ -739,7 +755,7 @@ impl CommandExtractor {
     fn after_listing(&mut self, line: &ScreenLine) -> Option<(TranscriptLine, Reading)> {
         let (prompt, typed, left) = self.completing.take()?;
         let text = line.text.as_str();
-        if stock_prompt(text).is_some() || self.learned_at_start(text).is_some() || left == 0 {
+        if self.shape(text).is_some() || self.learned_at_start(text).is_some() || left == 0 {
             return None;
         }
         let Some(command) = streamed::redrawn_after_listing(text, &typed) else {
@@ -764,7 +780,8 @@ impl CommandExtractor {
             self.end_command();
             return output(line, "`script` header or footer");
         }
-        if let Some(rest) = strip_ps2(text)
+        if self.classes_of(text).any(ByteClasses::GREATER)
+            && let Some(rest) = strip_ps2(text)
             && let Some(result) = self.continuation(line, rest)
         {
             return result;
@@ -775,14 +792,19 @@ impl CommandExtractor {
         if self.continuing
             && self.shell.incomplete()
             && (text.starts_with(' ') || fish_without_prompt)
-            && stock_prompt(text).is_none()
+            && self.shape(text).is_none()
             && self.learned_at_start(text).is_none()
             && let Some(result) = self.continuation(line, text.trim_start())
         {
             return result;
         }
         self.end_command();
-        if let Some((query, found)) = reverse_search(text) {
+        if let Some((query, found)) = self
+            .classes_of(text)
+            .any(ByteClasses::BACKTICK)
+            .then(|| reverse_search(text))
+            .flatten()
+        {
             // Streamed, the accepted line is redrawn after the search: `…': echo sh$ echo hi`,
             // or glued onto what the search showed first: the latest command with the search
             // text that the line ends with is what ran.
@@ -799,7 +821,12 @@ impl CommandExtractor {
             );
             return (read, Reading::ReverseSearch);
         }
-        if let Some(query) = streamed::zsh_search_text(text) {
+        if let Some(query) = self
+            .classes_of(text)
+            .all(ByteClasses::MINUS | ByteClasses::COLON)
+            .then(|| streamed::zsh_search_text(text))
+            .flatten()
+        {
             // Keys typed quickly share a draw, so the search text may be short: the command
             // that ends the line as the match was drawn last is the one accepted.
             let best = self
@@ -820,7 +847,7 @@ impl CommandExtractor {
             return (read, Reading::HistorySearch);
         }
         if let Some(styled) = learned::without_raw_zsh_styles(text)
-            && let Some(found) = stock_prompt(&styled).filter(|shape| !shape.weak)
+            && let Some(found) = self.shape(&styled).filter(|shape| !shape.weak)
         {
             let plain = ScreenLine {
                 text: styled,
@@ -864,8 +891,20 @@ impl CommandExtractor {
 
     // ---- prompts -------------------------------------------------------------------------
 
+    /// [`stock_prompt`] for a text of the line being read.
+    fn shape(&self, text: &str) -> Option<shapes::Shape> {
+        stock_prompt_within(text, self.classes_of(text))
+    }
+
+    /// The kinds of byte the line being read holds, for `text`, one of its texts (checked in
+    /// debug builds, where every test and the real-shell harness run).
+    fn classes_of(&self, text: &str) -> ByteClasses {
+        debug_assert!(self.classes.covers(text), "line {}: {text:?}", self.line);
+        self.classes
+    }
+
     fn find_prompt(&mut self, text: &str) -> Option<Found> {
-        if let Some(shape) = stock_prompt(text) {
+        if let Some(shape) = self.shape(text) {
             let rest_is_command = || {
                 text.get(shape.end..)
                     .is_some_and(|rest| looks_like_command(rest.trim()))
@@ -963,11 +1002,15 @@ impl CommandExtractor {
     /// (`donesh-5.2$ rm -rf /`). Only learned prompts of some length are looked for there: they
     /// are specific to this session, so finding one inside output is itself suspicious.
     fn learned_inside(&self, text: &str) -> Option<Found> {
-        if let Some(found) = self.bare_prompt_inside(text) {
+        let classes = self.classes_of(text);
+        if classes.any(ByteClasses::MARKS)
+            && let Some(found) = self.bare_prompt_inside(text)
+        {
             return Some(found);
         }
         self.learned
             .iter()
+            .filter(|p| classes.all(p.anchor_classes))
             .filter_map(|p| {
                 p.anchor
                     .as_ref()?
@@ -1256,7 +1299,7 @@ impl CommandExtractor {
         if !matches!(self.state, PromptState::Unknown | PromptState::ExpectNew(_)) {
             return None;
         }
-        let end = prompt_prefix(text)?;
+        let end = self.prompt_prefix(text)?;
         let prompt = text.get(..end)?;
         let rest = text.get(end..)?.trim();
         // `$`/`#` end most prompts; other marks need a command that is certainly one.
@@ -1269,6 +1312,18 @@ impl CommandExtractor {
             return None;
         }
         self.take_prompt(text, end, Origin::FirstPrompt(self.line))
+    }
+
+    /// [`prompt_prefix`] for a text of the line being read: every prefix it finds ends in a
+    /// prompt mark or a non-ASCII char.
+    fn prompt_prefix(&self, text: &str) -> Option<usize> {
+        if !self
+            .classes_of(text)
+            .any(ByteClasses::MARKS | ByteClasses::LEAD)
+        {
+            return None;
+        }
+        prompt_prefix(text)
     }
 
     /// Learns `text[..end]` as a prompt and reads this line behind it.
@@ -1290,7 +1345,7 @@ impl CommandExtractor {
     /// read as commands; the `RECURRING_SIGHTINGS`th sighting, each before a different
     /// command, makes it a prompt, read on this line.
     fn recurring_prompt(&mut self, text: &str) -> Option<Found> {
-        let end = prompt_prefix(text)?;
+        let end = self.prompt_prefix(text)?;
         let prefix = text.get(..end)?;
         let rest = text.get(end..)?.trim();
         if !looks_like_command(rest) {
@@ -1553,12 +1608,15 @@ fn prompt_prefix(text: &str) -> Option<usize> {
 /// Where a PROMPT_SP padding ends (see `CommandExtractor::without_prompt_sp`): a `%`, `#`,
 /// `⏎` or U+FFFD (a mangled `⏎`) and at least `PROMPT_SP_PADDING`'s spaces, at the start, or
 /// later when `prompt_follows` says the rest starts with a prompt.
-fn prompt_sp_end(text: &str, prompt_follows: impl Fn(&str) -> bool) -> Option<usize> {
-    // Every line comes here: most have none of the markers, which is cheap to see.
-    let bytes = text.as_bytes();
-    let has_marker =
-        memchr::memchr3(b'%', b'#', 0xE2, bytes).is_some() || memchr::memchr(0xEF, bytes).is_some();
-    if !has_marker {
+fn prompt_sp_end(
+    text: &str,
+    classes: ByteClasses,
+    prompt_follows: impl Fn(&str) -> bool,
+) -> Option<usize> {
+    // Every line comes here: most have none of the markers (`⏎` starts with 0xE2, U+FFFD with
+    // 0xEF).
+    let markers = ByteClasses::PERCENT | ByteClasses::HASH | ByteClasses::E2 | ByteClasses::EF;
+    if !classes.any(markers) {
         return None;
     }
     for (at, _) in text.match_indices(PROMPT_SP_PADDING) {

@@ -7,6 +7,8 @@
 //! (dash, ash, busybox, `PS1='$ '`). Whether a weak prompt counts depends on what the session
 //! has shown so far (see [`super::CommandExtractor`]); every other shape always counts.
 
+use super::classes::ByteClasses;
+
 /// How far into a line a prompt may reach (long paths in `\w` prompts included).
 pub const MAX_PROMPT_BYTES: usize = 512;
 const MAX_NAME_BYTES: usize = 64;
@@ -34,9 +36,20 @@ pub const EXTRA_MARKS: &[char] = &['%', '>', '±', '❯', '»', 'λ', '➜'];
 
 /// Matches a stock prompt at the start of `text`.
 pub fn stock_prompt(text: &str) -> Option<Shape> {
+    shape_at_start(text, None)
+}
+
+/// [`stock_prompt`], told by `classes` (see [`ByteClasses`]) which bytes `text` may hold: a
+/// line without a prompt mark is passed over without being read again.
+pub fn stock_prompt_within(text: &str, classes: ByteClasses) -> Option<Shape> {
+    debug_assert!(classes.covers(text), "{text:?}");
+    shape_at_start(text, Some(classes))
+}
+
+fn shape_at_start(text: &str, classes: Option<ByteClasses>) -> Option<Shape> {
     let base = prefixes(text);
     let rest = text.get(base..)?;
-    if cannot_hold_a_shape(rest) {
+    if cannot_hold_a_shape(rest, classes) {
         return None;
     }
     let found = shell_version_prompt(rest)
@@ -84,10 +97,18 @@ pub fn stock_prompt(text: &str) -> Option<Shape> {
 /// ASCII text (every symbol and box shape needs a char beyond it) with no prompt mark (`$`,
 /// `#`, `%`, `>`, which every other shape ends with), not starting with a path (fish's
 /// `~/app (main) ` has no mark) and with no `:(` (`app git:(main)` has none either).
-fn cannot_hold_a_shape(rest: &str) -> bool {
+fn cannot_hold_a_shape(rest: &str, classes: Option<ByteClasses>) -> bool {
     let b = rest.as_bytes();
     if matches!(b.first(), Some(b'~' | b'/')) {
         return false;
+    }
+    // What the byte look-ups below would find, known already: no byte of the table's 2s, and
+    // no `(` after a `:` unless there are both.
+    if let Some(classes) = classes
+        && !classes.any(ByteClasses::MARKS | ByteClasses::BEYOND_ASCII)
+        && !classes.all(ByteClasses::COLON | ByteClasses::OPEN_PAREN)
+    {
+        return true;
     }
     // One table look-up per byte; a `(` needs a second look, at the byte before it.
     b.iter()
