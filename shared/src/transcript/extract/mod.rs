@@ -39,7 +39,7 @@ use memchr::memmem;
 use super::terminal::ScreenLine;
 use classes::ByteClasses;
 use learned::{PromptPattern, PromptValue, assigned_prompt};
-use shapes::{EXTRA_MARKS, MAX_PROMPT_BYTES, at_boundary, stock_prompt, stock_prompt_within};
+use shapes::{EXTRA_MARKS, MAX_PROMPT_BYTES, at_boundary, stock_prompt};
 use syntax::ShellState;
 pub use words::looks_like_command;
 use words::{could_be_command, switches_shell};
@@ -728,7 +728,7 @@ impl CommandExtractor {
         let text = line.text.as_str();
         let classes = self.classes_of(text);
         let end = prompt_sp_end(text, classes, |rest| {
-            stock_prompt_within(rest, classes).is_some_and(|s| !s.weak)
+            stock_prompt(rest, classes).is_some_and(|s| !s.weak)
                 || self.learned_at_start(rest).is_some()
         })?;
         if let Some(width) = text.get(..end).and_then(streamed::width_from_prompt_sp) {
@@ -893,7 +893,7 @@ impl CommandExtractor {
 
     /// [`stock_prompt`] for a text of the line being read.
     fn shape(&self, text: &str) -> Option<shapes::Shape> {
-        stock_prompt_within(text, self.classes_of(text))
+        stock_prompt(text, self.classes_of(text))
     }
 
     /// The kinds of byte the line being read holds, for `text`, one of its texts (checked in
@@ -1160,7 +1160,8 @@ impl CommandExtractor {
         else {
             return output(line, "no prompt");
         };
-        let (command, redrawn) = last_redraw(after, prompt);
+        let classes = self.classes_of(text);
+        let (command, redrawn) = last_redraw(after, prompt, classes);
         if command.is_empty() {
             return output(line, "a prompt with nothing typed after it");
         }
@@ -1176,7 +1177,7 @@ impl CommandExtractor {
             .as_deref()
             .filter(|e| e.get(found.start..found.end) == Some(prompt))
             .and_then(|e| e.get(found.end..))
-            .map(|after| last_redraw(after, prompt).0)
+            .map(|after| last_redraw(after, prompt, classes).0)
             .filter(|alt| !alt.is_empty() && *alt != command);
         // Shells move the cursor to the end of the line before running it, so a streamed line
         // that ends with the cursor further left kept stale text past it (the `ESC[K` that
@@ -1766,13 +1767,17 @@ fn looks_like_custom_prompt(text: &str) -> bool {
 /// the prompt several times (`sh-4.2$ sh-4.2$ date`, `alice@h ~> echalice@h ~> echo hi`): the
 /// text after the last copy is what was run; the first reading is returned too, when different.
 /// A trailing `^C` (the line was cancelled: typed, not run) is dropped.
-fn last_redraw<'a>(after: &'a str, prompt: &str) -> (&'a str, Option<&'a str>) {
+fn last_redraw<'a>(
+    after: &'a str,
+    prompt: &str,
+    classes: ByteClasses,
+) -> (&'a str, Option<&'a str>) {
     let first = clean_command(after);
     let mut last_copy = None;
     let mut search_from = 0;
     while let Some(at) = find_from(after, prompt, search_from) {
         let end = at + prompt.len();
-        if at_boundary(after, end) || stock_prompt(&after[at..]).is_some_and(|s| !s.weak) {
+        if at_boundary(after, end) || stock_prompt(&after[at..], classes).is_some_and(|s| !s.weak) {
             last_copy = Some(at);
         }
         search_from = end;
@@ -1782,9 +1787,9 @@ fn last_redraw<'a>(after: &'a str, prompt: &str) -> (&'a str, Option<&'a str>) {
     }
     // From the last copy, strip the prompt as redrawn: a redraw may print a fuller prompt
     // (oh-my-zsh adds the git status when it is ready: `➜  app ➜  app git:(main) ls`).
-    let first_stripped = || strip_redrawn_prompts(first, prompt);
+    let first_stripped = || strip_redrawn_prompts(first, prompt, classes);
     let command = match last_copy {
-        Some(at) => strip_redrawn_prompts(clean_command(&after[at..]), prompt),
+        Some(at) => strip_redrawn_prompts(clean_command(&after[at..]), prompt, classes),
         None => first_stripped(),
     };
     // Anything other than prompt copies before the last copy is kept as another reading (a
@@ -1809,9 +1814,9 @@ fn find_from(haystack: &str, needle: &str, from: usize) -> Option<usize> {
 
 /// Strips prompts at the start of `text` as a redraw prints them: the same prompt, or a fuller
 /// one (oh-my-zsh adds the git status when it is ready: `➜  app ➜  app git:(main) ls`).
-fn strip_redrawn_prompts<'a>(mut text: &'a str, prompt: &str) -> &'a str {
+fn strip_redrawn_prompts<'a>(mut text: &'a str, prompt: &str, classes: ByteClasses) -> &'a str {
     for _ in 0..MAX_REDRAWS {
-        let end = match stock_prompt(text) {
+        let end = match stock_prompt(text, classes) {
             Some(shape) if !shape.weak => shape.end,
             _ if text.starts_with(prompt) && at_boundary(text, prompt.len()) => prompt.len(),
             _ => break,

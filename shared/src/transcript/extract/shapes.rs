@@ -34,19 +34,10 @@ const CONTEXT_SYMBOLS: &[char] = &['❯', '❱', '➜', 'λ'];
 /// Marks a bracketed or recurring prompt may end in besides `$` and `#`.
 pub const EXTRA_MARKS: &[char] = &['%', '>', '±', '❯', '»', 'λ', '➜'];
 
-/// Matches a stock prompt at the start of `text`.
-pub fn stock_prompt(text: &str) -> Option<Shape> {
-    shape_at_start(text, None)
-}
-
-/// [`stock_prompt`], told by `classes` (see [`ByteClasses`]) which bytes `text` may hold: a
-/// line without a prompt mark is passed over without being read again.
-pub fn stock_prompt_within(text: &str, classes: ByteClasses) -> Option<Shape> {
+/// Matches a stock prompt at the start of `text`. `classes` (see [`ByteClasses`]) tells which
+/// bytes `text` may hold: a line without a prompt mark is passed over without being read again.
+pub fn stock_prompt(text: &str, classes: ByteClasses) -> Option<Shape> {
     debug_assert!(classes.covers(text), "{text:?}");
-    shape_at_start(text, Some(classes))
-}
-
-fn shape_at_start(text: &str, classes: Option<ByteClasses>) -> Option<Shape> {
     let base = prefixes(text);
     let rest = text.get(base..)?;
     if cannot_hold_a_shape(rest, classes) {
@@ -97,15 +88,14 @@ fn shape_at_start(text: &str, classes: Option<ByteClasses>) -> Option<Shape> {
 /// ASCII text (every symbol and box shape needs a char beyond it) with no prompt mark (`$`,
 /// `#`, `%`, `>`, which every other shape ends with), not starting with a path (fish's
 /// `~/app (main) ` has no mark) and with no `:(` (`app git:(main)` has none either).
-fn cannot_hold_a_shape(rest: &str, classes: Option<ByteClasses>) -> bool {
+fn cannot_hold_a_shape(rest: &str, classes: ByteClasses) -> bool {
     let b = rest.as_bytes();
     if matches!(b.first(), Some(b'~' | b'/')) {
         return false;
     }
     // What the byte look-ups below would find, known already: no byte of the table's 2s, and
     // no `(` after a `:` unless there are both.
-    if let Some(classes) = classes
-        && !classes.any(ByteClasses::MARKS | ByteClasses::BEYOND_ASCII)
+    if !classes.any(ByteClasses::MARKS | ByteClasses::BEYOND_ASCII)
         && !classes.all(ByteClasses::COLON | ByteClasses::OPEN_PAREN)
     {
         return true;
@@ -571,7 +561,7 @@ mod tests {
     use super::*;
 
     fn prompt_of(line: &str) -> Option<(&str, bool)> {
-        stock_prompt(line).map(|s| (&line[..s.end], s.weak))
+        stock_prompt(line, ByteClasses::of(line)).map(|s| (&line[..s.end], s.weak))
     }
 
     #[test]
@@ -659,7 +649,7 @@ mod tests {
             ("\u{fffd}  app git:(main) ls", "\u{fffd}  app git:(main)"),
             ("\u{fffd}  ~ ls", "\u{fffd}  ~"),
         ] {
-            let shape = stock_prompt(line).unwrap();
+            let shape = stock_prompt(line, ByteClasses::of(line)).unwrap();
             assert_eq!(
                 (&line[..shape.end], shape.checked),
                 (prompt, true),
