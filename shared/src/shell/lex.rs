@@ -118,7 +118,7 @@ pub(super) fn tokenize(src: &str, depth: usize) -> Vec<Token> {
 /// Bytes that end an unquoted word.
 /// Bytes that stand for themselves in a word wherever they are: not a metacharacter, quote,
 /// escape or expansion, and not a brace-expansion mark (those are tracked one by one).
-const PLAIN_RUN: [bool; 256] = {
+pub(super) const PLAIN_RUN: [bool; 256] = {
     let mut table = [true; 256];
     let special = b" \t\r\n;&|()<>\\'\"`${,}";
     let mut i = 0;

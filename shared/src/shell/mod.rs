@@ -23,6 +23,7 @@ mod param;
 mod parse;
 mod paths;
 mod payload;
+mod plain;
 mod state;
 #[cfg(test)]
 mod tests;

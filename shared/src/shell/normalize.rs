@@ -14,7 +14,7 @@ use super::{
     NormalizedCommand, PARSE_BUDGET, PAYLOAD_BUDGET, assignment, basename, join, join_words,
     truncate, truncated,
 };
-use super::{param, paths};
+use super::{param, paths, plain};
 
 /// Text a pipeline stage is known to produce, and the steps that produced it (`echo`, `base64`).
 #[derive(Debug, Clone)]
@@ -379,7 +379,18 @@ impl Normalizer {
         }
         let script = truncate(script, MAX_DECODED_BYTES.min(self.parse_budget));
         self.parse_budget -= script.len();
-        for pipeline in parse::parse(lex::tokenize(script, ctx.depth)) {
+        let pipelines = match plain::pipelines(script) {
+            Some(pipelines) => {
+                debug_assert_eq!(
+                    format!("{pipelines:?}"),
+                    format!("{:?}", parse::parse(lex::tokenize(script, ctx.depth))),
+                    "{script:?}"
+                );
+                pipelines
+            }
+            None => parse::parse(lex::tokenize(script, ctx.depth)),
+        };
+        for pipeline in pipelines {
             if self.full() {
                 return;
             }

@@ -76,7 +76,7 @@ enum Closer {
 
 /// Reserved words, recognised only as the first word of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Keyword {
+pub(super) enum Keyword {
     /// `!`, `if`, `then`, `else`, `elif`: the command follows.
     Prefix,
     /// `while`, `until`: a condition, then `do`.
@@ -96,7 +96,7 @@ enum Keyword {
     Function,
 }
 
-fn keyword(word: &Word) -> Option<Keyword> {
+pub(super) fn keyword(word: &Word) -> Option<Keyword> {
     Some(match word.plain_word()? {
         "!" | "if" | "then" | "else" | "elif" => Keyword::Prefix,
         "while" | "until" => Keyword::While,
