@@ -1160,7 +1160,10 @@ impl CommandExtractor {
         else {
             return output(line, "no prompt");
         };
-        let classes = self.classes_of(text);
+        // The classes of the text after the prompt, not of the line: the prompt's mark would
+        // send every command through the stock shapes again. The text up to the cursor (below)
+        // is a prefix of the line, so its part after the prompt is a prefix of this one.
+        let classes = ByteClasses::of(after);
         let (command, redrawn) = last_redraw(after, prompt, classes);
         if command.is_empty() {
             return output(line, "a prompt with nothing typed after it");
@@ -1385,7 +1388,15 @@ impl CommandExtractor {
         if self.history.iter().any(|h| h == command) {
             return None;
         }
-        self.history.iter().rev().find_map(|shown| {
+        let first = command.as_bytes().first();
+        // Most earlier commands differ from this one in their first byte: one look rules them
+        // out before the rest is compared.
+        let mut prefix_candidates = self
+            .history
+            .iter()
+            .rev()
+            .filter(|shown| shown.is_empty() || shown.as_bytes().first() == first);
+        prefix_candidates.find_map(|shown| {
             let tail = command
                 .strip_prefix(shown.as_str())
                 .filter(|t| !t.is_empty())?;
