@@ -1385,18 +1385,28 @@ impl CommandExtractor {
     /// `echo insertedrecall-me`. Such a line is an earlier command D with the tail of another
     /// earlier command C glued on, where C and D share what comes before that tail; C is what ran.
     fn recalled(&self, command: &str) -> Option<String> {
-        if self.history.iter().any(|h| h == command) {
+        // One pass first, with a byte looked at before any comparison: a command typed before
+        // is no glued recall, and one with no earlier command as a proper prefix cannot be one.
+        // Both are nearly every command, and this runs for each.
+        let bytes = command.as_bytes();
+        let mut prefixed = false;
+        for earlier in &self.history {
+            let earlier = earlier.as_bytes();
+            if earlier.len() == bytes.len() {
+                if earlier.last() == bytes.last() && earlier == bytes {
+                    return None;
+                }
+            } else if earlier.len() < bytes.len()
+                && earlier.first().is_none_or(|&b| b == bytes[0])
+                && bytes.starts_with(earlier)
+            {
+                prefixed = true;
+            }
+        }
+        if !prefixed {
             return None;
         }
-        let first = command.as_bytes().first();
-        // Most earlier commands differ from this one in their first byte: one look rules them
-        // out before the rest is compared.
-        let mut prefix_candidates = self
-            .history
-            .iter()
-            .rev()
-            .filter(|shown| shown.is_empty() || shown.as_bytes().first() == first);
-        prefix_candidates.find_map(|shown| {
+        self.history.iter().rev().find_map(|shown| {
             let tail = command
                 .strip_prefix(shown.as_str())
                 .filter(|t| !t.is_empty())?;
@@ -1660,29 +1670,43 @@ fn unwrapped(text: &str, from: usize, first_column: usize) -> Option<Unwrapped> 
     if first_column + text.len() <= TERMINAL_WIDTHS[0] {
         return None;
     }
-    // (byte, char) of the char starting each screen column: a prompt char the agent could not
-    // decode arrives as a run of U+FFFD in one column.
-    let mut columns: Vec<(usize, char)> = Vec::with_capacity(text.len());
+    // The screen columns are walked once, keeping the last three (byte, char): a width is
+    // decided at the column after it, from the column it may split at and one on each side.
+    // A prompt char the agent could not decode arrives as a run of U+FFFD in one column.
+    let mut widths = TERMINAL_WIDTHS.iter().copied().peekable();
+    let mut window: [Option<(usize, char)>; 3] = [None; 3];
+    let mut column = first_column;
     let mut previous = None;
     for (at, c) in text.char_indices() {
-        if !(c == '\u{fffd}' && previous == Some('\u{fffd}')) {
-            columns.push((at, c));
-        }
+        let same_column = c == '\u{fffd}' && previous == Some('\u{fffd}');
         previous = Some(c);
+        if same_column {
+            continue;
+        }
+        let &next = widths.peek()?;
+        // Only the three columns around the next width matter; those before it are passed.
+        if column + 1 >= next {
+            window = [window[1], window[2], Some((at, c))];
+        }
+        while let Some(width) = widths.next_if(|&width| width < column) {
+            let [Some((_, before)), Some((at, ' ')), Some((_, after))] = window else {
+                continue;
+            };
+            let split = width + 1 == column
+                && at > from
+                && !before.is_whitespace()
+                && !after.is_whitespace();
+            if split {
+                return Some(Unwrapped {
+                    width,
+                    at,
+                    text: format!("{}{}", &text[..at], &text[at + 1..]),
+                });
+            }
+        }
+        column += 1;
     }
-    let column = |n: usize| n.checked_sub(first_column).and_then(|i| columns.get(i));
-    TERMINAL_WIDTHS.iter().find_map(|&width| {
-        let &(at, c) = column(width)?;
-        let split = c == ' '
-            && at > from
-            && column(width - 1).is_some_and(|(_, c)| !c.is_whitespace())
-            && column(width + 1).is_some_and(|(_, c)| !c.is_whitespace());
-        split.then(|| Unwrapped {
-            width,
-            at,
-            text: format!("{}{}", &text[..at], &text[at + 1..]),
-        })
-    })
+    None
 }
 
 /// A line read without a possible wrap space (see [`unwrapped`]).
@@ -1853,8 +1877,10 @@ fn undo_redraw(command: &str) -> (&str, Option<&str>) {
     if let Some(latest) = latest_draw(command) {
         return (latest, Some(command));
     }
+    let bytes = command.as_bytes();
+    // A redrawn prefix starts where the command's first byte comes again.
     let repeated = (MIN_REDRAWN_PREFIX..=half)
-        .filter(|&k| command.is_char_boundary(k))
+        .filter(|&k| bytes.get(k) == bytes.first() && command.is_char_boundary(k))
         .find(|&k| command[k..].starts_with(&command[..k]));
     (command, repeated.map(|k| &command[k..]))
 }
@@ -1869,6 +1895,9 @@ fn latest_draw(command: &str) -> Option<&str> {
     if anchor.contains(char::is_whitespace) {
         return None;
     }
+    // Most commands never show their first chars again past them: nothing was redrawn, and
+    // that is seen without a searcher or a list.
+    find_from(command, anchor, anchor.len())?;
     let mut starts = vec![0];
     for (at, _) in command.match_indices(anchor).skip(1) {
         let glued = command[..at]
@@ -1984,6 +2013,73 @@ mod tests {
         let (word, split) = unwrapped.split_word(streamed).expect("a word split in two");
         assert_eq!(word, "wrap-01234567890123456789-end");
         assert_eq!(split, "wrap-0123456789 0123456789-end");
+    }
+
+    /// `unwrapped` as it was first written, with every column in a list: the one-pass version
+    /// must find the same split on every line.
+    fn unwrapped_by_list(text: &str, from: usize, first_column: usize) -> Option<(usize, usize)> {
+        if first_column + text.len() <= TERMINAL_WIDTHS[0] {
+            return None;
+        }
+        let mut columns: Vec<(usize, char)> = Vec::new();
+        let mut previous = None;
+        for (at, c) in text.char_indices() {
+            if !(c == '\u{fffd}' && previous == Some('\u{fffd}')) {
+                columns.push((at, c));
+            }
+            previous = Some(c);
+        }
+        let column = |n: usize| n.checked_sub(first_column).and_then(|i| columns.get(i));
+        TERMINAL_WIDTHS.iter().find_map(|&width| {
+            let &(at, c) = column(width)?;
+            let split = c == ' '
+                && at > from
+                && column(width - 1).is_some_and(|(_, c)| !c.is_whitespace())
+                && column(width + 1).is_some_and(|(_, c)| !c.is_whitespace());
+            split.then_some((width, at))
+        })
+    }
+
+    #[test]
+    fn a_wrap_space_is_found_at_the_same_column_as_by_listing_every_column() {
+        // Lines of every length around the widths, with spaces, wide spaces, U+FFFD runs and
+        // multi-byte chars at varied places, read from varied first columns.
+        let pieces = [
+            "ab",
+            " ",
+            "é",
+            "\u{fffd}\u{fffd}",
+            "x y",
+            "\u{a0}",
+            "0123456789",
+        ];
+        let mut checked = 0;
+        for seed in 0..400usize {
+            let mut line = String::new();
+            let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+            while line.chars().count() < 40 + seed % 300 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                line.push_str(pieces[state % pieces.len()]);
+            }
+            for first_column in [0, 1, 2, 27, 79, 81, 150] {
+                for from in [0, 5, 90] {
+                    let found = unwrapped(&line, from, first_column).map(|u| (u.width, u.at));
+                    assert_eq!(
+                        found,
+                        unwrapped_by_list(&line, from, first_column),
+                        "{line:?} from {from} at column {first_column}"
+                    );
+                    if let (Some(u), Some((_, at))) = (unwrapped(&line, from, first_column), found)
+                    {
+                        assert_eq!(u.text, format!("{}{}", &line[..at], &line[at + 1..]));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} lines had a split to compare");
     }
 
     fn screen(text: &str) -> ScreenLine {
