@@ -9,12 +9,15 @@
 use super::lex::{PLAIN_RUN, Piece, Word};
 use super::parse::{Pipeline, Simple, Stage, keyword};
 
+const WORDS: usize = 8;
+
 /// The pipelines of `script` when it is a plain line, as `parse(tokenize(script))` gives them.
 pub(super) fn pipelines(script: &str) -> Option<Vec<Pipeline>> {
     let bytes = script.as_bytes();
     let mut pipelines = Vec::new();
     let mut stages = Vec::new();
-    let mut words: Vec<Word> = Vec::new();
+    // Room for the words of most commands at once, not grown one by one.
+    let mut words: Vec<Word> = Vec::with_capacity(WORDS);
     let mut at = 0;
     loop {
         while matches!(bytes.get(at), Some(b' ' | b'\t')) {
@@ -43,7 +46,10 @@ pub(super) fn pipelines(script: &str) -> Option<Vec<Pipeline>> {
             (b';', _) => (1, true),
             _ => return None,
         };
-        stages.push(stage(std::mem::take(&mut words))?);
+        stages.push(stage(std::mem::replace(
+            &mut words,
+            Vec::with_capacity(WORDS),
+        ))?);
         if ends_pipeline {
             pipelines.push(Pipeline {
                 stages: std::mem::take(&mut stages),
