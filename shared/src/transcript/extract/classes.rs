@@ -37,9 +37,17 @@ impl ByteClasses {
     /// 0xEF, the first byte of U+FFFD.
     pub const EF: ByteClasses = ByteClasses(1 << 15);
 
+    /// Every class: a test that needs no particular byte.
+    pub const ANY: ByteClasses = ByteClasses(u32::MAX);
+
     /// The prompt marks every stock and learned prompt shape ends with.
     pub const MARKS: ByteClasses =
         ByteClasses(Self::DOLLAR.0 | Self::HASH.0 | Self::PERCENT.0 | Self::GREATER.0);
+
+    /// `self | other`, in constants.
+    pub const fn or(self, other: ByteClasses) -> ByteClasses {
+        ByteClasses(self.0 | other.0)
+    }
 
     pub fn of(text: &str) -> ByteClasses {
         ByteClasses(

@@ -43,20 +43,11 @@ pub fn stock_prompt(text: &str, classes: ByteClasses) -> Option<Shape> {
     if cannot_hold_a_shape(rest, classes) {
         return None;
     }
-    let found = shell_version_prompt(rest)
-        .map(|n| (n, "shell default `sh-4.2$`"))
-        .or_else(|| bracketed_prompt(rest).map(|n| (n, "`[user@host dir]$` (Amazon Linux, RHEL)")))
-        .or_else(|| debian_prompt(rest).map(|n| (n, "`user@host:dir$` (Debian, Ubuntu)")))
-        .or_else(|| user_host_prompt(rest).map(|n| (n, "`user@host dir %` (zsh, fish)")))
-        .or_else(|| oh_my_zsh_prompt(rest).map(|n| (n, "`➜  dir git:(branch)` (oh-my-zsh)")))
-        .or_else(|| git_dir_prompt(rest).map(|n| (n, "`dir git:(branch)` (zsh theme)")))
-        .or_else(|| symbol_prompt(rest).map(|n| (n, "`❯` (two-line or minimal theme)")))
-        .or_else(|| box_prompt(rest).map(|n| (n, "`╰─` (two-line box theme)")))
-        .or_else(|| mac_prompt(rest).map(|n| (n, "`host:dir user$` (macOS)")))
-        .or_else(|| context_symbol_prompt(rest).map(|n| (n, "`context ❯` (one-line theme)")))
-        .or_else(|| host_prompt(rest).map(|n| (n, "`host%` (zsh default)")))
-        .or_else(|| path_prompt(rest).map(|n| (n, "`dir $` (busybox, git-branch themes)")))
-        .or_else(|| powershell_prompt(rest).map(|n| (n, "`PS C:\\>` (PowerShell)")));
+    // A shape whose bytes the line lacks is not tried (see [`SHAPES`]).
+    let found = SHAPES
+        .iter()
+        .filter(|shape| shape.needs == ByteClasses::ANY || classes.any(shape.needs))
+        .find_map(|shape| (shape.matches)(rest).map(|n| (n, shape.name)));
     if let Some((len, name)) = found {
         let end = base + len;
         return at_boundary(text, end).then_some(Shape {
@@ -83,6 +74,69 @@ pub fn stock_prompt(text: &str, classes: ByteClasses) -> Option<Shape> {
         checked: false,
     })
 }
+
+/// One stock shape: how it is matched, what it is called, and the bytes it cannot match
+/// without (any one of them).
+struct StockShape {
+    matches: fn(&str) -> Option<usize>,
+    name: &'static str,
+    needs: ByteClasses,
+}
+
+/// The stock shapes, tried in this order. What each needs: `sh-4.2$` its `$` or `#`;
+/// `[user@host dir]$` its `]`; Debian's `user@host:dir$` (with or without the user) its `:`;
+/// zsh's and fish's `user@host dir %` its `@`; the themes' arrows, symbols and boxes a char
+/// beyond ASCII; `dir git:(branch)` and macOS's `host:dir user$` a `:`; zsh's `host%` its `%`
+/// or `#`; busybox's `dir $` the `~` or `/` it starts with.
+const SHAPES: [StockShape; 13] = {
+    use ByteClasses as C;
+    const fn shape(
+        matches: fn(&str) -> Option<usize>,
+        name: &'static str,
+        needs: ByteClasses,
+    ) -> StockShape {
+        StockShape {
+            matches,
+            name,
+            needs,
+        }
+    }
+    [
+        shape(
+            shell_version_prompt,
+            "shell default `sh-4.2$`",
+            C::DOLLAR.or(C::HASH),
+        ),
+        shape(
+            bracketed_prompt,
+            "`[user@host dir]$` (Amazon Linux, RHEL)",
+            C::CLOSE_BRACKET,
+        ),
+        shape(debian_prompt, "`user@host:dir$` (Debian, Ubuntu)", C::COLON),
+        shape(user_host_prompt, "`user@host dir %` (zsh, fish)", C::AT),
+        shape(
+            oh_my_zsh_prompt,
+            "`➜  dir git:(branch)` (oh-my-zsh)",
+            C::LEAD,
+        ),
+        shape(git_dir_prompt, "`dir git:(branch)` (zsh theme)", C::COLON),
+        shape(symbol_prompt, "`❯` (two-line or minimal theme)", C::LEAD),
+        shape(box_prompt, "`╰─` (two-line box theme)", C::LEAD),
+        shape(mac_prompt, "`host:dir user$` (macOS)", C::COLON),
+        shape(
+            context_symbol_prompt,
+            "`context ❯` (one-line theme)",
+            C::LEAD,
+        ),
+        shape(host_prompt, "`host%` (zsh default)", C::PERCENT.or(C::HASH)),
+        shape(
+            path_prompt,
+            "`dir $` (busybox, git-branch themes)",
+            C::TILDE.or(C::SLASH),
+        ),
+        shape(powershell_prompt, "`PS C:\\>` (PowerShell)", C::ANY),
+    ]
+};
 
 /// Most lines (output, and the command after a prompt) can be seen at once to hold no shape:
 /// ASCII text (every symbol and box shape needs a char beyond it) with no prompt mark (`$`,
