@@ -236,6 +236,13 @@ impl Terminal {
                         continue;
                     }
                 }
+                if bytes[at] == 0x1b
+                    && self.parse == Parse::Ground
+                    && let Some(len) = self.plain_csi(&bytes[at..], out)
+                {
+                    at += len;
+                    continue;
+                }
                 self.step(char::from(bytes[at]), out);
                 at += 1;
             } else {
@@ -280,6 +287,32 @@ impl Terminal {
         self.appended_space = last_appended && last == b' ';
         self.bell = false;
         run.len()
+    }
+
+    /// `ESC [`, digits and `;`, then a final byte, all in `bytes`: most escapes in a
+    /// transcript are such colours and moves. Done at once as `step` does it a char at a time
+    /// (nothing but the parameters changes before the final byte); returns its length, or None
+    /// for any other sequence, or one cut off, to be stepped through.
+    fn plain_csi(&mut self, bytes: &[u8], out: &mut Vec<ScreenLine>) -> Option<usize> {
+        if bytes.get(1) != Some(&b'[') {
+            return None;
+        }
+        let mut params = CsiParams::default();
+        for (i, &b) in bytes.iter().enumerate().skip(2) {
+            match b {
+                b'0'..=b'9' => params.digit(u32::from(b - b'0')),
+                b';' => params.next(),
+                0x40..=0x7e => {
+                    self.appended_space = false;
+                    self.csi = params;
+                    self.parse = Parse::Ground;
+                    self.csi_dispatch(char::from(b), out);
+                    return Some(i + 1);
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// Ends the transcript: flushes a pending partial line (if not empty).
@@ -1095,6 +1128,23 @@ mod tests {
         }
         term.finish(&mut out);
         out
+    }
+
+    #[test]
+    fn escapes_read_whole_or_a_char_at_a_time_give_the_same_lines() {
+        let input = "\x1b[01;34mdir\x1b[0m  file\r\n\x1b[0;1;32m\u{25cf}\x1b[m up\r\n\
+                     $ ls\x1b[K\x08\x08x \x1b[2D\x1b[1Cy\r\n\x1b[?2004hprompt\x1b[?2004l\r\n\
+                     a\x1b[3;5Hb\x1b[2Jc\x1b[99999999999;1mz\x1b[1:2m\x1b[>0c\x1b[ 1 q\r\n\
+                     e\x1b[;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;mf\x1b[\r\n\
+                     ab \x1b[0m\rcd\r\n\
+                     0123456789012345678901234567890123456789012345678901234567890123456789012345678 \
+                     \x1b[m\rwrapped\r\n\x1b[1";
+        for mode in [LogMode::Raw, LogMode::Streaming] {
+            let whole = run(mode, &[input]);
+            let chars: Vec<String> = input.chars().map(String::from).collect();
+            let chars: Vec<&str> = chars.iter().map(String::as_str).collect();
+            assert_eq!(whole, run(mode, &chars), "{mode:?}");
+        }
     }
 
     fn texts(mode: LogMode, input: &str) -> Vec<String> {
