@@ -799,11 +799,8 @@ impl CommandExtractor {
             return result;
         }
         self.end_command();
-        if let Some((query, found)) = self
-            .classes_of(text)
-            .any(ByteClasses::BACKTICK)
-            .then(|| reverse_search(text))
-            .flatten()
+        if self.classes_of(text).any(ByteClasses::BACKTICK)
+            && let Some((query, found)) = reverse_search(text)
         {
             // Streamed, the accepted line is redrawn after the search: `…': echo sh$ echo hi`,
             // or glued onto what the search showed first: the latest command with the search
@@ -821,11 +818,10 @@ impl CommandExtractor {
             );
             return (read, Reading::ReverseSearch);
         }
-        if let Some(query) = self
+        if self
             .classes_of(text)
             .all(ByteClasses::MINUS | ByteClasses::COLON)
-            .then(|| streamed::zsh_search_text(text))
-            .flatten()
+            && let Some(query) = streamed::zsh_search_text(text)
         {
             // Keys typed quickly share a draw, so the search text may be short: the command
             // that ends the line as the match was drawn last is the one accepted.
