@@ -671,6 +671,7 @@ mod tests {
             ("└─$ id", "└─$"),
             ("└──╼ $ id", "└──╼ $"),
             ("~/app main ?1 ❯ id", "~/app main ?1 ❯"),
+            ("app main λ id", "app main λ"),
         ] {
             assert_eq!(prompt_of(line), Some((prompt, false)), "{line}");
         }
