@@ -37,12 +37,11 @@ impl ByteClasses {
     /// 0xEF, the first byte of U+FFFD.
     pub const EF: ByteClasses = ByteClasses(1 << 15);
 
-    /// Every class: a test that needs no particular byte.
-    pub const ANY: ByteClasses = ByteClasses(u32::MAX);
-
     /// The prompt marks every stock and learned prompt shape ends with.
-    pub const MARKS: ByteClasses =
-        ByteClasses(Self::DOLLAR.0 | Self::HASH.0 | Self::PERCENT.0 | Self::GREATER.0);
+    pub const MARKS: ByteClasses = Self::DOLLAR
+        .or(Self::HASH)
+        .or(Self::PERCENT)
+        .or(Self::GREATER);
 
     /// `self | other`, in constants.
     pub const fn or(self, other: ByteClasses) -> ByteClasses {

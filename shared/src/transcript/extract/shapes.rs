@@ -46,7 +46,7 @@ pub fn stock_prompt(text: &str, classes: ByteClasses) -> Option<Shape> {
     // A shape whose bytes the line lacks is not tried (see [`SHAPES`]).
     let found = SHAPES
         .iter()
-        .filter(|shape| shape.needs == ByteClasses::ANY || classes.any(shape.needs))
+        .filter(|shape| classes.any(shape.needs))
         .find_map(|shape| (shape.matches)(rest).map(|n| (n, shape.name)));
     if let Some((len, name)) = found {
         let end = base + len;
@@ -87,7 +87,7 @@ struct StockShape {
 /// `[user@host dir]$` its `]`; Debian's `user@host:dir$` (with or without the user) its `:`;
 /// zsh's and fish's `user@host dir %` its `@`; the themes' arrows, symbols and boxes a char
 /// beyond ASCII; `dir git:(branch)` and macOS's `host:dir user$` a `:`; zsh's `host%` its `%`
-/// or `#`; busybox's `dir $` the `~` or `/` it starts with.
+/// or `#`; busybox's `dir $` the `~` or `/` it starts with; PowerShell's `PS C:\>` its `>`.
 const SHAPES: [StockShape; 13] = {
     use ByteClasses as C;
     const fn shape(
@@ -134,7 +134,7 @@ const SHAPES: [StockShape; 13] = {
             "`dir $` (busybox, git-branch themes)",
             C::TILDE.or(C::SLASH),
         ),
-        shape(powershell_prompt, "`PS C:\\>` (PowerShell)", C::ANY),
+        shape(powershell_prompt, "`PS C:\\>` (PowerShell)", C::GREATER),
     ]
 };
 
